@@ -1,0 +1,74 @@
+"""`ppid-audit` command line. The only place where exceptions become exit codes:
+0 ok, 1 findings at/above --fail-on (or personal data found by check-file), 2 usage/config/input error,
+3 site unreachable."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import pkgutil
+import sys
+
+from auditor import __version__, commands
+from auditor.errors import AuditorError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2 (argparse's own code too)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def common_options() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="F",
+                        help="config file (default ./config.yaml or $PPID_AUDIT_CONFIG)")
+    common.add_argument("--lang", choices=("id", "en"), default=None,
+                        help="language of tables and reports (default: reports.language, else id)")
+    common.add_argument("--quiet", action="store_true", help="no progress output (cron)")
+    common.add_argument("--verbose", action="store_true", help="debug logging on stderr")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="ppid-audit",
+                     description="Audit keamanan & kepatuhan website PPID desa/kalurahan.")
+    parser.add_argument("--version", action="version", version=f"ppid-audit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    parents = [common_options()]
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        try:
+            module = importlib.import_module(f"auditor.commands.{info.name}")
+        except Exception as exc:  # one broken command must not take the whole CLI down
+            print(f"ppid-audit: warning: command module {info.name!r} failed to load: {exc}", file=sys.stderr)
+            continue
+        if hasattr(module, "register"):
+            module.register(sub, parents)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("tldextract").setLevel(logging.ERROR)
+    try:
+        return int(args.func(args) or 0)
+    except AuditorError as exc:
+        print(f"ppid-audit: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("ppid-audit: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,262 @@
+"""`config.yaml`: pydantic models for every key in CONTRACT.md, validated at load.
+
+Every error is one line naming the file and the key path, e.g.
+`config.yaml: crawl.max_pages: must be > 0`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from auditor.errors import ConfigError
+from checks.base import discover_checks
+
+DEFAULT_CONFIG = "config.yaml"
+ENV_CONFIG = "PPID_AUDIT_CONFIG"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _http_url(value: str | None) -> str | None:
+    if value is None:
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) URL: {value!r}")
+    return value
+
+
+class SiteConfig(Strict):
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    url: str
+    staging_url: str | None = None
+    staging_path: Path | None = None  # a local folder served on loopback for the pre-publish gate
+    staging_auth_env: str | None = None  # env var holding "user:password" for staging basic auth
+    allowed_hosts: list[str] = Field(default_factory=list)
+    approved_content: Path | None = None
+    contact_allowlist: list[str] = Field(default_factory=list)  # the office's own phone/e-mail
+
+    _check_url = field_validator("url", "staging_url")(_http_url)
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or ""
+
+
+class CrawlConfig(Strict):
+    max_pages: int = Field(500, gt=0)
+    max_depth: int = Field(5, ge=0)
+    max_document_mb: float = Field(20, gt=0)
+    max_page_mb: float = Field(5, gt=0)
+    concurrency: int = Field(4, gt=0, le=64)
+    delay_s: float = Field(0.0, ge=0)
+    timeout_s: float = Field(15, gt=0)
+    time_budget_s: float = Field(900, gt=0)
+    user_agent: str = "ppid-auditor/0.1 (+https://github.com/ppid-auditor)"
+    respect_robots: bool = True
+    max_documents: int = Field(200, ge=0)
+
+
+class ChecksConfig(BaseModel):
+    """`enabled` plus one block per check; blocks are validated by each check's own model."""
+
+    model_config = ConfigDict(extra="allow")
+    enabled: list[str] | None = None  # None: every installed check enabled by default
+
+
+class StorageConfig(Strict):
+    database: str = "var/ppid-audit.sqlite"
+
+
+class Signatory(Strict):
+    name: str = ""
+    nip: str = ""
+    title: str = ""
+    email: str = ""
+
+
+class Signatories(Strict):
+    kepala_seksi: Signatory = Field(default_factory=Signatory)
+    ketua_ppid: Signatory = Field(default_factory=Signatory)
+    atasan_ppid: Signatory = Field(default_factory=Signatory)
+
+
+class ReportsConfig(Strict):
+    output_dir: Path = Path("out")
+    language: Literal["id", "en"] = "id"
+    organisation: str = "PPID"
+    address: str = ""
+    signatories: Signatories = Field(default_factory=Signatories)
+
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_MMDD = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
+
+
+class ScheduleConfig(Strict):
+    nightly_scan: str = "02:00"
+    monthly_report_day: int = Field(1, ge=1, le=28)
+    semiannual_report_days: list[str] = Field(default_factory=lambda: ["01-05", "07-05"])
+
+    @field_validator("nightly_scan")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        if not _HHMM.match(v):
+            raise ValueError("must be HH:MM (24-hour)")
+        return v
+
+    @field_validator("semiannual_report_days")
+    @classmethod
+    def _mmdd(cls, v: list[str]) -> list[str]:
+        for day in v:
+            if not _MMDD.match(day):
+                raise ValueError(f"{day!r} must be MM-DD")
+        return v
+
+
+class Config(Strict):
+    sites: list[SiteConfig] = Field(min_length=1)
+    crawl: CrawlConfig = Field(default_factory=CrawlConfig)
+    checks: ChecksConfig = Field(default_factory=ChecksConfig)
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    reports: ReportsConfig = Field(default_factory=ReportsConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    # Validated check blocks, by check name (filled at load).
+    check_blocks: dict[str, Any] = Field(default_factory=dict, exclude=True)
+    base_dir: Path = Field(default=Path("."), exclude=True)
+    path: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _unique_sites(self) -> Config:
+        seen: set[str] = set()
+        for i, site in enumerate(self.sites):
+            if site.name in seen:
+                raise ValueError(f"sites.{i}.name: duplicate site name {site.name!r}")
+            seen.add(site.name)
+        return self
+
+    def site(self, name: str | None) -> SiteConfig:
+        if name is None:
+            return self.sites[0]
+        for s in self.sites:
+            if s.name == name:
+                return s
+        known = ", ".join(s.name for s in self.sites)
+        raise ConfigError(f"--site {name}: no such site in {self.path or 'config'} (known: {known})")
+
+    def selected_sites(self, name: str | None) -> list[SiteConfig]:
+        return [self.site(name)] if name else list(self.sites)
+
+    def enabled_checks(self) -> list[str]:
+        installed = discover_checks()
+        if self.checks.enabled is not None:
+            return list(self.checks.enabled)
+        return [n for n, lc in installed.items() if lc.cls is None or lc.cls.enabled_by_default]
+
+    def resolve(self, p: Path | str) -> Path:
+        p = Path(p)
+        return p if p.is_absolute() else self.base_dir / p
+
+    @property
+    def database_path(self) -> str:
+        db = self.storage.database
+        if "://" in db:
+            return db
+        return str(self.resolve(db))
+
+
+def _format_error(source: str, err: dict[str, Any]) -> str:
+    loc = ".".join(str(x) for x in err.get("loc", ()) if x not in ("function-after",))
+    msg = err.get("msg", "invalid")
+    msg = msg.removeprefix("Value error, ")
+    kind = err.get("type", "")
+    if kind == "extra_forbidden":
+        msg = "unknown key"
+    elif kind == "greater_than":
+        msg = f"must be > {err['ctx']['gt']}"
+    elif kind == "greater_than_equal":
+        msg = f"must be >= {err['ctx']['ge']}"
+    elif kind == "missing":
+        msg = "required key is missing"
+    return f"{source}: {loc}: {msg}" if loc else f"{source}: {msg}"
+
+
+def default_config_path() -> Path:
+    return Path(os.environ.get(ENV_CONFIG) or DEFAULT_CONFIG)
+
+
+def load_config(path: str | Path | None = None, *, require_files: bool = True) -> Config:
+    """Read, validate and return the config; raise `ConfigError` with one clear line on any problem."""
+    cfg_path = Path(path) if path else default_config_path()
+    source = str(cfg_path)
+    try:
+        raw_text = cfg_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{source}: file not found (use --config or ${ENV_CONFIG})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{source}: cannot read: {exc}") from None
+    try:
+        raw = yaml.safe_load(raw_text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{source}: {where}{problem}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping with at least `sites`")
+    return config_from_dict(raw, source=source, base_dir=cfg_path.resolve().parent,
+                            path=cfg_path, require_files=require_files)
+
+
+def config_from_dict(raw: dict[str, Any], *, source: str = "config", base_dir: Path | None = None,
+                     path: Path | None = None, require_files: bool = True) -> Config:
+    try:
+        cfg = Config.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_format_error(source, exc.errors()[0])) from None
+    cfg.base_dir = base_dir or Path(".").resolve()
+    cfg.path = path
+    _validate_check_blocks(cfg, source)
+    if require_files:
+        for i, site in enumerate(cfg.sites):
+            if site.approved_content is not None and not cfg.resolve(site.approved_content).is_file():
+                raise ConfigError(f"{source}: sites.{i}.approved_content: file not found: "
+                                  f"{cfg.resolve(site.approved_content)}")
+            if site.staging_path is not None and not cfg.resolve(site.staging_path).is_dir():
+                raise ConfigError(f"{source}: sites.{i}.staging_path: not a directory: "
+                                  f"{cfg.resolve(site.staging_path)}")
+    return cfg
+
+
+def _validate_check_blocks(cfg: Config, source: str) -> None:
+    installed = discover_checks()
+    if cfg.checks.enabled is not None:
+        for i, name in enumerate(cfg.checks.enabled):
+            if name not in installed:
+                known = ", ".join(sorted(installed))
+                raise ConfigError(f"{source}: checks.enabled.{i}: unknown check {name!r} (installed: {known})")
+    blocks = cfg.checks.model_extra or {}
+    for name, lc in installed.items():
+        block = blocks.get(name)
+        if block is not None and not isinstance(block, dict):
+            raise ConfigError(f"{source}: checks.{name}: must be a mapping")
+        if lc.cls is None:
+            continue
+        try:
+            cfg.check_blocks[name] = lc.cls.config_model.model_validate(block or {})
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            err = {**err, "loc": ("checks", name, *err.get("loc", ()))}
+            raise ConfigError(_format_error(source, err)) from None
+    for name in blocks:
+        if name not in installed:
+            raise ConfigError(f"{source}: checks.{name}: unknown check (not installed)")

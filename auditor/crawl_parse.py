@@ -1,0 +1,196 @@
+"""Parsing for the crawler: links and title from HTML (beautifulsoup4 + lxml), sitemaps, robots.txt."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import re
+import warnings
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+from urllib.robotparser import RobotFileParser
+
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, SoupStrainer, XMLParsedAsHTMLWarning
+from lxml import etree
+
+from auditor.crawl_urls import canonicalize
+from auditor.snapshot import Link, is_document_url
+
+warnings.filterwarnings("ignore", category=XMLParsedAsHTMLWarning)
+warnings.filterwarnings("ignore", category=MarkupResemblesLocatorWarning)
+
+# tag -> attribute holding the reference
+_REF_ATTRS = {
+    "a": "href", "area": "href", "img": "src", "script": "src", "link": "href", "iframe": "src",
+    "frame": "src", "form": "action", "embed": "src", "object": "data", "source": "src",
+}
+_STRAINER = SoupStrainer([*_REF_ATTRS, "base", "title"])
+_SKIP_SCHEMES = ("javascript:", "data:", "about:", "blob:", "vbscript:")
+_WS = re.compile(r"\s+")
+
+FOLLOW_PAGE = "page"
+FOLLOW_DOCUMENT = "document"
+FOLLOW_ASSET = "asset"
+
+
+@dataclass
+class Parsed:
+    title: str = ""
+    links: list[Link] = field(default_factory=list)
+    follow: list[tuple[str, str]] = field(default_factory=list)  # (canonical URL, FOLLOW_*)
+
+
+def _collapse(text: str | None) -> str:
+    return _WS.sub(" ", text or "").strip()
+
+
+def parse_html(text: str, base_url: str) -> Parsed:
+    """Title, every outgoing reference (a, img, script, link, iframe, form...) and what to fetch next.
+
+    Link URLs are canonical for http(s) so they match `Page.url`; mailto:/tel: links are kept verbatim.
+    """
+    out = Parsed()
+    try:
+        soup = BeautifulSoup(text, "lxml", parse_only=_STRAINER)
+    except Exception:  # lxml refuses some binary junk; a page we cannot parse has no links
+        return out
+    title = soup.find("title")
+    if title is not None:
+        out.title = _collapse(title.get_text())[:500]
+    base = base_url
+    base_tag = soup.find("base", href=True)
+    if base_tag is not None:
+        candidate = canonicalize(str(base_tag["href"]), base_url)
+        if candidate:
+            base = candidate
+    seen_links: set[tuple[str, str, str]] = set()
+    seen_follow: set[str] = set()
+    for el in soup.find_all(list(_REF_ATTRS)):
+        tag = el.name
+        ref = el.get(_REF_ATTRS[tag])
+        if not isinstance(ref, str):
+            continue
+        ref = ref.strip()
+        if not ref or ref.startswith("#") or ref.lower().startswith(_SKIP_SCHEMES):
+            continue
+        if tag in ("img", "embed", "object", "source"):
+            label = _collapse(el.get("alt") or el.get("title") or "")
+        elif tag in ("a", "area"):
+            label = _collapse(el.get_text(" ")) or _collapse(el.get("title") or el.get("aria-label") or "")
+            if not label:
+                img = el.find("img", alt=True)
+                label = _collapse(img["alt"]) if img is not None else ""
+        else:
+            label = _collapse(el.get("title") or "")
+        url = canonicalize(ref, base)
+        if url is None:
+            if ":" in ref.split("/", 1)[0]:  # mailto:, tel:, whatsapp:... recorded as written
+                url = ref
+            else:
+                continue
+        key = (url, label[:300], tag)
+        if key not in seen_links:
+            seen_links.add(key)
+            out.links.append(Link(url, label[:300], tag))
+        kind = _follow_kind(tag, el, url)
+        if kind and url not in seen_follow:
+            seen_follow.add(url)
+            out.follow.append((url, kind))
+    return out
+
+
+def _follow_kind(tag: str, el, url: str) -> str | None:
+    if not url.startswith(("http://", "https://")):
+        return None
+    if tag in ("a", "area", "iframe", "frame", "embed", "object"):
+        if is_document_url(url):
+            return FOLLOW_DOCUMENT
+        return FOLLOW_PAGE if tag in ("a", "area", "iframe", "frame") else None
+    if tag == "script":
+        return FOLLOW_ASSET
+    if tag == "link":
+        rel = el.get("rel") or []
+        rel = [r.lower() for r in (rel if isinstance(rel, list) else rel.split())]
+        if "stylesheet" in rel:
+            return FOLLOW_ASSET
+        if is_document_url(url):
+            return FOLLOW_DOCUMENT
+    return None
+
+
+# --- sitemaps ---------------------------------------------------------------------------------------
+
+MAX_SITEMAP_BYTES = 10 * 1024 * 1024
+
+
+@dataclass
+class SitemapData:
+    pages: list[tuple[str, str | None]] = field(default_factory=list)  # (loc, lastmod)
+    sitemaps: list[str] = field(default_factory=list)  # children of a sitemap index
+    error: str | None = None
+
+
+def parse_sitemap(data: bytes) -> SitemapData:
+    """A sitemap (urlset), a sitemap index, gzip-compressed or not, or a plain-text list of URLs."""
+    out = SitemapData()
+    if data[:2] == b"\x1f\x8b":
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(data)) as gz:
+                data = gz.read(MAX_SITEMAP_BYTES + 1)[:MAX_SITEMAP_BYTES]
+        except (OSError, EOFError) as exc:
+            out.error = f"corrupt gzip: {exc}"
+            return out
+    stripped = data.lstrip()
+    if not stripped.startswith(b"<"):
+        for line in data.decode("utf-8", "replace").splitlines():
+            line = line.strip()
+            if line.startswith(("http://", "https://")):
+                out.pages.append((line, None))
+        return out
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=True,
+                             load_dtd=False)
+    try:
+        root = etree.fromstring(stripped, parser=parser)
+    except etree.XMLSyntaxError as exc:
+        out.error = f"invalid XML: {exc}"
+        return out
+    if root is None:
+        out.error = "invalid XML"
+        return out
+    kind = etree.QName(root).localname.lower()
+    for entry in root:
+        if not isinstance(entry.tag, str):
+            continue
+        fields = {etree.QName(child).localname.lower(): (child.text or "").strip()
+                  for child in entry if isinstance(child.tag, str)}
+        loc = fields.get("loc")
+        if not loc:
+            continue
+        if kind == "sitemapindex":
+            out.sitemaps.append(loc)
+        else:
+            out.pages.append((loc, fields.get("lastmod") or None))
+    return out
+
+
+# --- robots.txt -------------------------------------------------------------------------------------
+
+def parse_robots(text: str, robots_url: str) -> RobotFileParser:
+    rp = RobotFileParser(robots_url)
+    rp.parse(text.splitlines())
+    return rp
+
+
+def allow_all_robots(robots_url: str) -> RobotFileParser:
+    rp = RobotFileParser(robots_url)
+    rp.allow_all = True
+    return rp
+
+
+def robots_sitemaps(rp: RobotFileParser, robots_url: str) -> list[str]:
+    return [urljoin(robots_url, s.strip()) for s in (rp.site_maps() or [])]
+
+
+def same_origin(a: str, b: str) -> bool:
+    pa, pb = urlsplit(a), urlsplit(b)
+    return (pa.scheme, pa.netloc) == (pb.scheme, pb.netloc)

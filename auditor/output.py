@@ -1,0 +1,99 @@
+"""Machine-readable outputs: the findings JSON of CONTRACT.md and SARIF 2.1.0."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from auditor import __version__
+from auditor.runner import RunOutcome
+from checks.base import Finding, Severity
+
+TOOL = {"name": "ppid-auditor", "version": __version__}
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_SARIF_LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",
+                Severity.LOW: "note", Severity.INFO: "note"}
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    """Write via a temp file + rename so a reader never sees half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def findings_json(outcome: RunOutcome, lang: str = "id") -> dict[str, Any]:
+    site = outcome.site
+    findings = []
+    for f in outcome.findings:
+        item = f.to_json(lang)
+        if outcome.lifecycle.get(f.fingerprint):
+            item["lifecycle"] = outcome.lifecycle[f.fingerprint]
+        findings.append(item)
+    return {
+        "tool": dict(TOOL),
+        "run": {"id": outcome.run_id, "site": site.name, "url": outcome.url,
+                "started": outcome.started.isoformat(timespec="seconds"),
+                "finished": outcome.finished.isoformat(timespec="seconds"),
+                "pages": len(site.pages), "documents": len(site.documents), "status": outcome.status},
+        "checks": [c.to_json() for c in outcome.checks],
+        "findings": findings,
+    }
+
+
+def sarif(outcome: RunOutcome, lang: str = "id") -> dict[str, Any]:
+    rules: dict[str, dict[str, Any]] = {}
+    results = []
+    for f in outcome.findings:
+        title, remediation = f.localized(lang)
+        if f.rule not in rules:
+            rules[f.rule] = {
+                "id": f.rule, "name": f.rule.replace(".", "_"),
+                "shortDescription": {"text": title},
+                "help": {"text": remediation or title},
+                "properties": {"check": f.check},
+            }
+            if f.references:
+                rules[f.rule]["helpUri"] = f.references[0]
+        result: dict[str, Any] = {
+            "ruleId": f.rule,
+            "level": _SARIF_LEVEL[f.severity],
+            "message": {"text": f"{title}: {f.evidence}" if f.evidence else title},
+            "partialFingerprints": {"ppidFingerprint/v1": f.fingerprint},
+            "properties": {"severity": f.severity.label, "check": f.check},
+        }
+        if f.url:
+            result["locations"] = [{"physicalLocation": {"artifactLocation": {"uri": f.url}}}]
+        results.append(result)
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": TOOL["name"], "version": TOOL["version"],
+                                "informationUri": "https://github.com/ppid-auditor/ppid-auditor",
+                                "rules": list(rules.values())}},
+            "automationDetails": {"id": f"ppid-audit/{outcome.site.name}/{outcome.run_id}"},
+            "invocations": [{"executionSuccessful": all(c.status != "error" for c in outcome.checks),
+                             "startTimeUtc": outcome.started.isoformat(timespec="seconds"),
+                             "endTimeUtc": outcome.finished.isoformat(timespec="seconds")}],
+            "results": results,
+        }],
+    }
+
+
+def dump(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, indent=2) + "\n"
+
+
+def worst(findings: list[Finding]) -> Severity | None:
+    return max((f.severity for f in findings), default=None)

@@ -1,0 +1,157 @@
+"""Runs one audit: crawl -> snapshot -> every enabled check (isolated, timed) -> store.
+
+The runner knows no check by name: checks come from entry points (`checks.base.discover_checks`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from auditor import __version__
+from auditor.config import Config, SiteConfig
+from auditor.crawler import PreviousPage, Progress, crawl, make_client
+from auditor.errors import ConfigError
+from auditor.snapshot import Link, Site
+from auditor.store import Store
+from checks.base import CheckContext, CheckResult, CheckSkipped, Finding, LoadedCheck, discover_checks
+
+log = logging.getLogger("ppid_auditor.runner")
+
+
+@dataclass
+class CheckStatus:
+    name: str
+    status: str  # ok | error | skipped
+    duration_s: float
+    error: str | None = None
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "status": self.status, "duration_s": round(self.duration_s, 3),
+                "error": self.error}
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    site: Site
+    url: str
+    started: datetime
+    finished: datetime
+    checks: list[CheckStatus] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    lifecycle: dict[str, str] = field(default_factory=dict)
+    status: str = "complete"
+
+    @property
+    def reachable(self) -> bool:
+        return self.site.reachable
+
+
+def select_checks(cfg: Config, only: list[str] | None = None) -> list[LoadedCheck]:
+    installed = discover_checks()
+    names = only if only else cfg.enabled_checks()
+    unknown = [n for n in names if n not in installed]
+    if unknown:
+        raise ConfigError(f"--checks: unknown check(s) {', '.join(unknown)} (installed: "
+                          f"{', '.join(sorted(installed))})")
+    return [installed[n] for n in names]
+
+
+def previous_pages(store: Store, site: str) -> dict[str, PreviousPage]:
+    """Validators and cached bodies from the latest complete run, for conditional GET."""
+    last = store.latest_run(site)
+    if last is None:
+        return {}
+    out: dict[str, PreviousPage] = {}
+    for p in store.run_pages(last.id):
+        if p.sha256 is None or p.status is None or p.status >= 400:
+            continue
+        out[p.url] = PreviousPage(etag=p.etag, last_modified=p.last_modified, sha256=p.sha256,
+                                  body=store.body(p.sha256),
+                                  links=[Link(lk["url"], lk.get("text", ""), lk.get("tag", "a")) for lk in p.links],
+                                  title=p.title)
+    return out
+
+
+def run_check(loaded: LoadedCheck, ctx_factory: Callable[[LoadedCheck], CheckContext]
+              ) -> tuple[CheckStatus, CheckResult]:
+    """Run one check in isolation: an exception marks it `error`, never stops the others."""
+    started = time.monotonic()
+    if loaded.cls is None:
+        return CheckStatus(loaded.name, "error", 0.0, f"cannot load check: {loaded.error}"), CheckResult()
+    try:
+        check = loaded.cls()
+        out = check.run(ctx_factory(loaded))
+        result = out if isinstance(out, CheckResult) else CheckResult(findings=list(out or []))
+        return CheckStatus(loaded.name, "ok", time.monotonic() - started), result
+    except CheckSkipped as exc:
+        return CheckStatus(loaded.name, "skipped", time.monotonic() - started, str(exc)), CheckResult()
+    except Exception as exc:  # a check may fail in any way; the run goes on
+        log.debug("check %s failed:\n%s", loaded.name, traceback.format_exc())
+        return (CheckStatus(loaded.name, "error", time.monotonic() - started, f"{type(exc).__name__}: {exc}"),
+                CheckResult())
+
+
+def run_audit(cfg: Config, site_cfg: SiteConfig, store: Store, *, only: list[str] | None = None,
+              progress: Progress | None = None, now: Callable[[], datetime] | None = None,
+              kind: str = "scan", url: str | None = None,
+              auth: tuple[str, str] | None = None, quiet: bool = False,
+              on_check: Callable[[CheckStatus], None] | None = None) -> RunOutcome:
+    """Crawl `site_cfg` (or `url`, e.g. its staging copy), run the checks, store everything."""
+    clock = now or (lambda: datetime.now(UTC))
+    loaded = select_checks(cfg, only)
+    target = url or site_cfg.url
+    effective_site = site_cfg if url is None else site_cfg.model_copy(update={"url": url})
+    started = clock()
+    run_id = store.start_run(site_cfg.name, target, kind=kind, started=started, tool_version=__version__)
+    status = "incomplete"
+    try:
+        http = make_client(cfg.crawl, auth=auth)
+        site = crawl(effective_site, cfg.crawl, http,
+                     previous=previous_pages(store, site_cfg.name) if kind == "scan" else None,
+                     progress=progress)
+        store.save_pages(run_id, site_cfg.name, site.all_resources(), kind_of_run=kind)
+        outcome = RunOutcome(run_id, site, target, started, started)
+        if not site.reachable:
+            outcome.status = status = "failed"
+            outcome.finished = clock()
+            store.finish_run(run_id, status="failed", finished=outcome.finished, notes=site.notes)
+            return outcome
+        history = store.page_history(site_cfg.name)
+        for res in site.all_resources():
+            if res.url in history:
+                res.first_seen, res.last_changed = history[res.url]
+        last = store.latest_run(site_cfg.name)
+        prev_facts = store.facts(last.id) if last else {}
+
+        def ctx_for(lc: LoadedCheck) -> CheckContext:
+            return CheckContext(site=site, config=cfg.check_blocks.get(lc.name) or lc.cls.config_model(),
+                                http=http, site_config=effective_site, secret_key=store.secret_key, now=clock,
+                                base_dir=cfg.base_dir, previous_facts=prev_facts.get(lc.name, {}),
+                                log=logging.getLogger(f"ppid_auditor.checks.{lc.name}"))
+
+        for lc in loaded:
+            st, result = run_check(lc, ctx_for)
+            store.save_check(run_id, lc.name, st.status, st.duration_s, st.error, result.findings, result.facts)
+            outcome.checks.append(st)
+            outcome.findings.extend(result.findings)
+            if on_check:
+                on_check(st)
+        outcome.finished = clock()
+        status = "complete"
+        outcome.lifecycle = store.finish_run(run_id, status="complete", finished=outcome.finished,
+                                             notes=site.notes)
+        return outcome
+    except BaseException:
+        # Interrupted (SIGTERM, Ctrl-C) or crashed: keep what was written, mark the run incomplete.
+        if status == "incomplete":
+            try:
+                store.finish_run(run_id, status="incomplete", finished=clock())
+            except Exception:  # the store itself may be the problem; the next open marks it anyway
+                pass
+        raise

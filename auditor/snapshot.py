@@ -1,0 +1,202 @@
+"""The crawl snapshot that checks consume: `Page`, `Document`, `Site`.
+
+Checks read these; they never fetch pages themselves unless they must (TLS handshakes, probes), and then
+only through the shared bounded client in `auditor.http`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from urllib.parse import urlsplit
+
+DOCUMENT_EXTENSIONS = (
+    ".pdf", ".xls", ".xlsx", ".xlsm", ".doc", ".docx", ".ods", ".odt", ".csv", ".zip", ".txt",
+)
+DOCUMENT_CONTENT_TYPES = (
+    "application/pdf",
+    "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument",
+    "application/vnd.oasis.opendocument",
+    "application/msword",
+    "application/zip",
+    "application/x-zip-compressed",
+    "text/csv",
+)
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One response in a redirect chain (the last hop is the final response)."""
+
+    url: str
+    status: int
+    location: str | None = None
+
+
+@dataclass(frozen=True)
+class Link:
+    """An outgoing reference found in a page."""
+
+    url: str  # absolute, fragment removed
+    text: str = ""  # anchor text or alt text, whitespace-collapsed
+    tag: str = "a"  # a, img, script, link, iframe, form...
+
+
+class Headers:
+    """Response headers keeping every occurrence (duplicates matter to the header checks)."""
+
+    def __init__(self, items: list[tuple[str, str]] | None = None):
+        self.items: list[tuple[str, str]] = list(items or [])
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        values = self.get_all(name)
+        return values[0] if values else default
+
+    def get_all(self, name: str) -> list[str]:
+        lname = name.lower()
+        return [v for k, v in self.items if k.lower() == lname]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and bool(self.get_all(name))
+
+    def to_dict(self) -> dict[str, str]:
+        """Lower-cased names; duplicated headers joined with ', ' like HTTP field combination."""
+        out: dict[str, str] = {}
+        for k, v in self.items:
+            key = k.lower()
+            out[key] = f"{out[key]}, {v}" if key in out else v
+        return out
+
+    def __repr__(self) -> str:
+        return f"Headers({self.items!r})"
+
+
+_CHARSET_RE = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
+_META_CHARSET_RE = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?([\w.:-]+)", re.I)
+
+
+@dataclass
+class Page:
+    """A fetched HTML page (or any non-document resource)."""
+
+    url: str  # canonical URL as requested
+    final_url: str = ""
+    status: int | None = None  # None: no response (timeout, connection refused...)
+    headers: Headers = field(default_factory=Headers)
+    body: bytes = b""
+    redirects: list[Hop] = field(default_factory=list)  # hops before the final response
+    elapsed_s: float = 0.0
+    depth: int = 0
+    fetched_at: datetime | None = None
+    error: str | None = None  # why there is no usable response
+    truncated: bool = False  # the body was cut at a size cap
+    not_modified: bool = False  # conditional GET answered 304; body comes from the store's cache
+    links: list[Link] = field(default_factory=list)
+    referrers: list[str] = field(default_factory=list)  # pages that link here
+    title: str = ""
+    # Filled by the runner from crawl history (content hash changes), for freshness checks.
+    first_seen: datetime | None = None
+    last_changed: datetime | None = None
+    kind: str = "page"
+
+    @property
+    def content_type(self) -> str:
+        return (self.headers.get("content-type") or "").split(";")[0].strip().lower()
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300 and self.error is None
+
+    @property
+    def is_html(self) -> bool:
+        ct = self.content_type
+        return ct in ("text/html", "application/xhtml+xml") or (not ct and self.body.lstrip()[:1] == b"<")
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.final_url or self.url).hostname or ""
+
+    @cached_property
+    def encoding(self) -> str:
+        m = _CHARSET_RE.search(self.headers.get("content-type") or "")
+        if m:
+            return m.group(1)
+        m2 = _META_CHARSET_RE.search(self.body[:4096])
+        if m2:
+            return m2.group(1).decode("ascii", "replace")
+        return "utf-8"
+
+    @cached_property
+    def text(self) -> str:
+        """The body decoded with the declared charset (falling back to cp1252, never failing)."""
+        for enc in (self.encoding, "utf-8", "cp1252"):
+            try:
+                return self.body.decode(enc)
+            except (LookupError, UnicodeDecodeError):
+                continue
+        return self.body.decode("utf-8", "replace")
+
+
+@dataclass
+class Document(Page):
+    """A linked document (PDF, XLSX, DOCX, ODS, CSV, ZIP...) downloaded up to `max_document_mb`."""
+
+    kind: str = "document"
+
+    @property
+    def filename(self) -> str:
+        path = urlsplit(self.final_url or self.url).path
+        return path.rsplit("/", 1)[-1] or "index"
+
+    @property
+    def extension(self) -> str:
+        name = self.filename.lower()
+        return name.rsplit(".", 1)[-1] if "." in name else ""
+
+
+@dataclass
+class Site:
+    """Everything one crawl of one site produced."""
+
+    name: str
+    url: str  # start URL from the config
+    pages: list[Page] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
+    robots_txt: str | None = None
+    sitemap_lastmod: dict[str, str | None] = field(default_factory=dict)  # URL -> <lastmod> text
+    allowed_hosts: list[str] = field(default_factory=list)
+    started: datetime | None = None
+    finished: datetime | None = None
+    bytes_received: int = 0
+    notes: list[str] = field(default_factory=list)  # crawl limits hit, traps cut, robots refusals
+
+    def all_resources(self) -> list[Page]:
+        return [*self.pages, *self.documents]
+
+    def get(self, url: str) -> Page | None:
+        for res in self.all_resources():
+            if res.url == url or res.final_url == url:
+                return res
+        return None
+
+    @property
+    def start_page(self) -> Page | None:
+        return self.pages[0] if self.pages else None
+
+    @property
+    def reachable(self) -> bool:
+        """False when not even the start URL produced an HTTP response."""
+        return any(p.status is not None for p in self.all_resources())
+
+
+def is_document_url(url: str) -> bool:
+    path = urlsplit(url).path.lower()
+    return path.endswith(DOCUMENT_EXTENSIONS)
+
+
+def is_document_type(content_type: str) -> bool:
+    ct = content_type.split(";")[0].strip().lower()
+    return any(ct.startswith(t) for t in DOCUMENT_CONTENT_TYPES)

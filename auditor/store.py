@@ -1,0 +1,418 @@
+"""The local history store: SQLite with versioned migrations, WAL and transactions.
+
+Runs, pages (hash, status, validators), findings with a lifecycle tracked by fingerprint
+(`new`, `open`, `fixed`, `reopened`), per-check facts for the reports, and a page-body cache for
+conditional re-crawls (dropped by `prune`). A run is written as it goes; a process killed mid-run leaves
+its run `running`, and the next open marks it `incomplete` — earlier runs are never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import sqlite3
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from auditor.errors import StoreError
+from checks.base import Finding, Severity
+
+MIGRATIONS: list[str] = [
+    # 1: initial schema
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE runs (
+        id TEXT PRIMARY KEY, site TEXT NOT NULL, url TEXT NOT NULL, kind TEXT NOT NULL DEFAULT 'scan',
+        started TEXT NOT NULL, finished TEXT, status TEXT NOT NULL, pages INTEGER DEFAULT 0,
+        documents INTEGER DEFAULT 0, pid INTEGER, host TEXT, tool_version TEXT, notes TEXT DEFAULT '[]');
+    CREATE INDEX runs_site_started ON runs(site, started);
+    CREATE TABLE check_runs (
+        run_id TEXT NOT NULL REFERENCES runs(id), name TEXT NOT NULL, status TEXT NOT NULL,
+        duration_s REAL, error TEXT, PRIMARY KEY (run_id, name));
+    CREATE TABLE pages (
+        run_id TEXT NOT NULL REFERENCES runs(id), url TEXT NOT NULL, final_url TEXT, kind TEXT NOT NULL,
+        status INTEGER, content_type TEXT, sha256 TEXT, etag TEXT, last_modified TEXT, size INTEGER,
+        title TEXT, fetched_at TEXT, error TEXT, not_modified INTEGER DEFAULT 0, links TEXT DEFAULT '[]',
+        PRIMARY KEY (run_id, url));
+    CREATE TABLE bodies (sha256 TEXT PRIMARY KEY, body BLOB NOT NULL);
+    CREATE TABLE findings (
+        run_id TEXT NOT NULL REFERENCES runs(id), fingerprint TEXT NOT NULL, check_name TEXT NOT NULL,
+        rule TEXT NOT NULL, severity TEXT NOT NULL, title TEXT NOT NULL, title_en TEXT, url TEXT,
+        evidence TEXT, remediation TEXT, remediation_en TEXT, refs TEXT DEFAULT '[]', confidence TEXT,
+        data TEXT DEFAULT '{}', lifecycle TEXT, PRIMARY KEY (run_id, fingerprint));
+    CREATE INDEX findings_rule ON findings(rule);
+    CREATE TABLE issues (
+        site TEXT NOT NULL, fingerprint TEXT NOT NULL, check_name TEXT NOT NULL, rule TEXT NOT NULL,
+        severity TEXT NOT NULL, title TEXT NOT NULL, url TEXT, status TEXT NOT NULL,
+        first_run TEXT NOT NULL, first_seen TEXT NOT NULL, last_run TEXT NOT NULL, last_seen TEXT NOT NULL,
+        fixed_run TEXT, fixed_at TEXT, reopen_count INTEGER DEFAULT 0, PRIMARY KEY (site, fingerprint));
+    CREATE TABLE facts (
+        run_id TEXT NOT NULL REFERENCES runs(id), check_name TEXT NOT NULL, data TEXT NOT NULL,
+        PRIMARY KEY (run_id, check_name));
+    CREATE TABLE page_index (
+        site TEXT NOT NULL, url TEXT NOT NULL, kind TEXT NOT NULL, first_seen TEXT NOT NULL,
+        last_changed TEXT NOT NULL, last_seen TEXT NOT NULL, sha256 TEXT, PRIMARY KEY (site, url));
+    """,
+]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(dt: datetime | None) -> str | None:
+    return dt.astimezone(UTC).isoformat(timespec="seconds") if dt else None
+
+
+def parse_iso(s: str | None) -> datetime | None:
+    return datetime.fromisoformat(s) if s else None
+
+
+@dataclass
+class RunRow:
+    id: str
+    site: str
+    url: str
+    kind: str
+    started: datetime
+    finished: datetime | None
+    status: str
+    pages: int
+    documents: int
+    notes: list[str]
+
+
+@dataclass
+class PageRow:
+    url: str
+    final_url: str | None
+    kind: str
+    status: int | None
+    sha256: str | None
+    title: str
+    content_type: str
+    fetched_at: datetime | None
+    etag: str | None
+    last_modified: str | None
+    size: int
+    error: str | None
+    links: list[dict[str, str]]
+
+
+@dataclass
+class CheckRunRow:
+    run_id: str
+    name: str
+    status: str
+    duration_s: float | None
+    error: str | None
+
+
+@dataclass
+class StoredFinding:
+    run_id: str
+    finding: Finding
+    fingerprint: str
+    lifecycle: str | None
+
+
+@dataclass
+class IssueRow:
+    site: str
+    fingerprint: str
+    check: str
+    rule: str
+    severity: Severity
+    title: str
+    url: str
+    status: str
+    first_seen: datetime
+    last_seen: datetime
+    fixed_at: datetime | None
+    reopen_count: int
+
+
+def _pid_alive(pid: int | None, host: str | None) -> bool:
+    if not pid or host != socket.gethostname():
+        return host != socket.gethostname() and bool(pid)  # another machine's run: leave it be
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Store:
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        if "://" in self.path:
+            raise StoreError(f"storage.database: {self.path}: only SQLite paths are supported here")
+        try:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+            self._mark_dead_runs()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot open the history store: {exc}") from None
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot create the history store: {exc}") from None
+
+    # -- plumbing ---------------------------------------------------------------------------------
+    @contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StoreError(f"{self.path}: schema version {version} is newer than this ppid-auditor "
+                             f"understands ({len(MIGRATIONS)}); upgrade ppid-auditor")
+        for i in range(version, len(MIGRATIONS)):
+            with self.tx() as db:
+                for stmt in filter(None, (s.strip() for s in MIGRATIONS[i].split(";"))):
+                    db.execute(stmt)
+                db.execute(f"PRAGMA user_version = {i + 1}")
+        with self.tx() as db:
+            if not db.execute("SELECT 1 FROM meta WHERE key='secret_key'").fetchone():
+                db.execute("INSERT INTO meta VALUES ('secret_key', ?)", (secrets.token_hex(32),))
+
+    def _mark_dead_runs(self) -> None:
+        rows = self.db.execute("SELECT id, pid, host FROM runs WHERE status='running'").fetchall()
+        dead = [r["id"] for r in rows if not _pid_alive(r["pid"], r["host"])]
+        if dead:
+            with self.tx() as db:
+                db.executemany("UPDATE runs SET status='incomplete' WHERE id=?", [(d,) for d in dead])
+
+    def close(self) -> None:
+        self.db.close()
+
+    @property
+    def secret_key(self) -> bytes:
+        return bytes.fromhex(self.db.execute("SELECT value FROM meta WHERE key='secret_key'").fetchone()[0])
+
+    @property
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    # -- writing a run ----------------------------------------------------------------------------
+    def start_run(self, site: str, url: str, *, kind: str = "scan", started: datetime | None = None,
+                  tool_version: str = "") -> str:
+        started = started or _now()
+        run_id = started.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+        with self.tx() as db:
+            db.execute("INSERT INTO runs (id, site, url, kind, started, status, pid, host, tool_version)"
+                       " VALUES (?,?,?,?,?,?,?,?,?)",
+                       (run_id, site, url, kind, iso(started), "running", os.getpid(), socket.gethostname(),
+                        tool_version))
+        return run_id
+
+    def save_pages(self, run_id: str, site_name: str, resources: list[Any], *, kind_of_run: str = "scan",
+                   cache_bodies: bool = True) -> None:
+        """Record every fetched resource; keep bodies (deduplicated by hash) for conditional re-crawls."""
+        import hashlib
+
+        with self.tx() as db:
+            for r in resources:
+                sha = hashlib.sha256(r.body).hexdigest() if r.status is not None and not r.error else None
+                links = json.dumps([{"url": lk.url, "text": lk.text, "tag": lk.tag} for lk in r.links])
+                db.execute(
+                    "INSERT OR REPLACE INTO pages (run_id, url, final_url, kind, status, content_type, sha256,"
+                    " etag, last_modified, size, title, fetched_at, error, not_modified, links)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (run_id, r.url, r.final_url, r.kind, r.status, r.content_type, sha,
+                     r.headers.get("etag"), r.headers.get("last-modified"), len(r.body), r.title,
+                     iso(r.fetched_at), r.error, int(r.not_modified), links))
+                if sha and cache_bodies and r.body and not r.truncated:
+                    db.execute("INSERT OR IGNORE INTO bodies VALUES (?, ?)", (sha, zlib.compress(r.body, 6)))
+                if kind_of_run != "scan" or not sha or not (r.status and r.status < 400):
+                    continue
+                seen = iso(r.fetched_at or _now())
+                row = db.execute("SELECT sha256 FROM page_index WHERE site=? AND url=?",
+                                 (site_name, r.url)).fetchone()
+                if row is None:
+                    db.execute("INSERT INTO page_index VALUES (?,?,?,?,?,?,?)",
+                               (site_name, r.url, r.kind, seen, seen, seen, sha))
+                elif row["sha256"] != sha:
+                    db.execute("UPDATE page_index SET last_changed=?, last_seen=?, sha256=? WHERE site=? AND url=?",
+                               (seen, seen, sha, site_name, r.url))
+                else:
+                    db.execute("UPDATE page_index SET last_seen=? WHERE site=? AND url=?", (seen, site_name, r.url))
+            db.execute("UPDATE runs SET pages=?, documents=? WHERE id=?",
+                       (sum(1 for r in resources if r.kind == "page"),
+                        sum(1 for r in resources if r.kind == "document"), run_id))
+
+    def save_check(self, run_id: str, name: str, status: str, duration_s: float, error: str | None,
+                   findings: list[Finding], facts: dict[str, Any] | None = None) -> None:
+        with self.tx() as db:
+            db.execute("INSERT OR REPLACE INTO check_runs VALUES (?,?,?,?,?)",
+                       (run_id, name, status, duration_s, error))
+            for f in findings:
+                db.execute(
+                    "INSERT OR REPLACE INTO findings (run_id, fingerprint, check_name, rule, severity, title,"
+                    " title_en, url, evidence, remediation, remediation_en, refs, confidence, data)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (run_id, f.fingerprint, f.check, f.rule, f.severity.label, f.title, f.title_en, f.url,
+                     f.evidence, f.remediation, f.remediation_en, json.dumps(f.references),
+                     f.confidence, json.dumps(f.data, default=str)))
+            if facts:
+                db.execute("INSERT OR REPLACE INTO facts VALUES (?,?,?)",
+                           (run_id, name, json.dumps(facts, default=str)))
+
+    def finish_run(self, run_id: str, *, status: str = "complete", finished: datetime | None = None,
+                   notes: list[str] | None = None) -> dict[str, str]:
+        """Close the run and, for a complete scan, advance each finding's lifecycle. Returns fp -> lifecycle."""
+        finished = finished or _now()
+        lifecycle: dict[str, str] = {}
+        with self.tx() as db:
+            run = db.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
+            db.execute("UPDATE runs SET status=?, finished=?, notes=? WHERE id=?",
+                       (status, iso(finished), json.dumps(notes or []), run_id))
+            if status != "complete" or run["kind"] != "scan":
+                return lifecycle
+            site, when = run["site"], iso(finished)
+            ok_checks = {r["name"] for r in db.execute(
+                "SELECT name FROM check_runs WHERE run_id=? AND status='ok'", (run_id,))}
+            current = db.execute("SELECT * FROM findings WHERE run_id=?", (run_id,)).fetchall()
+            for f in current:
+                issue = db.execute("SELECT * FROM issues WHERE site=? AND fingerprint=?",
+                                   (site, f["fingerprint"])).fetchone()
+                if issue is None:
+                    state = "new"
+                    db.execute("INSERT INTO issues (site, fingerprint, check_name, rule, severity, title, url,"
+                               " status, first_run, first_seen, last_run, last_seen)"
+                               " VALUES (?,?,?,?,?,?,?,'open',?,?,?,?)",
+                               (site, f["fingerprint"], f["check_name"], f["rule"], f["severity"], f["title"],
+                                f["url"], run_id, when, run_id, when))
+                else:
+                    state = "reopened" if issue["status"] == "fixed" else "open"
+                    db.execute("UPDATE issues SET status='open', last_run=?, last_seen=?, severity=?, title=?,"
+                               " reopen_count=reopen_count+?, fixed_run=NULL, fixed_at=NULL"
+                               " WHERE site=? AND fingerprint=?",
+                               (run_id, when, f["severity"], f["title"], int(state == "reopened"),
+                                site, f["fingerprint"]))
+                lifecycle[f["fingerprint"]] = state
+                db.execute("UPDATE findings SET lifecycle=? WHERE run_id=? AND fingerprint=?",
+                           (state, run_id, f["fingerprint"]))
+            # Only a check that ran cleanly can declare its earlier findings fixed.
+            seen = set(lifecycle)
+            for issue in db.execute("SELECT fingerprint, check_name FROM issues WHERE site=? AND status='open'",
+                                    (site,)).fetchall():
+                if issue["fingerprint"] not in seen and issue["check_name"] in ok_checks:
+                    db.execute("UPDATE issues SET status='fixed', fixed_run=?, fixed_at=? "
+                               "WHERE site=? AND fingerprint=?", (run_id, when, site, issue["fingerprint"]))
+        return lifecycle
+
+    # -- reading ----------------------------------------------------------------------------------
+    def runs(self, site: str | None = None, since: datetime | None = None, until: datetime | None = None,
+             status: str | None = "complete", kind: str | None = "scan", limit: int | None = None,
+             newest_first: bool = False) -> list[RunRow]:
+        sql, args = "SELECT * FROM runs WHERE 1=1", []
+        for col, op, val in (("site", "=", site), ("started", ">=", iso(since)), ("started", "<", iso(until)),
+                             ("status", "=", status), ("kind", "=", kind)):
+            if val is not None:
+                sql += f" AND {col} {op} ?"
+                args.append(val)
+        sql += " ORDER BY started " + ("DESC" if newest_first else "ASC")
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return [self._run_row(r) for r in self.db.execute(sql, args)]
+
+    def run(self, run_id: str) -> RunRow | None:
+        row = self.db.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
+        return self._run_row(row) if row else None
+
+    def latest_run(self, site: str, kind: str = "scan") -> RunRow | None:
+        rows = self.runs(site=site, kind=kind, limit=1, newest_first=True)
+        return rows[0] if rows else None
+
+    @staticmethod
+    def _run_row(r: sqlite3.Row) -> RunRow:
+        return RunRow(r["id"], r["site"], r["url"], r["kind"], parse_iso(r["started"]),
+                      parse_iso(r["finished"]), r["status"], r["pages"] or 0, r["documents"] or 0,
+                      json.loads(r["notes"] or "[]"))
+
+    def run_pages(self, run_id: str) -> list[PageRow]:
+        return [PageRow(r["url"], r["final_url"], r["kind"], r["status"], r["sha256"], r["title"] or "",
+                        r["content_type"] or "", parse_iso(r["fetched_at"]), r["etag"], r["last_modified"],
+                        r["size"] or 0, r["error"], json.loads(r["links"] or "[]"))
+                for r in self.db.execute("SELECT * FROM pages WHERE run_id=? ORDER BY url", (run_id,))]
+
+    def body(self, sha256: str) -> bytes | None:
+        row = self.db.execute("SELECT body FROM bodies WHERE sha256=?", (sha256,)).fetchone()
+        return zlib.decompress(row["body"]) if row else None
+
+    def page_history(self, site: str) -> dict[str, tuple[datetime, datetime]]:
+        """URL -> (first_seen, last_changed) from every complete scan so far."""
+        return {r["url"]: (parse_iso(r["first_seen"]), parse_iso(r["last_changed"]))
+                for r in self.db.execute("SELECT * FROM page_index WHERE site=?", (site,))}
+
+    def check_runs(self, run_id: str) -> list[CheckRunRow]:
+        return [CheckRunRow(r["run_id"], r["name"], r["status"], r["duration_s"], r["error"])
+                for r in self.db.execute("SELECT * FROM check_runs WHERE run_id=? ORDER BY name", (run_id,))]
+
+    def findings(self, run_id: str) -> list[StoredFinding]:
+        out = []
+        for r in self.db.execute("SELECT * FROM findings WHERE run_id=? ORDER BY severity, rule, url", (run_id,)):
+            f = Finding(check=r["check_name"], rule=r["rule"], severity=Severity.parse(r["severity"]),
+                        title=r["title"], url=r["url"] or "", evidence=r["evidence"] or "",
+                        remediation=r["remediation"] or "", references=json.loads(r["refs"] or "[]"),
+                        title_en=r["title_en"] or "", remediation_en=r["remediation_en"] or "",
+                        confidence=r["confidence"], data=json.loads(r["data"] or "{}"))
+            out.append(StoredFinding(r["run_id"], f, r["fingerprint"], r["lifecycle"]))
+        out.sort(key=lambda s: (-s.finding.severity, s.finding.rule, s.finding.url))
+        return out
+
+    def facts(self, run_id: str) -> dict[str, Any]:
+        return {r["check_name"]: json.loads(r["data"])
+                for r in self.db.execute("SELECT * FROM facts WHERE run_id=?", (run_id,))}
+
+    def issues(self, site: str | None = None, status: str | None = None) -> list[IssueRow]:
+        sql, args = "SELECT * FROM issues WHERE 1=1", []
+        if site:
+            sql += " AND site=?"
+            args.append(site)
+        if status:
+            sql += " AND status=?"
+            args.append(status)
+        rows = [IssueRow(r["site"], r["fingerprint"], r["check_name"], r["rule"], Severity.parse(r["severity"]),
+                         r["title"], r["url"] or "", r["status"], parse_iso(r["first_seen"]),
+                         parse_iso(r["last_seen"]), parse_iso(r["fixed_at"]), r["reopen_count"] or 0)
+                for r in self.db.execute(sql, args)]
+        rows.sort(key=lambda i: (-i.severity, i.rule, i.url))
+        return rows
+
+    # -- retention --------------------------------------------------------------------------------
+    def prune(self, keep_days: int, now: datetime | None = None) -> dict[str, int]:
+        """Drop cached page bodies not used by any run newer than `keep_days` (nor the latest run of each
+        site, which conditional GET needs). Findings, issues, facts and page records are kept."""
+        cutoff = iso((now or _now()) - timedelta(days=keep_days))
+        with self.tx() as db:
+            keep_runs = {r[0] for r in db.execute("SELECT id FROM runs WHERE started >= ?", (cutoff,))}
+            keep_runs |= {r[0] for r in db.execute(
+                "SELECT id FROM runs r WHERE started = (SELECT max(started) FROM runs WHERE site=r.site)")}
+            placeholders = ",".join("?" * len(keep_runs)) or "''"
+            cur = db.execute(f"DELETE FROM bodies WHERE sha256 NOT IN (SELECT sha256 FROM pages WHERE "
+                             f"sha256 IS NOT NULL AND run_id IN ({placeholders}))", tuple(keep_runs))
+            dropped = cur.rowcount
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return {"bodies_dropped": dropped}

@@ -1,0 +1,1 @@
+"""Built-in checks (each registered under the `ppid_auditor.checks` entry-point group)."""

@@ -1,0 +1,193 @@
+"""The check protocol, the typed `Finding`, and check discovery through entry points.
+
+A check depends on the snapshot (`auditor.snapshot`) and this module only. The runner never imports a
+check by name: built-in checks are registered under the entry-point group `ppid_auditor.checks` exactly
+like third-party ones.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from auditor.http import HttpClient
+    from auditor.snapshot import Site
+
+ENTRY_POINT_GROUP = "ppid_auditor.checks"
+log = logging.getLogger("ppid_auditor.checks")
+
+
+class Severity(enum.IntEnum):
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @classmethod
+    def parse(cls, value: str | Severity) -> Severity:
+        if isinstance(value, Severity):
+            return value
+        try:
+            return cls[str(value).strip().upper()]
+        except KeyError:
+            names = ", ".join(s.label for s in cls)
+            raise ValueError(f"unknown severity {value!r} (expected one of: {names})") from None
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+def site_relative(url: str) -> str:
+    """Path and query of a URL: fingerprints ignore scheme and host, so staging and production match."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    return f"{path}?{parts.query}" if parts.query else path
+
+
+def fingerprint(check: str, rule: str, url: str, key: str) -> str:
+    """Stable hash of check + rule + site-relative URL + normalised evidence (or a check-chosen key)."""
+    norm = " ".join(key.split()).lower()
+    raw = "\x1f".join((check, rule, site_relative(url), norm))
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass
+class Finding:
+    """One problem found by a check. Text fields are Bahasa Indonesia; `*_en` carry English."""
+
+    check: str
+    rule: str  # e.g. "tls.cert.expiring" (see CONTRACT.md "Rule ids")
+    severity: Severity
+    title: str
+    url: str = ""
+    evidence: str = ""  # masked: never personal data in full
+    remediation: str = ""
+    references: list[str] = field(default_factory=list)
+    title_en: str = ""
+    remediation_en: str = ""
+    # What identifies "the same problem" across runs when the evidence text varies (e.g. a keyed hash of
+    # a personal-data value, or a library name without its version). Defaults to the evidence.
+    key: str | None = None
+    confidence: str | None = None  # "high" / "medium" / "low" where a check knows it
+    data: dict[str, Any] = field(default_factory=dict)  # JSON-able extras (counts, locations, facts)
+
+    def __post_init__(self) -> None:
+        self.severity = Severity.parse(self.severity)
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.check, self.rule, self.url, self.evidence if self.key is None else self.key)
+
+    def localized(self, lang: str) -> tuple[str, str]:
+        """(title, remediation) in `lang` ("id" or "en"), falling back to Bahasa Indonesia."""
+        if lang == "en":
+            return self.title_en or self.title, self.remediation_en or self.remediation
+        return self.title, self.remediation
+
+    def to_json(self, lang: str = "id") -> dict[str, Any]:
+        title, remediation = self.localized(lang)
+        out: dict[str, Any] = {
+            "check": self.check,
+            "rule": self.rule,
+            "severity": self.severity.label,
+            "title": title,
+            "url": self.url,
+            "evidence": self.evidence,
+            "remediation": remediation,
+            "references": list(self.references),
+            "fingerprint": self.fingerprint,
+        }
+        if self.confidence:
+            out["confidence"] = self.confidence
+        if self.data:
+            out["data"] = self.data
+        return out
+
+
+class CheckSkipped(Exception):
+    """Raised by a check that cannot run here (peer not reachable, nothing to check). Not a failure."""
+
+
+@dataclass
+class CheckResult:
+    findings: list[Finding] = field(default_factory=list)
+    # JSON-able facts stored per run for the reports (certificate dates, detected software, item status).
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CheckContext:
+    """What a check gets from the runner."""
+
+    site: Site
+    config: BaseModel  # the check's own validated config block (its `config_model`)
+    http: HttpClient  # shared, bounded client (timeouts, size caps, politeness, loopback guard)
+    site_config: Any  # auditor.config.SiteConfig: name, url, allowed_hosts, approved_content...
+    secret_key: bytes = b""  # per-store key for keyed fingerprints of personal data
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    base_dir: Path = Path(".")  # directory of the config file, for relative paths in check config
+    previous_facts: dict[str, Any] = field(default_factory=dict)  # this check's facts from the last run
+    log: logging.Logger = log
+
+
+class CheckConfig(BaseModel):
+    """Base for check config blocks: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Check:
+    """Base class for checks. Subclasses set the class attributes and implement `run`."""
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    enabled_by_default: ClassVar[bool] = True
+    config_model: ClassVar[type[BaseModel]] = CheckConfig
+    # Rule ids this check owns (without the check-independent prefix), for docs and SARIF rule tables.
+    rules: ClassVar[dict[str, str]] = {}
+
+    def run(self, ctx: CheckContext) -> CheckResult | Iterable[Finding]:
+        raise NotImplementedError
+
+    def finding(self, rule: str, severity: Severity | str, title: str, **kw: Any) -> Finding:
+        return Finding(check=self.name, rule=rule, severity=Severity.parse(severity), title=title, **kw)
+
+
+@dataclass
+class LoadedCheck:
+    name: str
+    cls: type[Check] | None
+    error: str | None = None  # why the entry point could not be loaded
+
+
+def discover_checks() -> dict[str, LoadedCheck]:
+    """Every check registered under the entry-point group; a broken plugin is reported, not fatal."""
+    found: dict[str, LoadedCheck] = {}
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        if ep.name in found:
+            continue
+        try:
+            cls = ep.load()
+        except Exception as exc:  # a third-party plugin may fail in any way; it must not stop the rest
+            found[ep.name] = LoadedCheck(ep.name, None, f"{type(exc).__name__}: {exc}")
+            continue
+        if not (isinstance(cls, type) and hasattr(cls, "run")):
+            found[ep.name] = LoadedCheck(ep.name, None, "entry point is not a check class")
+            continue
+        found[ep.name] = LoadedCheck(ep.name, cls)
+    return found

@@ -1,0 +1,1 @@
+"""Report rendering (Jinja2 templates, HTML and PDF)."""
