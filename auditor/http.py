@@ -85,6 +85,12 @@ class HttpClient:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._next_slot: dict[str, float] = {}
+        self._host_delay: dict[str, float] = {}
+
+    def set_host_delay(self, netloc: str, delay_s: float) -> None:
+        """A longer delay for one host (robots.txt Crawl-delay); never shorter than `delay_s`."""
+        with self._lock:
+            self._host_delay[netloc] = max(self.delay_s, delay_s)
 
     def _session(self) -> requests.Session:
         s = getattr(self._local, "session", None)
@@ -100,13 +106,14 @@ class HttpClient:
 
     def _wait_turn(self, url: str) -> None:
         """Per-host delay: requests to one host start at least `delay_s` apart, across threads."""
-        if self.delay_s <= 0:
-            return
         host = urlsplit(url).netloc
+        delay = self._host_delay.get(host, self.delay_s)
+        if delay <= 0:
+            return
         with self._lock:
             now = time.monotonic()
             slot = max(now, self._next_slot.get(host, 0.0))
-            self._next_slot[host] = slot + self.delay_s
+            self._next_slot[host] = slot + delay
         if slot > now:
             time.sleep(slot - now)
 

@@ -27,6 +27,8 @@ MESSAGES: dict[str, dict[str, str]] = {
                 "en": "Audit summary {site} ({url}): {pages} pages, {documents} documents, {n} findings"},
     "unreachable": {"id": "Situs {site} tidak dapat dijangkau: {url} ({why})",
                     "en": "Site {site} could not be reached: {url} ({why})"},
+    "busy": {"id": "pemindaian situs {site} masih berjalan (pid {pid}); yang ini dilewati",
+             "en": "a scan of site {site} is still running (pid {pid}); skipping this one"},
     "stored": {"id": "Tersimpan sebagai pemindaian {run}.", "en": "Stored as run {run}."},
     "ok": {"id": "ok", "en": "ok"}, "error": {"id": "galat", "en": "error"},
     "skipped": {"id": "dilewati", "en": "skipped"},

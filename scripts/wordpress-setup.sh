@@ -5,6 +5,7 @@
 #                                            Apache (mod_php) on free 127.0.0.1 ports, install WordPress;
 #                                            prints KEY=VALUE lines (URL, DIR, HTTP_PORT, DB_PORT, ...)
 #   scripts/wordpress-setup.sh stop DIR      stop both servers (pid files in DIR) and remove DIR
+#   env: EXPOSE_PHP=1 (send X-Powered-By), WAIT_S (start-up limit, default 30), WP_SRC, PHP_MOD
 #
 # Both servers run as non-daemon processes (mariadbd; apache2 -DFOREGROUND) started in the background
 # with pid files in DIR, so `stop` (or killing the pids) is the whole teardown. Nothing under /etc or
@@ -141,7 +142,9 @@ PHP
     || { cat "$dir/log/install.log" >&2; stop "$dir" 2>/dev/null; die "WordPress install failed"; }
 
   # --- Apache (prefork + mod_php), foreground process with a pid file -----------------------------
-  local user_lines=""
+  local user_lines="" php_lines=""
+  # EXPOSE_PHP=1: send X-Powered-By: PHP/x.y.z like many shared hosts do (Debian's php.ini turns it off).
+  if [ "${EXPOSE_PHP:-0}" = 1 ]; then php_lines="php_admin_flag expose_php On"; fi
   if [ "$(id -u)" = 0 ]; then user_lines=$'User www-data\nGroup www-data'; fi
   cat >"$dir/httpd.conf" <<CONF
 ServerRoot "$dir"
@@ -180,6 +183,7 @@ Mutex file:$dir/run
 <FilesMatch "\.php\$">
   SetHandler application/x-httpd-php
 </FilesMatch>
+$php_lines
 CONF
   apache2 -f "$dir/httpd.conf" -DFOREGROUND >"$dir/log/apache.out" 2>&1 &
   wait_for "$WAIT_S" apache python3 -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$http_port/', timeout=5).read()" \

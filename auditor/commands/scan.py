@@ -11,6 +11,7 @@ from rich.table import Table
 from auditor.commands import _common
 from auditor.errors import ConfigError
 from auditor.i18n import t
+from auditor.lock import SiteBusy, lock_dir_for, site_lock
 from auditor.output import dump, findings_json, sarif, worst, write_atomic
 from auditor.runner import RunOutcome, run_audit
 from checks.base import Severity
@@ -72,7 +73,13 @@ def run(args: argparse.Namespace) -> int:
     exit_code = 0
     try:
         for site_cfg in sites:
-            outcome = run_audit(cfg, site_cfg, store, only=only, quiet=args.quiet)
+            try:
+                with site_lock(lock_dir_for(cfg.database_path), site_cfg.name):
+                    outcome = run_audit(cfg, site_cfg, store, only=only, quiet=args.quiet)
+            except SiteBusy as busy:
+                # cron overlap: not an error; the running scan will store its results
+                print(f"ppid-audit: {t('busy', lang, site=site_cfg.name, pid=busy.holder)}", file=sys.stderr)
+                continue
             multiple = len(sites) > 1
             if not outcome.reachable:
                 start = outcome.site.start_page

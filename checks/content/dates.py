@@ -1,0 +1,143 @@
+"""Indonesian (and common English/ISO) date parsing for free text found on village websites.
+
+Pure functions: `find_dates(text)` returns every plausible date with the text it came from, and
+`parse_date(text)` the first one. Day-first is assumed for numeric dates (Indonesian usage); a numeric
+date whose second field cannot be a month is read month-first instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
+
+# Month names and the abbreviations seen on real sites (old spellings "Pebruari", "Nopember" included).
+MONTHS: dict[str, int] = {
+    "januari": 1, "jan": 1, "january": 1,
+    "februari": 2, "pebruari": 2, "feb": 2, "peb": 2, "febr": 2, "february": 2,
+    "maret": 3, "mar": 3, "mrt": 3, "march": 3,
+    "april": 4, "apr": 4,
+    "mei": 5, "may": 5,
+    "juni": 6, "jun": 6, "june": 6,
+    "juli": 7, "jul": 7, "july": 7,
+    "agustus": 8, "agt": 8, "agu": 8, "ags": 8, "agst": 8, "agus": 8, "aug": 8, "august": 8,
+    "september": 9, "sep": 9, "sep.": 9,
+    "oktober": 10, "okt": 10, "oct": 10, "october": 10,
+    "november": 11, "nopember": 11, "nov": 11, "nop": 11,
+    "desember": 12, "des": 12, "dec": 12, "december": 12,
+}
+_MONTH_ALT = "|".join(sorted(MONTHS, key=len, reverse=True))
+_DAY_NAMES = r"(?:senin|selasa|rabu|kamis|jum'?at|sabtu|minggu|ahad|monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+
+MIN_YEAR, MAX_YEAR = 1990, 2100
+
+
+@dataclass(frozen=True)
+class FoundDate:
+    value: date
+    text: str  # the matched text, as found
+    start: int  # offset in the searched text
+    precision: str = "day"  # "day" or "month" ("Agustus 2026")
+
+
+def _year(raw: str) -> int | None:
+    raw = raw.lstrip("'’")
+    if len(raw) == 2:
+        return 2000 + int(raw)
+    if len(raw) == 4:
+        return int(raw)
+    return None
+
+
+def _make(y: int | None, m: int | None, d: int) -> date | None:
+    if y is None or m is None or not (MIN_YEAR <= y <= MAX_YEAR):
+        return None
+    try:
+        return date(y, m, d)
+    except ValueError:  # 31 Februari and friends
+        return None
+
+
+_SEP = r"[\s\-./,]*"
+# "12 Agustus 2026", "12-Agu-2026", "Senin, 3 Maret 2025", "12 Agustus, 2026", "3rd March 2025", "12 Agt '26"
+_DMY_NAME = re.compile(
+    rf"(?<![\w])(?:{_DAY_NAMES}\s*,?\s*)?(\d{{1,2}})(?:st|nd|rd|th)?{_SEP}\s*(?:bulan\s+)?({_MONTH_ALT})\.?"
+    rf"{_SEP}\s*(?:tahun\s+)?('?\d{{4}}|['’]\d{{2}})(?![\w])", re.I)
+# "Agustus 12, 2026", "March 3, 2025"
+_MDY_NAME = re.compile(rf"(?<![\w])({_MONTH_ALT})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})(?![\w])", re.I)
+# ISO and year-first numeric: "2025-03-03", "2025/3/3", "2025-03-03T10:00:00+07:00", "20250303" not accepted
+_YMD = re.compile(r"(?<![\w.])(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?![\d])")
+# Day-first numeric: "03/03/2025", "3-3-2025", "03.03.2025", "(5/3/2025)", "03/03/25"
+_DMY_NUM = re.compile(r"(?<![\w./-])(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})(?![\w]|[./-]\d)")
+# Month and year only: "Agustus 2026", "Bulan Juli 2026"
+_MY_NAME = re.compile(rf"(?<![\w])(?:bulan\s+)?({_MONTH_ALT})\.?\s*(?:tahun\s+)?(\d{{4}})(?![\w])", re.I)
+
+
+def find_dates(text: str, *, month_precision: bool = False) -> list[FoundDate]:
+    """Every date in `text`, in order of appearance; overlapping matches keep the most specific."""
+    if not text:
+        return []
+    found: list[FoundDate] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(m: re.Match[str], value: date | None, precision: str = "day") -> None:
+        s, e = m.span()
+        if any(s < te and ts < e for ts, te in taken):
+            return
+        # An impossible date ("31 Februari 2025") still claims its text so no vaguer reading replaces it.
+        taken.append((s, e))
+        if value is None:
+            return
+        found.append(FoundDate(value, m.group(0).strip(), s, precision))
+
+    for m in _DMY_NAME.finditer(text):
+        add(m, _make(_year(m.group(3)), MONTHS.get(m.group(2).lower()), int(m.group(1))))
+    for m in _MDY_NAME.finditer(text):
+        add(m, _make(int(m.group(3)), MONTHS.get(m.group(1).lower()), int(m.group(2))))
+    for m in _YMD.finditer(text):
+        add(m, _make(int(m.group(1)), int(m.group(3)), int(m.group(4))))
+    for m in _DMY_NUM.finditer(text):
+        a, b, y = int(m.group(1)), int(m.group(3)), _year(m.group(4))
+        if b > 12 and a <= 12:  # 03/25/2025 cannot be day-first
+            a, b = b, a
+        add(m, _make(y, b, a))
+    if month_precision:
+        for m in _MY_NAME.finditer(text):
+            add(m, _make(int(m.group(2)), MONTHS.get(m.group(1).lower()), 1), "month")
+    found.sort(key=lambda f: f.start)
+    return found
+
+
+def parse_date(text: str, *, month_precision: bool = False) -> date | None:
+    """The first date in `text`, or None."""
+    found = find_dates(text, month_precision=month_precision)
+    return found[0].value if found else None
+
+
+_ISO_DT = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?\s*$")
+
+
+def parse_machine_date(value: str | None) -> date | None:
+    """Dates written for machines: ISO 8601 (JSON-LD, <time datetime>, sitemap), RFC 2822 (RSS, HTTP),
+    PDF `D:YYYYMMDDHHmmSS`. Returns the calendar date in the writer's own zone (what the page says)."""
+    if not value:
+        return None
+    value = str(value).strip()
+    m = _ISO_DT.match(value)
+    if m:
+        return _make(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    pdf = re.match(r"^(?:D:)?(\d{4})(\d{2})?(\d{2})?", value)
+    if pdf and value.startswith("D:"):
+        return _make(int(pdf.group(1)), int(pdf.group(2) or 1), int(pdf.group(3) or 1))
+    try:
+        dt = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        dt = None
+    if dt is not None:
+        return _make(dt.year, dt.month, dt.day)
+    return parse_date(value)
+
+
+def to_datetime(d: date) -> datetime:
+    return datetime(d.year, d.month, d.day, tzinfo=UTC)
