@@ -43,7 +43,8 @@ def _name(cn: str) -> x509.Name:
 
 
 def make_ca(cn: str = "ppid-auditor Test CA", *, key_kind: str = "rsa", bits: int = 2048,
-            issuer: KeyPair | None = None, days: int = 3650) -> KeyPair:
+            issuer: KeyPair | None = None, days: int = 3650,
+            not_before: datetime | None = None) -> KeyPair:
     """A CA; with `issuer`, an intermediate CA signed by it."""
     key = _key(key_kind, bits)
     now = datetime.now(UTC)
@@ -54,7 +55,7 @@ def make_ca(cn: str = "ppid-auditor Test CA", *, key_kind: str = "rsa", bits: in
         .issuer_name(issuer.cert.subject if issuer else _name(cn))
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
+        .not_valid_before(not_before or now - timedelta(days=1))
         .not_valid_after(now + timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False,
@@ -100,7 +101,26 @@ def make_leaf(ca: KeyPair | None, hostnames: list[str] = ("localhost", "127.0.0.
     if ca:
         builder = builder.add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False)
+    if hash_alg is not None and hash_alg.name == "sha1":
+        # cryptography no longer signs certificates with SHA-1; tests of weak-signature detection need one.
+        return KeyPair(_resign_sha1(builder.sign(signer, hashes.SHA256()), signer), key)
     return KeyPair(builder.sign(signer, hash_alg or hashes.SHA256()), key)
+
+
+_SHA256_RSA_OID = bytes.fromhex("06092a864886f70d01010b")
+_SHA1_RSA_OID = bytes.fromhex("06092a864886f70d010105")
+
+
+def _resign_sha1(cert: x509.Certificate, signer) -> x509.Certificate:
+    """Swap sha256WithRSAEncryption for sha1WithRSAEncryption (same DER length) and re-sign the TBS."""
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    if not isinstance(signer, rsa.RSAPrivateKey):
+        raise ValueError("SHA-1 test certificates need an RSA signer")
+    der = cert.public_bytes(serialization.Encoding.DER).replace(_SHA256_RSA_OID, _SHA1_RSA_OID)
+    tbs = x509.load_der_x509_certificate(der).tbs_certificate_bytes
+    sig = signer.sign(tbs, padding.PKCS1v15(), hashes.SHA1())
+    return x509.load_der_x509_certificate(der[: len(der) - len(sig)] + sig)
 
 
 def write_pair(pair: KeyPair, directory: Path, stem: str, chain: list[KeyPair] = ()) -> tuple[Path, Path]:

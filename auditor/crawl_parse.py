@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, SoupStrainer, XMLParsedAsHTMLWarning
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
 from lxml import etree
 
 from auditor.crawl_urls import canonicalize
@@ -24,7 +24,6 @@ _REF_ATTRS = {
     "a": "href", "area": "href", "img": "src", "script": "src", "link": "href", "iframe": "src",
     "frame": "src", "form": "action", "embed": "src", "object": "data", "source": "src",
 }
-_STRAINER = SoupStrainer([*_REF_ATTRS, "base", "title"])
 _SKIP_SCHEMES = ("javascript:", "data:", "about:", "blob:", "vbscript:")
 _WS = re.compile(r"\s+")
 
@@ -51,7 +50,7 @@ def parse_html(text: str, base_url: str) -> Parsed:
     """
     out = Parsed()
     try:
-        soup = BeautifulSoup(text, "lxml", parse_only=_STRAINER)
+        soup = BeautifulSoup(text, "lxml")
     except Exception:  # lxml refuses some binary junk; a page we cannot parse has no links
         return out
     title = soup.find("title")

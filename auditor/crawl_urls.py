@@ -6,6 +6,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from requests.utils import requote_uri
@@ -46,6 +47,11 @@ def canonicalize(url: str, base: str | None = None) -> str | None:
             raw = urljoin(base, raw)
         except ValueError:
             return None
+    return _canonical(raw)
+
+
+@lru_cache(maxsize=65536)  # navigation links repeat on every page
+def _canonical(raw: str) -> str | None:
     try:
         parts = urlsplit(raw)
         port = parts.port
@@ -119,8 +125,10 @@ class Scope:
             entry = urlsplit(entry).hostname or ""
         if entry.startswith("*."):
             self.suffixes.add(entry[1:])
+        elif entry.startswith("["):
+            self.hosts.add(entry[1:].split("]")[0])
         elif entry:
-            self.hosts.add(entry.split(":")[0] if entry.count(":") == 1 else entry.strip("[]"))
+            self.hosts.add(entry.split(":")[0] if entry.count(":") == 1 else entry)
 
     def __contains__(self, url: object) -> bool:
         if not isinstance(url, str):

@@ -9,16 +9,19 @@ links with `crawl.concurrency` workers until the frontier is empty or a limit is
 from __future__ import annotations
 
 import heapq
+import logging
 import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
 from auditor.config import CrawlConfig, SiteConfig
+from auditor.crawl_notes import Notes, ProgressBar
 from auditor.crawl_parse import (
     FOLLOW_ASSET,
     FOLLOW_DOCUMENT,
@@ -31,13 +34,15 @@ from auditor.crawl_parse import (
     robots_sitemaps,
 )
 from auditor.crawl_urls import Scope, TrapGuard, canonicalize, origin, trap_note
-from auditor.http import BUDGET_EXHAUSTED, HttpClient
+from auditor.errors import FetchError
+from auditor.http import BUDGET_EXHAUSTED, HttpClient, Response
 from auditor.snapshot import Document, Headers, Link, Page, Site, is_document_type, is_document_url
 
 MAX_SITEMAP_FILES = 20
 MAX_SITEMAP_DEPTH = 2  # robots/sitemap.xml -> index -> sitemap
 MAX_ROBOTS_BYTES = 512 * 1024  # RFC 9309: parse at least 500 KiB
 MAX_CRAWL_DELAY_S = 10.0
+log = logging.getLogger("ppid_auditor.crawler")
 
 
 @dataclass
@@ -81,28 +86,6 @@ class _Task:
     kind: str = field(compare=False)  # FOLLOW_PAGE / FOLLOW_ASSET / FOLLOW_DOCUMENT
 
 
-class _Notes:
-    """Each kind of cut is noted once, with a count and an example, in first-seen order."""
-
-    def __init__(self) -> None:
-        self._order: list[tuple[str, str]] = []
-        self._counts: dict[tuple[str, str], int] = {}
-        self._examples: dict[tuple[str, str], str] = {}
-        self._texts: dict[tuple[str, str], Callable[[int, str], str]] = {}
-
-    def add(self, kind: str, key: str, example: str, text: Callable[[int, str], str]) -> None:
-        k = (kind, key)
-        if k not in self._counts:
-            self._order.append(k)
-            self._counts[k] = 0
-            self._examples[k] = example
-            self._texts[k] = text
-        self._counts[k] += 1
-
-    def render(self) -> list[str]:
-        return [self._texts[k](self._counts[k], self._examples[k]) for k in self._order]
-
-
 class _Crawl:
     def __init__(self, site_cfg: SiteConfig, cfg: CrawlConfig, http: HttpClient,
                  previous: dict[str, PreviousPage], progress: Progress | None) -> None:
@@ -114,7 +97,7 @@ class _Crawl:
         self.site = Site(name=site_cfg.name, url=site_cfg.url, allowed_hosts=list(site_cfg.allowed_hosts))
         self.scope = Scope.of(self.start, site_cfg.allowed_hosts)
         self.traps = TrapGuard()
-        self.notes = _Notes()
+        self.notes = Notes()
         self.robots: dict[str, RobotFileParser] = {}
         self.seen: set[str] = set()
         self.frontier: list[_Task] = []
@@ -125,7 +108,7 @@ class _Crawl:
         self.deadline = 0.0
         self.page_cap = int(cfg.max_page_mb * 1024 * 1024)
         self.doc_cap = int(cfg.max_document_mb * 1024 * 1024)
-        self._bar = None
+        self._bar: ProgressBar | None = None
 
     # --- driver ----------------------------------------------------------------------------------
     def run(self) -> Site:
@@ -133,7 +116,8 @@ class _Crawl:
         site.started = datetime.now(UTC)
         self.deadline = time.monotonic() + self.cfg.time_budget_s
         bytes_before = self.http.bytes_received
-        self._start_bar()
+        if sys.stderr.isatty():  # quiet under cron; `progress` is called in any case
+            self._bar = ProgressBar(self.start)
         try:
             start_rp = self._robots_for(self.start, is_start=True)
             if self.cfg.respect_robots and not start_rp.can_fetch(self.http.user_agent, self.start):
@@ -157,7 +141,8 @@ class _Crawl:
                 self._seed_sitemaps()
                 self._crawl_frontier()
         finally:
-            self._stop_bar()
+            if self._bar is not None:
+                self._bar.stop()
         self._link_referrers()
         site.notes.extend(self.notes.render())
         site.bytes_received = self.http.bytes_received - bytes_before
@@ -180,7 +165,13 @@ class _Crawl:
                 finished, _ = wait(inflight, timeout=1.0, return_when=FIRST_COMPLETED)
                 for fut in finished:
                     task = inflight.pop(fut)
-                    self._handle(task, fut.result())
+                    try:
+                        result = fut.result()
+                    except Exception as exc:  # a bug on one URL must not end the crawl
+                        log.warning("crawl: %s: %s", task.url, exc, exc_info=True)
+                        result = (Page(url=task.url, depth=task.depth,
+                                       error=f"internal error: {type(exc).__name__}: {exc}"), [])
+                    self._handle(task, result)
 
     # --- scheduling (scheduler thread only) ------------------------------------------------------
     def _enqueue(self, url: str, depth: int, kind: str) -> None:
@@ -253,7 +244,7 @@ class _Crawl:
         if rp is not None:
             return rp
         robots_url = key + "/robots.txt"
-        resp = self.http.fetch(robots_url, max_bytes=MAX_ROBOTS_BYTES, deadline=self.deadline,
+        resp = self._get(robots_url, max_bytes=MAX_ROBOTS_BYTES, deadline=self.deadline,
                                redirect_filter=lambda u: u in self.scope)
         text = resp.body.decode("utf-8", "replace") if resp.ok else None
         if is_start:
@@ -292,7 +283,7 @@ class _Crawl:
             if url in fetched:
                 continue
             fetched.add(url)
-            resp = self.http.fetch(url, max_bytes=MAX_SITEMAP_BYTES, deadline=self.deadline,
+            resp = self._get(url, max_bytes=MAX_SITEMAP_BYTES, deadline=self.deadline,
                                    redirect_filter=lambda u: u in self.scope)
             if not resp.ok:
                 if url not in (canonicalize(origin(self.start) + "/sitemap.xml"),):
@@ -332,7 +323,7 @@ class _Crawl:
         is_doc = task.kind == FOLLOW_DOCUMENT
         # The start URL may move to another host (http://desa.id -> https://www.desa.id/): follow it there.
         in_scope = None if url == self.start else (lambda u: u in self.scope)
-        resp = self.http.fetch(
+        resp = self._get(
             url, headers=headers or None, max_bytes=self.doc_cap if is_doc else self.page_cap,
             deadline=self.deadline, redirect_filter=in_scope,
             max_bytes_for=lambda h: self.doc_cap if is_document_type(h.get("content-type") or "") else None)
@@ -360,6 +351,13 @@ class _Crawl:
             res.title, res.links = prev.title, list(prev.links)
         return res, []
 
+    def _get(self, url: str, **kw: Any) -> Response:
+        """`HttpClient.fetch` that also turns policy refusals (loopback guard) into a recorded error."""
+        try:
+            return self.http.fetch(url, **kw)
+        except FetchError as exc:
+            return Response(url, url, None, error=str(exc))
+
     # --- results ---------------------------------------------------------------------------------
     def _link_referrers(self) -> None:
         by_url: dict[str, Page] = {}
@@ -383,25 +381,7 @@ class _Crawl:
             except Exception:  # a broken progress callback must not stop the crawl
                 self.progress = None
         if self._bar is not None:
-            bar, task_id = self._bar
-            bar.update(task_id, completed=self.done, total=max(known, self.done),
-                       description=_short(url))
-
-    def _start_bar(self) -> None:
-        if not sys.stderr.isatty():
-            return
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        bar = Progress(TextColumn("[bold]crawl[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
-                       TimeElapsedColumn(), console=Console(stderr=True), transient=True)
-        bar.start()
-        self._bar = (bar, bar.add_task(_short(self.start), total=1))
-
-    def _stop_bar(self) -> None:
-        if self._bar is not None:
-            self._bar[0].stop()
-            self._bar = None
+            self._bar.update(self.done, known, url)
 
 
 def _merge_headers(fresh: Headers, prev: PreviousPage) -> Headers:
@@ -415,7 +395,3 @@ def _merge_headers(fresh: Headers, prev: PreviousPage) -> Headers:
     extra = (("Content-Type", prev.content_type), ("ETag", prev.etag), ("Last-Modified", prev.last_modified))
     items += [(k, v) for k, v in extra if v and k.lower() not in names]
     return Headers(items)
-
-
-def _short(url: str, width: int = 60) -> str:
-    return url if len(url) <= width else "..." + url[-(width - 3):]

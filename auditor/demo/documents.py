@@ -48,11 +48,16 @@ def plan_documents(today: date) -> dict[str, Doc]:
     layanan_day = today - timedelta(days=45)
     blt_day = today - timedelta(days=30)
     quarter = (blt_day.month - 1) // 3 + 1
+    realisasi_day = today - timedelta(days=130)  # the half-year report comes out the month after
+    sem_label = (f"I Tahun {realisasi_day.year}" if realisasi_day.month >= 7
+                 else f"II Tahun {realisasi_day.year - 1}")
     docs = [
         Doc("apbdes", f"APBDes Kalurahan Katongan Tahun Anggaran {ta}", today - timedelta(days=60),
             f"apbdes-katongan-ta-{ta}.pdf"),
         Doc("perdes", f"Peraturan Kalurahan Katongan Nomor 3 Tahun {ta} tentang APBDes",
             today - timedelta(days=62), f"perkal-nomor-3-tahun-{ta}.pdf"),
+        Doc("realisasi", f"Laporan Realisasi APBDes Semester {sem_label}", realisasi_day,
+            f"laporan-realisasi-apbdes-{sem_label.lower().replace(' ', '-')}.pdf"),
         Doc("lkpj", f"LKPJ Lurah Katongan Tahun Anggaran {lkpj_day.year - 1}", lkpj_day,
             f"lkpj-lurah-katongan-ta-{lkpj_day.year - 1}.pdf"),
         Doc("layanan", f"Laporan Layanan Informasi Publik Tahun {layanan_day.year}", layanan_day,
@@ -165,6 +170,16 @@ def _perdes_blocks(doc: Doc) -> list[Block]:
             ("p", "Menetapkan: Peraturan Kalurahan tentang Anggaran Pendapatan dan Belanja Kalurahan. "
                   "Pasal 1: APBDes terdiri atas pendapatan, belanja dan pembiayaan sebagaimana tercantum "
                   "dalam lampiran. Pasal 2: Peraturan ini mulai berlaku pada tanggal diundangkan."),
+            _sign(doc.when)]
+
+
+def _realisasi_blocks(doc: Doc) -> list[Block]:
+    rows = [("Pendapatan", _rupiah(1_956_996_000), _rupiah(1_104_520_000), "56%"),
+            ("Belanja", _rupiah(1_956_996_000), _rupiah(918_330_500), "47%"),
+            ("Pembiayaan", _rupiah(0), _rupiah(0), "-")]
+    return [("p", "Laporan realisasi pelaksanaan Anggaran Pendapatan dan Belanja Kalurahan untuk semester "
+                  "berjalan, disampaikan kepada Bupati melalui Panewu Nglipar."),
+            ("table", ("Uraian", "Anggaran", "Realisasi", "%"), rows, (45, 50, 50, 35)),
             _sign(doc.when)]
 
 
@@ -282,7 +297,8 @@ def write_scanned_letter(path: Path, doc: Doc) -> None:
     path.write_bytes(_set_pdf_dates(bytes(pdf.output()), doc.when, "scan0117.pdf"))
 
 
-_PDF_BODIES = {"apbdes": _apbdes_blocks, "perdes": _perdes_blocks, "lkpj": _lkpj_blocks,
+_PDF_BODIES = {"apbdes": _apbdes_blocks, "perdes": _perdes_blocks, "realisasi": _realisasi_blocks,
+               "lkpj": _lkpj_blocks,
                "layanan": _layanan_blocks, "sop": _sop_blocks, "maklumat": _maklumat_blocks}
 
 

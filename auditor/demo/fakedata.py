@@ -79,17 +79,3 @@ def make_people(count: int, *, seed: int = 3403) -> list[Person]:
                              f"Padukuhan {rng.randint(1, 8)}"))
     return people
 
-
-def nik_birth_date(nik: str) -> date | None:
-    """Birth date encoded in a NIK (None when the digits are not a real date)."""
-    if len(nik) != 16 or not nik.isdigit():
-        return None
-    day, month, yy = int(nik[6:8]), int(nik[8:10]), int(nik[10:12])
-    if day > 40:
-        day -= 40
-    # Two-digit years: anything not in the past century's future belongs to the 2000s.
-    year = 2000 + yy if 2000 + yy <= date.today().year else 1900 + yy
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None

@@ -22,7 +22,7 @@ MONTHS: dict[str, int] = {
     "juni": 6, "jun": 6, "june": 6,
     "juli": 7, "jul": 7, "july": 7,
     "agustus": 8, "agt": 8, "agu": 8, "ags": 8, "agst": 8, "agus": 8, "aug": 8, "august": 8,
-    "september": 9, "sep": 9, "sep.": 9,
+    "september": 9, "sep": 9, "sept": 9,
     "oktober": 10, "okt": 10, "oct": 10, "october": 10,
     "november": 11, "nopember": 11, "nov": 11, "nop": 11,
     "desember": 12, "des": 12, "dec": 12, "december": 12,
@@ -141,3 +141,15 @@ def parse_machine_date(value: str | None) -> date | None:
 
 def to_datetime(d: date) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=UTC)
+
+
+def add_months(d: date, months: int) -> date:
+    """Calendar months, clamped to the month's last day (31 Jan + 1 month = 28/29 Feb)."""
+    y, m = divmod(d.month - 1 + months, 12)
+    year, month = d.year + y, m + 1
+    for day in (d.day, 30, 29, 28):
+        try:
+            return date(year, month, min(d.day, day))
+        except ValueError:
+            continue
+    return date(year, month, 28)

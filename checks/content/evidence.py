@@ -259,7 +259,8 @@ def resource_evidence(res: Page, hints: SiteHints, *, today: date) -> list[Evide
     lm = parse_machine_date(res.headers.get("last-modified"))
     if lm:
         ev.append(Evidence(lm, "last_modified", "HTTP Last-Modified", url))
-    if res.last_changed:
+    # The store sets last_changed = first_seen when a URL first appears: only a later change is an update.
+    if res.last_changed and (res.first_seen is None or res.last_changed > res.first_seen):
         ev.append(Evidence(res.last_changed.date(), "history_changed", "riwayat crawl: isi berubah", url))
     elif res.first_seen:
         ev.append(Evidence(res.first_seen.date(), "history_first_seen", "riwayat crawl: pertama terlihat", url))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
@@ -67,7 +68,7 @@ def weak_ciphers(ciphers: list[AcceptedCipher]) -> dict[str, list[str]]:
 
 # -- certificates ----------------------------------------------------------------------------------------
 
-def _cn(name: x509.Name) -> str:
+def common_name(name: x509.Name) -> str:
     attrs = name.get_attributes_for_oid(NameOID.COMMON_NAME)
     return str(attrs[0].value) if attrs else name.rfc4514_string()
 
@@ -166,15 +167,40 @@ def is_self_signed(cert: x509.Certificate) -> bool:
     return True
 
 
-def chain_incomplete(chain: list[x509.Certificate], anchors: list[x509.Certificate]) -> bool:
-    """The server's chain stops at a certificate whose issuer is neither sent nor a known trust anchor."""
+def has_ca_issuers_url(cert: x509.Certificate) -> bool:
+    try:
+        aia = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
+    except (x509.ExtensionNotFound, ValueError):
+        return False
+    return any(d.access_method == x509.AuthorityInformationAccessOID.CA_ISSUERS for d in aia)
+
+
+def chain_incomplete(chain: list[x509.Certificate], anchors: list[x509.Certificate], *,
+                     internal_ca: bool = False) -> bool:
+    """The server's chain stops at a certificate whose issuer is neither sent nor a trust anchor.
+
+    A missing issuer is only called an intermediate when there is a sign of one: the certificate points
+    to its issuer (AIA caIssuers, as every public CA does), or the site declared its own CA file and the
+    issuer is not in it. Otherwise it is an unknown CA ("untrusted").
+    """
     if not chain:
         return False
     top = chain[-1]
-    if is_self_issued(top):
+    if is_self_issued(top) or top.issuer in {a.subject for a in anchors}:
         return False
+    return internal_ca or has_ca_issuers_url(top)
+
+
+def links_to_anchor(chain: list[x509.Certificate], anchors: list[x509.Certificate]) -> bool:
+    """Name-only chain walk to a known anchor; used when weak crypto makes strict validation refuse."""
     subjects = {a.subject for a in anchors}
-    return top.issuer not in subjects
+    by_subject = {c.subject: c for c in chain[1:]}
+    cur, seen = (chain[0] if chain else None), 0
+    while cur is not None and seen <= len(chain):
+        if cur.issuer in subjects:
+            return True
+        cur, seen = by_subject.get(cur.issuer), seen + 1
+    return False
 
 
 def days_left(cert: x509.Certificate, now: datetime) -> int:
@@ -194,12 +220,11 @@ def expiry_severity(days: int, warning_days: int) -> Severity | None:
 
 def cert_facts(cert: x509.Certificate, now: datetime) -> dict:
     kind, bits = key_description(cert)
-    from cryptography.hazmat.primitives import hashes
     return {
         "subject": cert.subject.rfc4514_string(),
-        "subject_cn": _cn(cert.subject),
+        "subject_cn": common_name(cert.subject),
         "issuer": cert.issuer.rfc4514_string(),
-        "issuer_cn": _cn(cert.issuer),
+        "issuer_cn": common_name(cert.issuer),
         "sans": sans(cert),
         "serial": format(cert.serial_number, "x"),
         "not_before": cert.not_valid_before_utc.astimezone(UTC).isoformat(),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import socket
+import ssl
 import threading
 import time
 import warnings
@@ -57,6 +58,42 @@ def probe_tcp(ip: str, port: int, timeout_s: float) -> tuple[str | None, str | N
         return kind, f"{ip}:{port}: {exc.strerror or exc}"
 
 
+def probe_tls(ip: str, port: int, sni: str, timeout_s: float) -> tuple[str | None, str | None]:
+    """Send one ClientHello and look at the first bytes of the answer.
+
+    Catches the two cases sslyze is slow at (it retries every TLS version): a port that speaks another
+    protocol (plain HTTP on 443) and a port that accepts but never answers. Anything ambiguous (the peer
+    just closes) is left to sslyze, which knows more protocol versions than the ssl module.
+    """
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    try:
+        ctx.set_ciphers("ALL:@SECLEVEL=0")
+        ctx.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+    except (ssl.SSLError, ValueError):
+        pass
+    out_bio, in_bio = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(in_bio, out_bio, server_hostname=None if _is_ip(sni) else sni)
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    hello = out_bio.read()
+    try:
+        with socket.create_connection((ip, port), timeout=timeout_s) as sock:
+            sock.sendall(hello)
+            first = sock.recv(5)
+    except TimeoutError:
+        return "timeout", f"{ip}:{port}: no answer to a TLS ClientHello within {timeout_s:g} s"
+    except OSError:
+        return None, None
+    if not first or first[0] in (0x15, 0x16) or first[0] & 0x80:  # alert, handshake, SSLv2 record
+        return None, None
+    shown = first.decode("ascii", "replace").strip() or first.hex()
+    return "no_tls", f"{ip}:{port}: not a TLS server (answered {shown!r}...)"
+
+
 def scan_host(host: str, port: int, *, timeout_s: float = 5.0, budget_s: float = 60.0,
               ca_file: Path | None = None) -> TlsScan:
     """Scan protocols, cipher suites and the certificate chain; never raises for network trouble."""
@@ -68,6 +105,8 @@ def scan_host(host: str, port: int, *, timeout_s: float = 5.0, budget_s: float =
         out.error, out.error_kind = f"{host}: cannot resolve: {exc}", "resolve"
         return out
     kind, msg = probe_tcp(ip, port, timeout_s)
+    if not kind:
+        kind, msg = probe_tls(ip, port, host, timeout_s)
     if kind:
         out.error, out.error_kind = msg, kind
         out.duration_s = time.monotonic() - started

@@ -1,0 +1,50 @@
+"""Crawl bookkeeping shown to people: notes on cuts (each kind once) and the rich progress bar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+
+class Notes:
+    """Each kind of cut is noted once, counting distinct URLs, with the first one as an example."""
+
+    def __init__(self) -> None:
+        self._urls: dict[tuple[str, str], set[str]] = {}  # insertion-ordered: notes in first-seen order
+        self._examples: dict[tuple[str, str], str] = {}
+        self._texts: dict[tuple[str, str], Callable[[int, str], str]] = {}
+
+    def add(self, kind: str, key: str, url: str, text: Callable[[int, str], str]) -> None:
+        """`text(count, example)` renders the note at the end of the crawl."""
+        k = (kind, key)
+        if k not in self._urls:
+            self._urls[k] = set()
+            self._examples[k] = url
+            self._texts[k] = text
+        self._urls[k].add(url)
+
+    def render(self) -> list[str]:
+        return [self._texts[k](len(urls), self._examples[k]) for k, urls in self._urls.items()]
+
+
+class ProgressBar:
+    """A transient rich progress bar on stderr; only created when stderr is a terminal."""
+
+    def __init__(self, start_url: str) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self._bar = Progress(TextColumn("[bold]crawl[/] {task.description}"), BarColumn(),
+                             MofNCompleteColumn(), TimeElapsedColumn(), console=Console(stderr=True),
+                             transient=True)
+        self._bar.start()
+        self._task = self._bar.add_task(_short(start_url), total=1)
+
+    def update(self, done: int, known: int, url: str) -> None:
+        self._bar.update(self._task, completed=done, total=max(known, done), description=_short(url))
+
+    def stop(self) -> None:
+        self._bar.stop()
+
+
+def _short(url: str, width: int = 60) -> str:
+    return url if len(url) <= width else "..." + url[-(width - 3):]

@@ -1,0 +1,373 @@
+"""The `content` check: freshness and completeness against the approved list (SOP A1/A2).
+
+Rules: `content.item.missing`, `content.item.stale`, `content.list.expired` (list approved more than
+3 months ago), `content.site.stale` (nothing added or updated for over a month), `content.mandatory.missing`
+(Perki 1/2018 and UU 14/2008). Each item's status goes to `facts["items"]` for the compliance table.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+from pydantic import Field
+
+from auditor.snapshot import Page
+from checks.base import Check, CheckConfig, CheckContext, CheckResult, Finding, Severity
+from checks.content import mandatory as mandatory_mod
+from checks.content.daftar import CADENCE_MONTHS, Daftar, DaftarError, Item, load_daftar
+from checks.content.dates import add_months
+from checks.content.evidence import Evidence, SiteHints, best, conflicts, resource_evidence
+from checks.content.matching import Candidate, build_candidates, find_matches, same_url, tied
+from checks.content.sources import collect_hints
+
+# Scoring tables as data.
+MISSING_SEVERITY = {"berkala": Severity.MEDIUM, "setiap_saat": Severity.MEDIUM, "serta_merta": Severity.LOW}
+STALE_SEVERITY = Severity.LOW
+STALE_SEVERITY_LONG = Severity.MEDIUM  # overdue by more than one further cadence period
+LIST_SEVERITY = Severity.MEDIUM
+SITE_STALE_SEVERITY = Severity.MEDIUM
+MANDATORY_SEVERITY = Severity.MEDIUM
+SOP_REF = "SOP Keamanan Pengelolaan Website PPID, A1/A2"
+
+
+class ContentConfig(CheckConfig):
+    grace_days: int = Field(7, ge=0)  # added to every cadence before an item counts as stale
+    list_max_age_months: int = Field(3, ge=1)  # SOP A1: the list is approved at least every 3 months
+    site_stale_months: int = Field(1, ge=1)  # SOP A2: content uploaded/updated every month
+    mandatory: bool = True
+    remote_sources: bool = True  # read WordPress REST / feeds not already in the snapshot
+    min_match_score: float = Field(0.6, ge=0, le=1.2)
+
+
+class ContentCheck(Check):
+    name = "content"
+    description = "Freshness and completeness against the approved content list (Daftar Informasi Publik)"
+    config_model = ContentConfig
+    rules = {
+        "content.item.missing": "An approved item cannot be found on the site",
+        "content.item.stale": "An approved item is older than its update cadence plus grace",
+        "content.list.expired": "The approved list is older than 3 months (SOP A1) or absent",
+        "content.site.stale": "Nothing added or updated on the site for over a month (SOP A2)",
+        "content.mandatory.missing": "Information a village must publish (Perki 1/2018, UU 14/2008) not found",
+    }
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        cfg = ctx.config if isinstance(ctx.config, ContentConfig) else ContentConfig()
+        run = _Run(self, ctx, cfg)
+        return run.execute()
+
+
+class _Run:
+    """State of one run of the check (evidence is computed once per resource)."""
+
+    def __init__(self, check: ContentCheck, ctx: CheckContext, cfg: ContentConfig):
+        self.check, self.ctx, self.cfg = check, ctx, cfg
+        self.today: date = ctx.now().date()
+        self.result = CheckResult()
+        self.notes: list[str] = []
+        self.errors: list[str] = []
+        self._evidence: dict[int, list[Evidence]] = {}
+        prev = ctx.previous_facts or {}
+        self.history_since = _iso(prev.get("history_since")) or self.today
+        self.prev_items = {i.get("id"): i for i in prev.get("items", []) if isinstance(i, dict)}
+        self.hints = SiteHints({}, {}, {})
+        self.candidates: list[Candidate] = []
+
+    # -- plumbing -------------------------------------------------------------------------------------
+    def guarded(self, what: str, fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except Exception as exc:  # one failing part must not stop the others
+            self.ctx.log.warning("content: %s failed: %s", what, exc, exc_info=True)
+            self.errors.append(f"{what}: {type(exc).__name__}: {exc}")
+            return None
+
+    def add(self, rule: str, severity: Severity, title: str, title_en: str, **kw: Any) -> Finding:
+        f = self.check.finding(rule, severity, title, title_en=title_en, **kw)
+        self.result.findings.append(f)
+        return f
+
+    def evidence(self, res: Page) -> list[Evidence]:
+        key = id(res)
+        if key not in self._evidence:
+            ev = self.guarded(f"evidence {res.url}",
+                              lambda: resource_evidence(res, self.hints, today=self.today)) or []
+            # A page first seen on the first day we watched the site only says it already existed.
+            ev = [e for e in ev if not (e.source == "history_first_seen" and e.date <= self.history_since)]
+            self._evidence[key] = ev
+        return self._evidence[key]
+
+    # -- the run ----------------------------------------------------------------------------------------
+    def execute(self) -> CheckResult:
+        site = self.ctx.site
+        self.hints = self.guarded("date sources", lambda: collect_hints(
+            site, self.ctx.http, self.ctx.log, remote=self.cfg.remote_sources)) or SiteHints({}, {}, {})
+        if not self.cfg.remote_sources:
+            self.notes.append("remote date sources disabled")
+        self.candidates = self.guarded("matching index", build_candidates, site) or []
+        daftar = self.load_list()
+        items: list[dict[str, Any]] = []
+        if daftar is not None:
+            self.guarded("list.expired", self.list_expired, daftar)
+            for item in daftar.items:
+                row = self.guarded(f"item {item.id}", self.evaluate_item, item)
+                if row is not None:
+                    items.append(row)
+        latest = self.guarded("site.stale", self.site_stale)
+        mandatory_rows = self.guarded("mandatory", self.mandatory) if self.cfg.mandatory else None
+        facts = self.result.facts
+        facts["items"] = items
+        facts["latest_update"] = latest
+        facts["mandatory"] = mandatory_rows or []
+        facts["history_since"] = self.history_since.isoformat()
+        facts["today"] = self.today.isoformat()
+        facts["notes"] = self.notes
+        facts["errors"] = self.errors
+        facts["summary"] = {s: sum(1 for i in items if i["status"] == s)
+                            for s in ("ok", "stale", "missing", "unknown", "excluded")}
+        return self.result
+
+    def load_list(self) -> Daftar | None:
+        path = getattr(self.ctx.site_config, "approved_content", None)
+        site_url = self.ctx.site.url
+        if not path:
+            self.notes.append("no approved_content list configured: only site.stale and mandatory.missing run")
+            self.add("content.list.expired", Severity.INFO,
+                     "Daftar Informasi Publik yang disetujui belum dipasang di konfigurasi",
+                     "No approved content list (Daftar Informasi Publik) is configured",
+                     url=site_url, key="no-list",
+                     evidence="sites[].approved_content kosong: kelengkapan dan kesegaran tiap informasi tidak "
+                              "dapat diperiksa",
+                     remediation="Impor tabel Daftar Informasi Publik yang ditandatangani dengan "
+                                 "`ppid-audit content import daftar.xlsx -o daftar.yaml`, lalu isi "
+                                 "`approved_content: daftar.yaml` pada situs di config.yaml.",
+                     remediation_en="Import the signed table with `ppid-audit content import daftar.xlsx -o "
+                                    "daftar.yaml` and set `approved_content: daftar.yaml` for the site.",
+                     references=[SOP_REF])
+            return None
+        full = Path(path)
+        if not full.is_absolute():
+            full = Path(self.ctx.base_dir) / full
+        self.result.facts["list"] = {"path": str(path)}
+        try:
+            daftar = load_daftar(full)
+        except DaftarError as exc:
+            self.errors.append(str(exc))
+            self.add("content.list.expired", LIST_SEVERITY, "Daftar Informasi Publik tidak dapat dibaca",
+                     "The approved content list cannot be read", url=site_url, key="unreadable-list",
+                     evidence=str(exc),
+                     remediation="Perbaiki berkas daftar (atau impor ulang dari tabel yang ditandatangani).",
+                     remediation_en="Fix the list file (or re-import it from the signed table).")
+            return None
+        self.result.facts["list"].update({
+            "approved_by": daftar.approved_by,
+            "approved_on": daftar.approved_on.isoformat() if daftar.approved_on else None,
+            "items": len(daftar.items)})
+        return daftar
+
+    def list_expired(self, daftar: Daftar) -> None:
+        site_url = self.ctx.site.url
+        months = self.cfg.list_max_age_months
+        info = self.result.facts.setdefault("list", {})
+        if daftar.approved_on is None:
+            info["expired"] = True
+            self.add("content.list.expired", LIST_SEVERITY, "Daftar Informasi Publik tidak memiliki tanggal penetapan",
+                     "The approved content list has no approval date", url=site_url, key="no-date",
+                     evidence="approved_on kosong",
+                     remediation=f"Ketua PPID menetapkan ulang daftar (minimal 1 x {months} bulan) dan mengisi "
+                                 "`approved_on` serta `approved_by`.",
+                     remediation_en=f"Have the list re-approved (at least every {months} months) and fill "
+                                    "`approved_on` and `approved_by`.", references=[SOP_REF])
+            return
+        expires = add_months(daftar.approved_on, months)
+        info["expires_on"] = expires.isoformat()
+        info["expired"] = self.today > expires
+        if self.today > expires:
+            age = (self.today - daftar.approved_on).days
+            self.add("content.list.expired", LIST_SEVERITY,
+                     f"Daftar Informasi Publik kedaluwarsa: ditetapkan {daftar.approved_on.isoformat()}, "
+                     f"lebih dari {months} bulan lalu",
+                     f"Approved content list expired: approved {daftar.approved_on.isoformat()}, over "
+                     f"{months} months ago", url=site_url, key="expired",
+                     evidence=f"approved_on {daftar.approved_on.isoformat()} ({age} hari); berlaku s.d. "
+                              f"{expires.isoformat()}; disetujui oleh: {daftar.approved_by or '-'}",
+                     remediation=f"Ketua PPID menetapkan kembali tabel konten (minimal 1 x {months} bulan, SOP A1) "
+                                 "dan menyerahkannya kepada Kepala Seksi; impor ulang tabelnya.",
+                     remediation_en=f"The PPID head re-approves the content table (at least every {months} "
+                                    "months, SOP A1); re-import it.",
+                     references=[SOP_REF], data={"approved_on": daftar.approved_on.isoformat(),
+                                                 "expires_on": expires.isoformat()})
+
+    # -- items ------------------------------------------------------------------------------------------
+    def locate(self, item: Item) -> tuple[Page | None, dict[str, Any]]:
+        info: dict[str, Any] = {"matched_by": None, "ambiguous": False, "candidates": [], "moved": False}
+        site = self.ctx.site
+        if item.url:
+            target = urljoin(site.url, item.url)
+            info["configured_url"] = target
+            for res in site.all_resources():
+                if same_url(res.url, target) or (res.final_url and same_url(res.final_url, target)):
+                    if res.ok:
+                        info["matched_by"] = "url"
+                        if res.final_url and not same_url(res.final_url, target):
+                            info["moved"] = True
+                        return res, info
+                    info["url_problem"] = f"HTTP {res.status}" if res.status else (res.error or "tidak terjangkau")
+                    break
+            else:
+                info["url_problem"] = "tidak ditemukan saat crawl"
+        matches = find_matches(item.patterns(), self.candidates, min_score=self.cfg.min_match_score)
+        group = tied(matches)
+        if not group:
+            return None, info
+        info["matched_by"] = "match" if item.match else "title"
+        info["match_text"] = f'{group[0].where}: "{group[0].text[:100]}"'
+        if item.url:
+            info["moved"] = True
+        if len(group) > 1:
+            info["ambiguous"] = True
+            info["candidates"] = [m.candidate.url for m in group]
+            # Benefit of the doubt: the freshest of the indistinguishable candidates counts.
+            def freshness(m: Any) -> date:
+                b = best(self.evidence(m.candidate.resource))
+                return b.date if b else date.min
+            chosen = max(group, key=freshness)
+            return chosen.candidate.resource, info
+        return group[0].candidate.resource, info
+
+    def evaluate_item(self, item: Item) -> dict[str, Any]:
+        row: dict[str, Any] = {"id": item.id, "title": item.title, "category": item.category,
+                               "cadence": item.cadence, "responsible": item.responsible,
+                               "matched_url": None, "last_updated": None, "date_source": None,
+                               "date_detail": None, "due": None, "status": "unknown"}
+        res, info = self.locate(item)
+        row.update(info)
+        if item.category == "dikecualikan":
+            row["status"] = "excluded"
+            row["matched_url"] = (res.final_url or res.url) if res else None
+            if res is not None:
+                self.notes.append(f"item {item.id} is 'dikecualikan' but appears published at {row['matched_url']}")
+            return row
+        if res is None:
+            return self.missing(item, row)
+        url = res.final_url or res.url
+        row["matched_url"] = url
+        ev = self.evidence(res)
+        chosen = best(ev)
+        if chosen is not None:
+            row.update(last_updated=chosen.date.isoformat(), date_source=chosen.source, date_detail=chosen.detail)
+            row["conflicts"] = [e.to_json() for e in conflicts(ev, chosen)]
+        months = CADENCE_MONTHS[item.cadence]
+        if months is None:
+            row["status"] = "ok"
+            return row
+        if chosen is None:
+            row["status"] = "unknown"
+            return row
+        due = add_months(chosen.date, months) + timedelta(days=self.cfg.grace_days)
+        row["due"] = due.isoformat()
+        if self.today <= due:
+            row["status"] = "ok"
+            return row
+        row["status"] = "stale"
+        long_overdue = self.today > add_months(chosen.date, 2 * months) + timedelta(days=self.cfg.grace_days)
+        days = (self.today - chosen.date).days
+        self.add("content.item.stale", STALE_SEVERITY_LONG if long_overdue else STALE_SEVERITY,
+                 f"Informasi belum diperbarui: {item.title} (terakhir {chosen.date.isoformat()}, jadwal "
+                 f"{_cadence_id(item.cadence)})",
+                 f"Item not updated: {item.title} (last {chosen.date.isoformat()}, cadence {item.cadence})",
+                 url=url, key=item.id,
+                 evidence=f"pembaruan terakhir {chosen.date.isoformat()} ({days} hari) menurut {chosen.source}: "
+                          f"{chosen.detail}; batas {due.isoformat()} (jadwal + {self.cfg.grace_days} hari)",
+                 remediation=f"Operator mengunggah versi terbaru '{item.title}'"
+                             f"{' (penanggung jawab: ' + item.responsible + ')' if item.responsible else ''} "
+                             "sesuai jadwal pada Daftar Informasi Publik.",
+                 remediation_en=f"Upload the current version of '{item.title}' as scheduled in the approved list.",
+                 references=[SOP_REF], confidence="medium" if chosen.source.startswith("history") else "high",
+                 data={"item": item.id, "last_updated": chosen.date.isoformat(), "date_source": chosen.source,
+                       "due": due.isoformat(), "ambiguous": info["ambiguous"]})
+        return row
+
+    def missing(self, item: Item, row: dict[str, Any]) -> dict[str, Any]:
+        row["status"] = "missing"
+        prev = self.prev_items.get(item.id) or {}
+        since = prev.get("missing_since") if prev.get("status") == "missing" else None
+        row["missing_since"] = since or self.today.isoformat()
+        where = row.get("configured_url") or self.ctx.site.url
+        looked = f"URL {row['configured_url']}: {row.get('url_problem')}; " if row.get("configured_url") else ""
+        self.add("content.item.missing", MISSING_SEVERITY.get(item.category, Severity.MEDIUM),
+                 f"Informasi pada Daftar Informasi Publik tidak ditemukan di situs: {item.title}",
+                 f"Approved item not found on the site: {item.title}", url=where, key=item.id,
+                 evidence=f"{looked}dicari: {'; '.join(item.patterns())} (judul halaman, judul bagian, teks tautan, "
+                          f"nama dokumen); hilang sejak {row['missing_since']}",
+                 remediation=f"Unggah '{item.title}' (kategori {item.category}) dan tautkan dari menu PPID, atau "
+                             "perbarui `url`/`match` item ini pada daftar bila alamatnya berubah.",
+                 remediation_en=f"Publish '{item.title}' and link it from the PPID menu, or update the item's "
+                                "`url`/`match` if it moved.", references=[SOP_REF],
+                 data={"item": item.id, "category": item.category})
+        return row
+
+    # -- site-wide ----------------------------------------------------------------------------------------
+    def site_stale(self) -> dict[str, Any] | None:
+        latest: Evidence | None = None
+        for res in self.ctx.site.all_resources():
+            if not res.ok:
+                continue
+            b = best(self.evidence(res))
+            if b is not None and (latest is None or b.date > latest.date):
+                latest = b
+        if latest is None:
+            self.notes.append("site.stale: no dated evidence on any page or document")
+            return None
+        months = self.cfg.site_stale_months
+        limit = add_months(latest.date, months)
+        out = {**latest.to_json(), "stale": self.today > limit}
+        if self.today > limit:
+            self.add("content.site.stale", SITE_STALE_SEVERITY,
+                     f"Situs tidak diperbarui lebih dari {months} bulan (terakhir {latest.date.isoformat()})",
+                     f"Nothing added or updated for over {months} month(s) (last {latest.date.isoformat()})",
+                     url=self.ctx.site.url, key="site-stale",
+                     evidence=f"pembaruan terakhir {latest.date.isoformat()} di {latest.url} menurut "
+                              f"{latest.source}: {latest.detail}",
+                     remediation="Operator mengunggah atau memperbarui konten setiap bulan (SOP A2) dan mencatatnya "
+                                 "pada Form daftar update konten.",
+                     remediation_en="Upload or update content every month (SOP A2) and record it in the content "
+                                    "update log.", references=[SOP_REF],
+                     data={"latest_update": latest.date.isoformat(), "source": latest.source})
+        return out
+
+    def mandatory(self) -> list[dict[str, Any]]:
+        rows = []
+        for entry in mandatory_mod.load():
+            matches = find_matches(entry.match, self.candidates, min_score=self.cfg.min_match_score)
+            found = matches[0].candidate.url if matches else None
+            rows.append({"id": entry.id, "title": entry.title, "basis": entry.basis, "found_url": found,
+                         "status": "ok" if found else "missing"})
+            if found:
+                continue
+            basis = "; ".join(entry.basis)
+            self.add("content.mandatory.missing", MANDATORY_SEVERITY,
+                     f"Informasi wajib tidak ditemukan: {entry.title}",
+                     f"Mandatory information not found: {entry.title_en or entry.title}",
+                     url=self.ctx.site.url, key=entry.id,
+                     evidence=f"dasar: {basis}; dicari pada judul, judul bagian, teks tautan dan nama dokumen: "
+                              f"{'; '.join(entry.match)}",
+                     remediation=f"Umumkan '{entry.title}' di situs (menu PPID / Informasi Berkala) sesuai {basis}.",
+                     remediation_en=f"Publish this information on the site as required by {basis}.",
+                     references=list(entry.basis), data={"mandatory": entry.id})
+        return rows
+
+
+def _cadence_id(cadence: str) -> str:
+    return {"monthly": "bulanan", "quarterly": "triwulan", "semiannual": "semester", "annual": "tahunan",
+            "once": "sekali"}[cadence]
+
+
+def _iso(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None

@@ -1,0 +1,257 @@
+"""Our own findings, page by page: pure functions over headers and markup (no network).
+
+Stricter than the Observatory where browsers are stricter (duplicate headers, junk max-age, a
+misspelled CSP directive) and always explicit: every malformed value becomes a finding with the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+from auditor.snapshot import Headers
+from checks.base import Severity
+from checks.headers import csp as cspmod
+from checks.headers.cookies import Cookie, jar
+from checks.headers.domains import registrable_domain
+from checks.headers.html import PageMarkup
+
+SIX_MONTHS = 15552000
+REFERRER_GOOD = ("no-referrer", "same-origin", "strict-origin", "strict-origin-when-cross-origin")
+REFERRER_BAD = ("origin", "origin-when-cross-origin", "unsafe-url", "no-referrer-when-downgrade")
+ACTIVE_MIXED = {"script", "iframe", "frame", "link", "object", "embed", "form"}
+
+
+@dataclass(frozen=True)
+class Issue:
+    rule: str
+    severity: Severity
+    detail: str  # short English evidence, no personal data
+
+
+def _clip(value: str, n: int = 120) -> str:
+    value = " ".join(value.split())
+    return value if len(value) <= n else value[: n - 1] + "…"
+
+
+def hsts_issues(headers: Headers, *, min_max_age: int = SIX_MONTHS) -> list[Issue]:
+    values = headers.get_all("strict-transport-security")
+    if not values:
+        return [Issue("headers.hsts.missing", Severity.MEDIUM, "no Strict-Transport-Security header")]
+    out: list[Issue] = []
+    if len(values) > 1 or any("," in v for v in values):
+        out.append(Issue("headers.hsts.invalid", Severity.LOW,
+                         f"header sent {len(values)} times / comma-joined: {_clip(' | '.join(values))}"))
+    directives: dict[str, str | None] = {}
+    problems: list[str] = []
+    for part in values[0].split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        name, sep, val = part.partition("=")
+        name = name.strip().lower()
+        if name in directives:
+            problems.append(f"directive {name} repeated")
+        directives[name] = val.strip().strip('"') if sep else None
+    if "max-age" not in directives:
+        problems.append("max-age missing")
+    else:
+        raw = directives["max-age"] or ""
+        if not re.fullmatch(r"\d+", raw):
+            problems.append(f"max-age is not a number: {_clip(raw, 40)!r}")
+        elif int(raw) < min_max_age:
+            problems.append(f"max-age={raw} is shorter than {min_max_age} (six months)")
+    if problems:
+        sev = Severity.MEDIUM if any("missing" in p or "not a number" in p for p in problems) else Severity.LOW
+        out.append(Issue("headers.hsts.invalid", sev, "; ".join(problems) + f" in {_clip(values[0])!r}"))
+    return out
+
+
+def hsts_facts(headers: Headers) -> dict:
+    value = headers.get("strict-transport-security") or ""
+    low = value.lower()
+    m = re.search(r"max-age\s*=\s*\"?(\d+)", low)
+    max_age = int(m.group(1)) if m else None
+    subdomains = "includesubdomains" in low
+    preload = "preload" in low
+    return {"value": _clip(value, 200) or None, "max_age": max_age, "include_subdomains": subdomains,
+            "preload": preload,
+            "preload_eligible": bool(max_age and max_age >= 31536000 and subdomains and preload)}
+
+
+def csp_issues(headers: Headers, markup: PageMarkup | None, *, https: bool) -> list[Issue]:
+    enforced = cspmod.split_policies(headers.get_all("content-security-policy"))
+    meta = list(markup.meta_csp) if markup else []
+    if not enforced and not meta:
+        ro = headers.get_all("content-security-policy-report-only")
+        note = " (only Content-Security-Policy-Report-Only is sent: it reports, it does not protect)" if ro else ""
+        return [Issue("headers.csp.missing", Severity.MEDIUM, "no enforced Content-Security-Policy" + note)]
+    problems: list[str] = []
+    for policy in enforced + meta:
+        rep = cspmod.analyse_policy(policy, https=https)
+        problems += [f"syntax: {e}" for e in rep.syntax_errors] + rep.unsafe
+    if len(headers.get_all("content-security-policy")) > 1:
+        problems.append("several CSP headers: browsers enforce all of them (the strictest wins)")
+    # Several policies each allow what the others forbid only if every one of them is loose.
+    if not problems:
+        return []
+    unsafe = [p for p in problems if not p.startswith("syntax:") and not p.startswith("several")]
+    sev = Severity.MEDIUM if any("script" in p or "object" in p for p in unsafe) else Severity.LOW
+    return [Issue("headers.csp.unsafe", sev, _clip("; ".join(dict.fromkeys(problems)), 300))]
+
+
+def _frame_ancestors(headers: Headers) -> list[str] | None:
+    for policy in cspmod.split_policies(headers.get_all("content-security-policy")):
+        for raw in policy.split(";"):
+            tokens = raw.strip().split()
+            if tokens and tokens[0].lower() == "frame-ancestors":
+                return [t.lower() for t in tokens[1:]]
+    return None
+
+
+def xfo_issues(headers: Headers) -> list[Issue]:
+    fa = _frame_ancestors(headers)
+    if fa is not None and not any(s in cspmod.DANGEROUSLY_BROAD for s in fa):
+        return []
+    values = headers.get_all("x-frame-options")
+    if not values:
+        extra = " (CSP frame-ancestors allows any origin)" if fa is not None else ""
+        return [Issue("headers.xfo.missing", Severity.MEDIUM, "no X-Frame-Options and no CSP frame-ancestors"
+                      + extra)]
+    tokens = {t.strip().lower() for v in values for t in v.split(",") if t.strip()}
+    if tokens in ({"deny"}, {"sameorigin"}):
+        return []
+    if any(t.startswith("allow-from") for t in tokens):
+        why = "ALLOW-FROM is ignored by current browsers"
+    elif len(tokens) > 1:
+        why = "conflicting values, browsers ignore the header"
+    else:
+        why = "value not recognised"
+    return [Issue("headers.xfo.missing", Severity.MEDIUM,
+                  f"X-Frame-Options {_clip(' | '.join(values), 80)!r}: {why}")]
+
+
+def xcto_issues(headers: Headers) -> list[Issue]:
+    values = headers.get_all("x-content-type-options")
+    if not values:
+        return [Issue("headers.xcto.missing", Severity.LOW, "no X-Content-Type-Options header")]
+    if len(values) == 1 and values[0].strip().lower() == "nosniff":
+        return []
+    if all(v.strip().lower() == "nosniff" for v in values):
+        why = f"sent {len(values)} times (some clients then see 'nosniff, nosniff' and ignore it)"
+    else:
+        why = "value is not nosniff"
+    return [Issue("headers.xcto.missing", Severity.LOW,
+                  f"X-Content-Type-Options {_clip(' | '.join(values), 80)!r}: {why}")]
+
+
+def referrer_issues(headers: Headers, markup: PageMarkup | None) -> list[Issue]:
+    values = headers.get_all("referrer-policy")
+    if markup and markup.meta_referrer:
+        values = [*values, markup.meta_referrer]
+    if not values:
+        return [Issue("headers.referrer_policy.missing", Severity.LOW, "no Referrer-Policy header or meta tag")]
+    tokens = [t.strip().lower() for v in values for t in v.split(",") if t.strip()]
+    known = [t for t in tokens if t in REFERRER_GOOD + REFERRER_BAD]
+    unknown = [t for t in tokens if t not in REFERRER_GOOD + REFERRER_BAD]
+    effective = known[-1] if known else None  # browsers use the last value they understand
+    if effective is None:
+        return [Issue("headers.referrer_policy.unsafe", Severity.LOW,
+                      f"Referrer-Policy {_clip(', '.join(tokens), 80)!r} not recognised")]
+    if effective in REFERRER_BAD:
+        return [Issue("headers.referrer_policy.unsafe", Severity.LOW,
+                      f"Referrer-Policy {effective} sends full or cross-origin referrers")]
+    if unknown:
+        return [Issue("headers.referrer_policy.unsafe", Severity.INFO,
+                      f"Referrer-Policy has unrecognised values {_clip(', '.join(unknown), 60)!r} "
+                      f"(effective: {effective})")]
+    return []
+
+
+def cookie_problems(c: Cookie, *, https: bool) -> tuple[Severity, list[str]]:
+    probs: list[str] = []
+    sev = Severity.LOW
+    if not c.secure:
+        probs.append("no Secure" + ("" if https else " (and set over plain http)"))
+        if c.is_session:
+            sev = Severity.MEDIUM
+    if c.is_session and not c.http_only:
+        probs.append("session cookie without HttpOnly")
+        sev = Severity.MEDIUM
+    if c.same_site_raw is not None and c.same_site is None:
+        probs.append(f"SameSite={_clip(c.same_site_raw, 20)!r} not valid")
+    elif c.same_site is None:
+        probs.append("no SameSite")
+    elif c.same_site == "none" and not c.secure:
+        probs.append("SameSite=None without Secure (browsers reject it)")
+    return sev, probs
+
+
+def cookie_issues(set_cookies: list[tuple[str, str]], *, https: bool) -> list[tuple[str, Issue]]:
+    """(cookie name, issue) for each cookie with a problem; refused cookies are reported too."""
+    stored, refused = jar(set_cookies)
+    out: list[tuple[str, Issue]] = []
+    for c in stored:
+        sev, probs = cookie_problems(c, https=https)
+        if probs:
+            out.append((c.name, Issue("headers.cookie.insecure", sev, f"cookie {c.name}: " + ", ".join(probs))))
+    for raw, reason in refused:
+        name = raw.split("=", 1)[0].strip()[:40] or "(no name)"
+        out.append((name, Issue("headers.cookie.insecure", Severity.LOW, f"cookie {name} refused by browsers: "
+                                f"{reason}")))
+    return out
+
+
+def cors_issues(headers: Headers, *, origin_sent: str | None = None) -> list[Issue]:
+    acao = [v.strip() for v in headers.get_all("access-control-allow-origin")]
+    creds = any(v.strip().lower() == "true" for v in headers.get_all("access-control-allow-credentials"))
+    if not acao or not creds:
+        return []
+    if "*" in acao:
+        return [Issue("headers.cors.wildcard", Severity.MEDIUM,
+                      "Access-Control-Allow-Origin: * with Access-Control-Allow-Credentials: true")]
+    if origin_sent and origin_sent in acao:
+        return [Issue("headers.cors.wildcard", Severity.HIGH,
+                      f"any Origin is reflected ({origin_sent}) with credentials allowed")]
+    if "null" in (a.lower() for a in acao):
+        return [Issue("headers.cors.wildcard", Severity.HIGH, "Access-Control-Allow-Origin: null with credentials")]
+    return []
+
+
+def sri_issues(markup: PageMarkup, page_url: str) -> list[Issue]:
+    site = registrable_domain(urlsplit(page_url).hostname or "")
+    host = (urlsplit(page_url).hostname or "").lower()
+    missing: list[str] = []
+    for s in markup.scripts:
+        if not s.src or s.integrity:
+            continue
+        url = urljoin(page_url, s.src.strip())
+        h = (urlsplit(url).hostname or "").lower()
+        if urlsplit(url).scheme not in ("http", "https") or not h or h == host:
+            continue
+        if site is not None and registrable_domain(h) == site:
+            continue
+        missing.append(url)
+    if not missing:
+        return []
+    insecure = any(u.startswith("http:") for u in missing)
+    return [Issue("headers.sri.missing", Severity.MEDIUM if insecure else Severity.LOW,
+                  f"{len(missing)} third-party script(s) without integrity, e.g. {_clip(missing[0], 100)}")]
+
+
+def mixed_content_issues(markup: PageMarkup, page_url: str) -> list[Issue]:
+    if urlsplit(page_url).scheme != "https":
+        return []
+    found: list[tuple[str, str]] = []
+    for tag, raw in [*markup.subresources, *(("form", a) for a in markup.form_actions)]:
+        url = urljoin(page_url, raw.strip())
+        if urlsplit(url).scheme == "http":
+            found.append((tag, url))
+    if not found:
+        return []
+    active = [f for f in found if f[0] in ACTIVE_MIXED]
+    sev = Severity.MEDIUM if active else Severity.LOW
+    tag, url = (active or found)[0]
+    return [Issue("headers.mixed_content", sev, f"{len(found)} http:// resource(s) ({len(active)} active), "
+                  f"e.g. <{tag}> {_clip(url, 100)}")]

@@ -1,0 +1,156 @@
+"""The `personal_data` check: Indonesian personal data in crawled pages and uploaded documents."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from typing import Any
+
+from pydantic import Field
+
+from auditor.redact import keyed_hash
+from checks.base import Check, CheckConfig, CheckContext, CheckResult, Finding, Severity
+from checks.personal_data.detectors import Allowlist, masked
+from checks.personal_data.evidence import (
+    _REM_CONTACT_EN,
+    _REM_CONTACT_ID,
+    LABELS,
+    REFERENCES,
+    TITLES,
+    DocumentResult,
+    findings_for,
+    scan_extraction,
+)
+from checks.personal_data.extract import extract
+from checks.personal_data.limits import MB, Limits
+
+
+class PersonalDataConfig(CheckConfig):
+    allowlist: list[str] = Field(default_factory=list)  # extra published-on-purpose values (phone, e-mail, @domain)
+    max_document_mb: float = Field(50, gt=0)
+    max_pages: int = Field(500, gt=0)  # PDF pages per document
+    max_rows: int = Field(200_000, gt=0)  # table rows per document
+    max_zip_ratio: float = Field(200, gt=1)
+    max_unzipped_mb: float = Field(300, gt=0)
+    document_time_budget_s: float = Field(60, gt=0)
+    time_budget_s: float = Field(900, gt=0)  # the whole check
+    sitewide_contact_pages: int = Field(3, ge=2)  # a phone/e-mail on this many pages is the site's contact
+
+
+def limits_from(cfg: PersonalDataConfig) -> Limits:
+    return Limits(max_bytes=int(cfg.max_document_mb * MB), max_pages=cfg.max_pages, max_rows=cfg.max_rows,
+                  max_ratio=cfg.max_zip_ratio, max_unzipped=int(cfg.max_unzipped_mb * MB),
+                  time_budget_s=cfg.document_time_budget_s)
+
+
+def allowlist_from(site_config: Any, cfg: PersonalDataConfig) -> Allowlist:
+    return Allowlist.from_entries([*(getattr(site_config, "contact_allowlist", None) or []), *cfg.allowlist])
+
+
+class PersonalDataCheck(Check):
+    name = "personal_data"
+    description = "Data pribadi (NIK, KK, NPWP, BPJS, HP, e-mail, rekening) di halaman dan dokumen"
+    config_model = PersonalDataConfig
+    rules = {f"pii.{k}": TITLES[k][1] for k in TITLES}
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        cfg = ctx.config if isinstance(ctx.config, PersonalDataConfig) else PersonalDataConfig()
+        limits = limits_from(cfg)
+        allow = allowlist_from(ctx.site_config, cfg)
+        key = ctx.secret_key or os.urandom(32)  # no store: hashes still keyed, just not stable across runs
+        today = ctx.now().date()
+        started = time.monotonic()
+        res = CheckResult()
+        notes: list[dict[str, str]] = []
+        page_results: list[tuple[str, DocumentResult]] = []
+        doc_summaries: list[dict[str, Any]] = []
+
+        def over_budget() -> bool:
+            if time.monotonic() - started > cfg.time_budget_s:
+                if not any(n.get("code") == "cap.check_time" for n in notes):
+                    notes.append({"code": "cap.check_time", "url": "",
+                                  "note": f"batas waktu pemeriksaan {cfg.time_budget_s:.0f} detik tercapai"})
+                return True
+            return False
+
+        for page in ctx.site.pages:
+            if not (page.ok and page.body and page.is_html) or over_budget():
+                continue
+            try:
+                ex = extract(page.body, "page.html", content_type="text/html", limits=limits)
+                page_results.append((page.final_url or page.url, scan_extraction(ex, allow, today)))
+            except Exception as exc:  # one odd page must not stop the rest
+                ctx.log.debug("personal_data: page %s: %s", page.url, type(exc).__name__)
+        res.findings.extend(self._page_findings(page_results, ctx.site.url, key, cfg.sitewide_contact_pages))
+
+        for doc in ctx.site.documents:
+            if not (doc.ok and doc.body) or over_budget():
+                continue
+            url = doc.final_url or doc.url
+            try:
+                ex = extract(doc.body, doc.filename, content_type=doc.content_type, limits=limits)
+                dres = scan_extraction(ex, allow, today)
+            except Exception as exc:
+                ctx.log.debug("personal_data: document %s: %s", url, type(exc).__name__)
+                continue
+            if doc.truncated:
+                trunc = "dokumen terpotong pada batas unduhan crawl.max_document_mb"
+                if dres.error_kind == "corrupt":
+                    dres.error_id, dres.error_en = trunc, "document cut at the crawl.max_document_mb download cap"
+                notes.append({"code": "truncated", "url": url, "note": trunc})
+            for n in dres.notes:
+                notes.append({"code": n.code, "url": url, "note": n.text_id})
+            res.findings.extend(findings_for(dres, url, key, check=self.name))
+            if len(doc_summaries) < 500:
+                doc_summaries.append({"url": url, "format": dres.fmt,
+                                      "counts": {k: dres.count(k) for k in dres.groups},
+                                      "error": dres.error_kind, "image_only": dres.image_only})
+
+        totals: Counter[str] = Counter()
+        for f in res.findings:
+            if f.rule != "pii.document.unscannable":
+                totals[f.rule.removeprefix("pii.")] += int(f.data.get("count", 0))
+        res.facts = {"pages_scanned": len(page_results), "documents_scanned": len(doc_summaries),
+                     "counts": dict(totals), "documents": doc_summaries, "notes": notes[:500],
+                     "unscannable": sum(1 for f in res.findings if f.rule == "pii.document.unscannable")}
+        return res
+
+    def _page_findings(self, results: list[tuple[str, DocumentResult]], site_url: str, key: bytes,
+                       sitewide_min: int) -> list[Finding]:
+        """Per-page findings, except phones/e-mails repeated on many pages (a footer contact): those are
+        one low finding for the site, pointing at `contact_allowlist`."""
+        pages_with: dict[tuple[str, str], int] = Counter()
+        for _url, r in results:
+            for kind in ("phone", "email"):
+                g = r.groups.get(kind)
+                for value in g.values if g else ():
+                    pages_with[(kind, value)] += 1
+        sitewide = {kv for kv, n in pages_with.items() if n >= sitewide_min}
+        out: list[Finding] = []
+        for url, r in results:
+            for kind in ("phone", "email"):
+                g = r.groups.get(kind)
+                if not g:
+                    continue
+                g.values = {v: c for v, c in g.values.items() if (kind, v) not in sitewide}
+                g.samples = [masked(kind, v) for v in list(g.values)[:3]]
+            out.extend(findings_for(r, url, key, check=self.name))
+        for kind in ("phone", "email"):
+            values = sorted(v for k, v in sitewide if k == kind)
+            if not values:
+                continue
+            most = max(pages_with[(kind, v)] for v in values)
+            samples = ", ".join(masked(kind, v) for v in values[:3])
+            out.append(self.finding(
+                f"pii.{kind}", Severity.LOW, TITLES[kind][0] + " di seluruh situs", title_en=TITLES[kind][1]
+                + " site-wide", url=site_url,
+                evidence=f"{len(values)} {LABELS[kind]} muncul di hingga {most} halaman "
+                         f"(kemungkinan kontak kantor): {samples}",
+                remediation="Pastikan ini kontak resmi kantor, bukan nomor/alamat pribadi." + _REM_CONTACT_ID,
+                remediation_en="Make sure this is the office's official contact, not a personal one."
+                + _REM_CONTACT_EN, references=list(REFERENCES), key=f"pii.{kind}:sitewide",
+                data={"count": len(values), "pages": most,
+                      "value_hashes": sorted(keyed_hash(key, v) for v in values)},
+            ))
+        return out

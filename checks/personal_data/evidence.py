@@ -1,0 +1,192 @@
+"""Scan an extraction, group matches per document, and turn groups into findings.
+
+Values live in memory only while one document is scanned; what leaves this module is a count per
+type, a few masked samples, the first locations, and keyed HMACs of the values (never plain hashes: a
+plain SHA of a NIK can be brute-forced from the ~10^12 structurally valid NIKs).
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from auditor.redact import keyed_hash
+from checks.base import Finding, Severity
+from checks.personal_data.detectors import Allowlist, Match, masked, scan
+from checks.personal_data.extract import Extraction
+from checks.personal_data.limits import Note
+
+SAMPLES = 3
+_NEWLINE = re.compile("\n")
+LOCATIONS = 5
+MAX_HASHES = 1000
+
+# Severity by kind and number of distinct values in one document: first threshold reached wins.
+SEVERITY_STEPS: dict[str, tuple[tuple[int, Severity], ...]] = {
+    "nik": ((50, Severity.CRITICAL), (1, Severity.HIGH)),
+    "kk": ((50, Severity.CRITICAL), (1, Severity.HIGH)),
+    "npwp": ((50, Severity.HIGH), (1, Severity.MEDIUM)),
+    "bpjs": ((50, Severity.HIGH), (1, Severity.MEDIUM)),
+    "phone": ((50, Severity.HIGH), (10, Severity.MEDIUM), (1, Severity.LOW)),
+    "email": ((50, Severity.MEDIUM), (1, Severity.LOW)),
+    "account": ((10, Severity.MEDIUM), (1, Severity.LOW)),
+}
+
+LABELS = {"nik": "NIK", "kk": "No. KK", "npwp": "NPWP", "bpjs": "No. BPJS", "phone": "No. HP",
+          "email": "e-mail", "account": "No. rekening"}
+
+TITLES: dict[str, tuple[str, str]] = {
+    "nik": ("NIK warga terpublikasi", "National ID numbers (NIK) exposed"),
+    "kk": ("Nomor Kartu Keluarga (KK) terpublikasi", "Family card numbers (No. KK) exposed"),
+    "npwp": ("NPWP terpublikasi", "Tax ID numbers (NPWP) exposed"),
+    "bpjs": ("Nomor kartu BPJS Kesehatan terpublikasi", "BPJS health card numbers exposed"),
+    "phone": ("Nomor HP pribadi terpublikasi", "Personal mobile numbers exposed"),
+    "email": ("Alamat e-mail terpublikasi", "E-mail addresses exposed"),
+    "account": ("Nomor rekening bank terpublikasi", "Bank account numbers exposed"),
+    "document.unscannable": ("Dokumen tidak dapat diperiksa otomatis (perlu tinjauan manual)",
+                             "Document cannot be checked automatically (needs manual review)"),
+}
+
+_REM_ID = ("Turunkan atau ganti dokumen/halaman dengan versi yang datanya disamarkan (mis. 3403**********01), "
+           "hanya tampilkan data yang memang wajib diumumkan, minta penghapusan cache mesin pencari, dan "
+           "catat sebagai insiden data pribadi (UU 27/2022 tentang Pelindungan Data Pribadi; data pribadi "
+           "termasuk informasi yang dikecualikan menurut UU 14/2008 Pasal 17 huruf h).")
+_REM_EN = ("Take the document/page down or replace it with a version where the data is masked (e.g. "
+           "3403**********01), publish only what must be published, ask search engines to drop cached "
+           "copies, and record it as a personal-data incident (Law 27/2022 on Personal Data Protection; "
+           "personal data is exempt information under Law 14/2008 art. 17(h)).")
+_REM_CONTACT_ID = (" Bila nomor/alamat ini milik kantor dan memang sengaja diumumkan, tambahkan ke "
+                   "`contact_allowlist` di config.")
+_REM_CONTACT_EN = " If this is the office's own published contact, add it to `contact_allowlist` in the config."
+_REM_UNSCANNABLE_ID = ("Periksa dokumen ini secara manual sebelum/selama dipublikasikan; dokumen pindaian "
+                       "(gambar) sering berisi KTP/KK atau daftar penerima bantuan lengkap dengan NIK.")
+_REM_UNSCANNABLE_EN = ("Review this document by hand; scanned (image) documents often contain ID cards, family "
+                       "cards or aid-recipient lists with NIKs.")
+REFERENCES = ["https://peraturan.bpk.go.id/Details/229798/uu-no-27-tahun-2022",
+              "https://peraturan.bpk.go.id/Details/39047/uu-no-14-tahun-2008"]
+
+
+@dataclass
+class KindGroup:
+    values: dict[str, str] = field(default_factory=dict)  # value -> confidence (best seen)
+    samples: list[str] = field(default_factory=list)  # masked
+    locations: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DocumentResult:
+    name: str
+    fmt: str
+    groups: dict[str, KindGroup] = field(default_factory=dict)
+    notes: list[Note] = field(default_factory=list)
+    error_kind: str | None = None  # encrypted, corrupt, unsupported, refused
+    error_id: str = ""
+    error_en: str = ""
+    image_only: bool = False
+    pages: int = 0
+
+    @property
+    def readable(self) -> bool:
+        return self.error_kind is None
+
+    def count(self, kind: str) -> int:
+        g = self.groups.get(kind)
+        return len(g.values) if g else 0
+
+
+def _line_loc(starts: list[int], pos: int) -> str:
+    return f"baris {bisect.bisect_right(starts, pos)}"
+
+
+def scan_extraction(ex: Extraction, allow: Allowlist | None = None, today: date | None = None) -> DocumentResult:
+    today = today or date.today()
+    res = DocumentResult(ex.name, ex.fmt)
+    for chunk in ex.chunks:
+        matches: list[Match] = scan(chunk.text, column=chunk.column, context=chunk.context, allow=allow,
+                                    today=today)
+        if not matches:
+            continue
+        starts: list[int] = []
+        if chunk.by_line:
+            starts = [0] + [nl.end() for nl in _NEWLINE.finditer(chunk.text)]
+        for m in matches:
+            g = res.groups.setdefault(m.kind, KindGroup())
+            prev = g.values.get(m.value)
+            if prev is None:
+                if len(g.samples) < SAMPLES:
+                    g.samples.append(masked(m.kind, m.value))
+                g.values[m.value] = m.confidence
+            elif prev != "high" and m.confidence == "high":
+                g.values[m.value] = "high"
+            if len(g.locations) < LOCATIONS:
+                loc = chunk.loc
+                if chunk.by_line:
+                    line = _line_loc(starts, m.start)
+                    loc = f"{loc} {line}".strip() if loc and loc not in ("teks",) else line
+                if loc and loc not in g.locations:
+                    g.locations.append(loc)
+    res.notes = list(ex.notes)
+    res.pages = ex.budget.pages
+    res.image_only = ex.image_only
+    if ex.error:
+        res.error_kind, res.error_id, res.error_en = ex.error.kind, ex.error.text_id, ex.error.text_en
+    return res
+
+
+def severity_for(kind: str, count: int) -> Severity:
+    for threshold, sev in SEVERITY_STEPS[kind]:
+        if count >= threshold:
+            return sev
+    return Severity.INFO
+
+
+def findings_for(res: DocumentResult, url: str, key: bytes, *, check: str = "personal_data") -> list[Finding]:
+    """One finding per personal-data kind in the document, plus `pii.document.unscannable` when it could
+    not be read (image-only PDF, encrypted, damaged, refused as a bomb)."""
+    out: list[Finding] = []
+    for kind in ("nik", "kk", "npwp", "bpjs", "account", "phone", "email"):
+        g = res.groups.get(kind)
+        if not g or not g.values:
+            continue
+        n = len(g.values)
+        high = sum(1 for c in g.values.values() if c == "high")
+        more = "…" if n > len(g.samples) else ""
+        evidence = (f"{n} {LABELS[kind]} ({high} dengan konteks): {', '.join(g.samples)}{more}"
+                    f"; lokasi: {', '.join(g.locations)}")
+        if res.notes:
+            evidence += " (dokumen tidak diperiksa seluruhnya)" if any(
+                nt.code.startswith("cap.") for nt in res.notes) else ""
+        hashes = sorted(keyed_hash(key, v) for v in g.values)[:MAX_HASHES]
+        rem_id, rem_en = _REM_ID, _REM_EN
+        if kind in ("phone", "email", "account"):
+            rem_id, rem_en = rem_id + _REM_CONTACT_ID, rem_en + _REM_CONTACT_EN
+        out.append(Finding(
+            check=check, rule=f"pii.{kind}", severity=severity_for(kind, n), title=TITLES[kind][0],
+            title_en=TITLES[kind][1], url=url, evidence=evidence, remediation=rem_id, remediation_en=rem_en,
+            references=list(REFERENCES),
+            # Stable while the document keeps exposing this kind; the values themselves are only ever
+            # identified by keyed HMACs (data.value_hashes).
+            key=f"pii.{kind}:document",
+            confidence="high" if high * 2 >= n else "medium",
+            data={"count": n, "with_context": high, "samples": list(g.samples), "locations": list(g.locations),
+                  "value_hashes": hashes, "format": res.fmt},
+        ))
+    reason_id = reason_en = ""
+    severity = Severity.LOW
+    if res.image_only:
+        reason_id = "PDF hasil pindaian (hanya gambar, tanpa teks)"
+        reason_en = "image-only (scanned) PDF without text"
+        severity = Severity.MEDIUM
+    elif res.error_kind:
+        reason_id, reason_en = res.error_id, res.error_en
+    if reason_id:
+        out.append(Finding(
+            check=check, rule="pii.document.unscannable", severity=severity,
+            title=TITLES["document.unscannable"][0], title_en=TITLES["document.unscannable"][1], url=url,
+            evidence=reason_id, remediation=_REM_UNSCANNABLE_ID, remediation_en=_REM_UNSCANNABLE_EN,
+            references=list(REFERENCES), key=f"unscannable:{res.error_kind or 'image'}",
+            data={"reason_en": reason_en, "format": res.fmt, "pages": res.pages},
+        ))
+    return out
