@@ -245,7 +245,7 @@ class _Crawl:
             return rp
         robots_url = key + "/robots.txt"
         resp = self._get(robots_url, max_bytes=MAX_ROBOTS_BYTES, deadline=self.deadline,
-                               redirect_filter=lambda u: u in self.scope)
+                         redirect_filter=lambda u: u in self.scope)
         text = resp.body.decode("utf-8", "replace") if resp.ok else None
         if is_start:
             self.site.robots_txt = text
@@ -284,7 +284,7 @@ class _Crawl:
                 continue
             fetched.add(url)
             resp = self._get(url, max_bytes=MAX_SITEMAP_BYTES, deadline=self.deadline,
-                                   redirect_filter=lambda u: u in self.scope)
+                             redirect_filter=lambda u: u in self.scope)
             if not resp.ok:
                 if url not in (canonicalize(origin(self.start) + "/sitemap.xml"),):
                     self.site.notes.append(f"sitemap: {url}: {resp.error or resp.status}")
@@ -329,18 +329,19 @@ class _Crawl:
             max_bytes_for=lambda h: self.doc_cap if is_document_type(h.get("content-type") or "") else None)
         if resp.error == BUDGET_EXHAUSTED:
             return None
-        ctype = resp.headers.get("content-type") or ""
-        cls = Document if is_doc or (resp.status is not None and is_document_type(ctype)) else Page
-        res = cls(url=url, final_url=resp.final_url, status=resp.status, headers=resp.headers,
-                  body=resp.body, redirects=list(resp.redirects), elapsed_s=resp.elapsed_s, depth=task.depth,
-                  fetched_at=resp.fetched_at, error=resp.error, truncated=resp.truncated)
+        status, hdrs, body = resp.status, resp.headers, resp.body
+        not_modified = status == 304 and prev is not None and prev.body is not None and bool(headers)
+        if not_modified and prev is not None and prev.body is not None:
+            status = 200  # the cached representation; `not_modified` says the server answered 304
+            hdrs, body = _merge_headers(resp.headers, prev), prev.body
+        ctype = hdrs.get("content-type") or ""
+        cls = Document if is_doc or (status is not None and is_document_type(ctype)) else Page
+        res = cls(url=url, final_url=resp.final_url, status=status, headers=hdrs, body=body,
+                  redirects=list(resp.redirects), elapsed_s=resp.elapsed_s, depth=task.depth,
+                  fetched_at=resp.fetched_at, error=resp.error, truncated=resp.truncated,
+                  not_modified=not_modified)
         if cls is Page and task.kind == FOLLOW_ASSET:
             res.kind = "asset"
-        if resp.status == 304 and prev is not None and prev.body is not None and headers:
-            res.status = 200  # the cached representation; `not_modified` says the server answered 304
-            res.body = prev.body
-            res.not_modified = True
-            res.headers = _merge_headers(resp.headers, prev)
         if (res.kind == "page" and res.ok and res.is_html and not isinstance(res, Document)
                 and time.monotonic() < self.deadline):
             parsed = parse_html(res.text, canonicalize(res.final_url) or res.url)

@@ -60,6 +60,14 @@ MIGRATIONS: list[str] = [
         site TEXT NOT NULL, url TEXT NOT NULL, kind TEXT NOT NULL, first_seen TEXT NOT NULL,
         last_changed TEXT NOT NULL, last_seen TEXT NOT NULL, sha256 TEXT, PRIMARY KEY (site, url));
     """,
+    # 2: pre-publish gate records (Berita Acara Pemeriksaan Pembaruan Website)
+    """
+    CREATE TABLE gates (
+        id TEXT PRIMARY KEY, site TEXT NOT NULL, created TEXT NOT NULL, staging_url TEXT NOT NULL,
+        staging_run TEXT NOT NULL REFERENCES runs(id), production_run TEXT REFERENCES runs(id),
+        fail_on TEXT NOT NULL, passed INTEGER NOT NULL, summary TEXT NOT NULL, files TEXT DEFAULT '[]');
+    CREATE INDEX gates_site_created ON gates(site, created);
+    """,
 ]
 
 
@@ -400,6 +408,36 @@ class Store:
                 for r in self.db.execute(sql, args)]
         rows.sort(key=lambda i: (-i.severity, i.rule, i.url))
         return rows
+
+    # -- pre-publish gate records ----------------------------------------------------------------
+    def save_gate(self, gate_id: str, site: str, created: datetime, staging_url: str, staging_run: str,
+                  production_run: str | None, fail_on: str, passed: bool, summary: dict[str, Any]) -> None:
+        with self.tx() as db:
+            db.execute("INSERT INTO gates (id, site, created, staging_url, staging_run, production_run, fail_on,"
+                       " passed, summary) VALUES (?,?,?,?,?,?,?,?,?)",
+                       (gate_id, site, iso(created), staging_url, staging_run, production_run, fail_on,
+                        int(passed), json.dumps(summary, default=str)))
+
+    def set_gate_files(self, gate_id: str, files: list[str]) -> None:
+        with self.tx() as db:
+            db.execute("UPDATE gates SET files=? WHERE id=?", (json.dumps(files), gate_id))
+
+    def gates(self, site: str | None = None, since: datetime | None = None,
+              until: datetime | None = None) -> list[dict[str, Any]]:
+        sql, args = "SELECT * FROM gates WHERE 1=1", []
+        for col, op, val in (("site", "=", site), ("created", ">=", iso(since)), ("created", "<", iso(until))):
+            if val is not None:
+                sql += f" AND {col} {op} ?"
+                args.append(val)
+        out = []
+        for r in self.db.execute(sql + " ORDER BY created", args):
+            row = dict(r)
+            row["created"] = parse_iso(row["created"])
+            row["passed"] = bool(row["passed"])
+            row["summary"] = json.loads(row["summary"])
+            row["files"] = json.loads(row["files"] or "[]")
+            out.append(row)
+        return out
 
     # -- retention --------------------------------------------------------------------------------
     def prune(self, keep_days: int, now: datetime | None = None) -> dict[str, int]:

@@ -88,8 +88,11 @@ def run_scrapy(url: str, concurrency: int, n: int, out) -> None:
         allowed_domains = ["127.0.0.1"]
         extractor = LinkExtractor(tags=("a",), attrs=("href",))
 
-        def start_requests(self):
-            # Filtered like every other request, so "/" is not fetched a second time when linked.
+        # Filtered like every other request (no dont_filter), so "/" is not fetched again when linked.
+        async def start(self):  # Scrapy >= 2.13
+            yield scrapy.Request(url, callback=self.parse)
+
+        def start_requests(self):  # older Scrapy
             yield scrapy.Request(url, callback=self.parse)
 
         def parse(self, response):
@@ -107,6 +110,29 @@ def run_scrapy(url: str, concurrency: int, n: int, out) -> None:
     started = time.perf_counter()
     process.start()
     out.put((counter["ok"], time.perf_counter() - started))
+
+
+def run_plain_requests(url: str, concurrency: int, n: int) -> tuple[int, float]:
+    """No crawler at all: `concurrency` threads GETting every page with requests. The server's ceiling."""
+    import threading
+
+    import requests
+
+    paths = ["", "profil.html", *(f"p/{i}.html" for i in range(n - 2))]
+    ok = [0] * concurrency
+
+    def worker(k: int) -> None:
+        with requests.Session() as s:
+            for path in paths[k::concurrency]:
+                ok[k] += s.get(url + path, timeout=30).status_code == 200
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(ok), time.perf_counter() - started
 
 
 def main() -> int:
@@ -136,13 +162,18 @@ def main() -> int:
             print(f"round {rnd}: scrapy       {s_pages} pages in {s_secs:.2f} s = {s_pages / s_secs:.0f} pages/s")
             if pages != s_pages or pages != args.pages:
                 print(f"warning: page counts differ (ours {pages}, scrapy {s_pages}, site {args.pages})")
-    finally:
+    except BaseException:
         server.terminate()
+        raise
+    pages, secs = run_plain_requests(url, args.concurrency, args.pages)
+    server.terminate()
+    print(f"reference: plain requests threads, no parsing: {pages} pages in {secs:.2f} s = "
+          f"{pages / secs:.0f} pages/s (the loopback server's ceiling)")
     a, b = statistics.median(ours), statistics.median(theirs)
     print(f"\nconcurrency {args.concurrency}, {args.pages}-page loopback site, median of {args.rounds} round(s)")
     print(f"ppid-auditor: {a:.0f} pages/s")
     print(f"scrapy:       {b:.0f} pages/s")
-    print(f"ratio ours/scrapy: {a / b:.2f}")
+    print(f"ratio ours/scrapy: {a / b:.2f}" if b else "ratio ours/scrapy: n/a (scrapy fetched nothing)")
     return 0
 
 

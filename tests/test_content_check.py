@@ -87,7 +87,7 @@ def render(n: int, word: str, source: str, d: date):
     elif source == "history_changed":
         changed = dt
     return page(path, title, body, head, headers=headers, fetched=TODAY, last_changed=changed,
-                first_seen=datetime(2026, 1, 5, tzinfo=UTC) if changed else None), None, extra
+                first_seen=changed - timedelta(days=100) if changed else None), None, extra
 
 
 def build_truth_site():

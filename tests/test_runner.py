@@ -127,6 +127,11 @@ def test_kill_9_mid_scan_leaves_db_valid(tmp_path: Path) -> None:
     with serve(routes) as fast:
         cfg = write_config(tmp_path, fast.url, ["links"])
         assert main(["scan", "--config", str(cfg), "--quiet"]) == 0  # an earlier, complete run
+    before = Store(tmp_path / "db.sqlite")
+    first = before.runs(site="desa")[0]
+    first_findings = [s.fingerprint for s in before.findings(first.id)]
+    before.close()
+    assert first_findings  # the /pN links answer 404 on the fast server
     with serve(routes, default=slow) as srv:
         cfg = write_config(tmp_path, srv.url, ["links"])
         proc = subprocess.Popen([sys.executable, "-m", "auditor", "scan", "--config", str(cfg), "--quiet"],
@@ -142,4 +147,6 @@ def test_kill_9_mid_scan_leaves_db_valid(tmp_path: Path) -> None:
     store = Store(tmp_path / "db.sqlite")
     runs = store.runs(site="desa", status=None)
     assert [r.status for r in runs] == ["complete", "incomplete"]
-    assert store.findings(runs[0].id) == [] and store.check_runs(runs[0].id)[0].status == "ok"
+    assert runs[0].id == first.id
+    assert [s.fingerprint for s in store.findings(first.id)] == first_findings
+    assert store.check_runs(first.id)[0].status == "ok"

@@ -13,11 +13,13 @@ from tests.servers import need_peer
 from tests.test_tls_helpers import (
     black_hole,
     closed_port,
+    evaluate,
     http_server,
     make_cert_set,
     nginx_server,
     rules,
     run_check,
+    scan_for,
     tls_server,
 )
 
@@ -145,17 +147,16 @@ def test_certificate_problems(certs, scenario, expected):
     # Exactly the expected certificate rules: an expired or misnamed cert is not also "untrusted".
     assert CERT_RULES & set(rules(res)) == expected
     assert res.facts["certificate"]["sha256"]
-
-
-def test_expired_is_critical_and_weak_signature_names_sha1(certs):
-    with tls_server(*certs.pairs["expired"]) as port:
-        res = run_check(f"https://localhost:{port}/", ca_file=certs.ca_file, check_redirect=False)
-    f = rules(res)["tls.cert.expired"][0]
-    assert f.severity == Severity.CRITICAL and res.facts["certificate"]["days_left"] < 0
-    with tls_server(*certs.pairs["weak"], ciphers="DEFAULT") as port:
-        res = run_check(f"https://localhost:{port}/", ca_file=certs.ca_file, check_redirect=False)
-    assert "SHA1" in rules(res)["tls.cert.weak_signature"][0].evidence
-    assert "RSA 1024" in rules(res)["tls.cert.weak_key"][0].evidence
+    r = rules(res)
+    if scenario == "expired":
+        assert r["tls.cert.expired"][0].severity == Severity.CRITICAL
+        assert res.facts["certificate"]["days_left"] < 0
+    if scenario == "weak":
+        assert "SHA1" in r["tls.cert.weak_signature"][0].evidence
+        assert "RSA 1024" in r["tls.cert.weak_key"][0].evidence
+        assert res.facts["certificate"]["key_size"] == 1024
+    if scenario == "ec":
+        assert res.facts["certificate"]["key_type"] == "EC"
 
 
 def test_expiring_severity_rises_as_date_nears(certs, good):
@@ -164,16 +165,18 @@ def test_expiring_severity_rises_as_date_nears(certs, good):
         res = run_check(url, ca_file=certs.ca_file, check_redirect=False)
         f = rules(res)["tls.cert.expiring"][0]
         assert f.severity == Severity.MEDIUM and f.data["days_left"] == 10
-        silenced = run_check(url, ca_file=certs.ca_file, check_redirect=False, expiry_warning_days=5)
+        silenced = evaluate(url, scan_for(url, ca_file=certs.ca_file), ca_file=certs.ca_file,
+                            check_redirect=False, expiry_warning_days=5)
         assert "tls.cert.expiring" not in rules(silenced)
     # Same certificate seen at later dates (the injectable clock): severity rises, fingerprint does not move.
     port, res = good
-    not_after = res.facts["certificate"]["not_after"]
-    end = datetime.fromisoformat(not_after)
+    url = f"https://localhost:{port}/"
+    scan = scan_for(url, ca_file=certs.ca_file)
+    end = datetime.fromisoformat(res.facts["certificate"]["not_after"])
     seen = {}
     for days, sev in ((40, None), (25, Severity.LOW), (12, Severity.MEDIUM), (3, Severity.HIGH)):
-        r = run_check(f"https://localhost:{port}/", ca_file=certs.ca_file, check_redirect=False,
-                      check_hsts_preload=False, now=end - timedelta(days=days, hours=1))
+        r = evaluate(url, scan, ca_file=certs.ca_file, check_redirect=False, check_hsts_preload=False,
+                     now=end - timedelta(days=days, hours=1))
         found = rules(r).get("tls.cert.expiring", [])
         assert (found[0].severity if found else None) == sev
         if found:
@@ -216,14 +219,15 @@ def test_redirect_missing_and_present(certs):
             res = run_check(f"http://localhost:{plain}/", https_port=port, ca_file=certs.ca_file)
             f = rules(res)["tls.redirect.missing"][0]
             assert "answered 200" in f.evidence and f.severity == Severity.MEDIUM
+        scan = scan_for(https_url, ca_file=certs.ca_file)
         with http_server(f"http://localhost:{port}/elsewhere") as to_http:
-            res = run_check(https_url, http_url=f"http://localhost:{to_http}/", ca_file=certs.ca_file)
+            res = evaluate(https_url, scan, http_url=f"http://localhost:{to_http}/", ca_file=certs.ca_file)
             assert "tls.redirect.missing" in rules(res)
         with http_server(https_url) as to_https:
-            res = run_check(https_url, http_url=f"http://localhost:{to_https}/", ca_file=certs.ca_file)
+            res = evaluate(https_url, scan, http_url=f"http://localhost:{to_https}/", ca_file=certs.ca_file)
             assert "tls.redirect.missing" not in rules(res) and res.facts["redirect"]["to_https"]
         # Nothing on plain HTTP at all: nothing to redirect, no finding.
-        res = run_check(https_url, http_url=f"http://localhost:{closed_port()}/", ca_file=certs.ca_file)
+        res = evaluate(https_url, scan, http_url=f"http://localhost:{closed_port()}/", ca_file=certs.ca_file)
         assert "tls.redirect.missing" not in rules(res) and res.facts["redirect"]["served"] is False
 
 

@@ -27,6 +27,9 @@ from auditor.http import HttpClient
 from auditor.snapshot import Page, Site
 from checks.base import CheckContext, CheckResult
 from checks.tls import TlsCheck, TlsConfig
+from checks.tls.check import endpoint
+from checks.tls.model import TlsScan
+from checks.tls.scan import scan_host
 from tests.servers import serve
 
 MODERN_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
@@ -135,18 +138,32 @@ def closed_port() -> int:
     return port
 
 
-def run_check(url: str, *, pages: list[Page] | None = None, now: datetime | None = None,
-              previous: dict | None = None, base_dir: Path | None = None, **cfg: Any) -> CheckResult:
+def make_ctx(url: str, *, pages: list[Page] | None = None, now: datetime | None = None,
+             previous: dict | None = None, base_dir: Path | None = None, **cfg: Any) -> CheckContext:
     cfg.setdefault("timeout_s", 3)
-    config = TlsConfig(**cfg)
     # The crawl snapshot (empty by default: the check then fetches what it needs itself).
     site = Site(name="desa", url=url, pages=list(pages or []))
-    ctx = CheckContext(site=site, config=config, http=HttpClient(timeout_s=3),
+    ctx = CheckContext(site=site, config=TlsConfig(**cfg), http=HttpClient(timeout_s=3),
                        site_config=SimpleNamespace(url=url), base_dir=base_dir or Path("."),
                        previous_facts=previous or {})
     if now is not None:
         ctx.now = lambda: now
-    return TlsCheck().run(ctx)
+    return ctx
+
+
+def run_check(url: str, **kw: Any) -> CheckResult:
+    return TlsCheck().run(make_ctx(url, **kw))
+
+
+def scan_for(url: str, **kw: Any) -> TlsScan:
+    """One handshake scan, to evaluate several times (clock, config) without scanning again."""
+    ctx = make_ctx(url, **kw)
+    ep = endpoint(ctx, ctx.config)
+    return scan_host(ep.host, ep.port, timeout_s=3, ca_file=ep.ca_file)
+
+
+def evaluate(url: str, scan: TlsScan, **kw: Any) -> CheckResult:
+    return TlsCheck().evaluate(make_ctx(url, **kw), scan)
 
 
 def rules(res: CheckResult) -> dict[str, list]:

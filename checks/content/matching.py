@@ -49,6 +49,10 @@ ABBREVIATIONS: dict[str, str] = {
     "dip": "daftar informasi publik",
     "ppid": "pejabat pengelola informasi dan dokumentasi",
     "sop": "standar operasional prosedur",
+    # "Desa atau yang disebut dengan nama lain" (Perki 1/2018 Pasal 1): DIY, Sumatera Barat, Aceh, Lampung...
+    "kalurahan": "desa", "nagari": "desa", "gampong": "desa", "pekon": "desa",
+    "perkal": "peraturan desa", "apbkal": "anggaran pendapatan dan belanja desa",
+    "rpjmkal": "rencana pembangunan jangka menengah desa", "rkpkal": "rencana kerja pemerintah desa",
     "th": "tahun", "thn": "tahun", "ta": "tahun anggaran",
     "tgl": "tanggal", "no": "nomor", "nmr": "nomor",
     "ds": "desa", "kec": "kecamatan", "kab": "kabupaten",

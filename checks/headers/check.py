@@ -27,7 +27,10 @@ from checks.headers.observatory import DEFAULT_CORS_ORIGIN, Observed, ScanInput,
 from checks.headers.scoring import OBSERVATORY_VERSION
 from checks.headers.texts import RULES
 
-GRADABLE = lambda status: 200 <= status < 400 or status in (401, 403)  # noqa: E731  (Observatory's rule)
+
+def _gradable(status: int) -> bool:
+    """The Observatory refuses to grade anything but 2xx, 3xx, 401 and 403."""
+    return 200 <= status < 400 or status in (401, 403)
 
 
 class HeadersConfig(CheckConfig):
@@ -124,15 +127,11 @@ class HeadersCheck(Check):
         return out
 
     def _cookies(self, pages: list[Page], aggs: dict[str, _Agg]) -> None:
-        seen: set[str] = set()
         for page in pages:
             url = page.final_url or page.url
             pairs = [(raw, url) for raw in page.headers.get_all("set-cookie")]
-            for name, issue in rules.cookie_issues(pairs, https=urlsplit(url).scheme == "https"):
-                if name in seen:  # one line per cookie name per site, at the first page that sets it
-                    continue
-                seen.add(name)
-                aggs.setdefault(issue.rule, _Agg()).add(url, issue)
+            for _name, issue in rules.cookie_issues(pairs, https=urlsplit(url).scheme == "https"):
+                aggs.setdefault(issue.rule, _Agg()).add(url, issue)  # details are de-duplicated per site
 
     def _aggregate_finding(self, rule: str, agg: _Agg, cfg: HeadersConfig) -> Finding:
         text = RULES[rule]
@@ -245,7 +244,7 @@ class HeadersCheck(Check):
                     notes.append(f"graded the https:// variant {https_url}")
         if start.redirects:
             notes.append("cookies set on redirect hops are not in the crawl snapshot and are not graded")
-        if not GRADABLE(auto.status):
+        if not _gradable(auto.status):
             res.facts["grade"] = {"error": f"HTTP status {auto.status}: the Observatory refuses to grade it"}
             return
         inp = ScanInput(hostname=urlsplit(start_url).hostname or "", auto=auto, https=https_obs, http=http_obs,

@@ -39,12 +39,10 @@ def hsts_issues(headers: Headers, *, min_max_age: int = SIX_MONTHS) -> list[Issu
     values = headers.get_all("strict-transport-security")
     if not values:
         return [Issue("headers.hsts.missing", Severity.MEDIUM, "no Strict-Transport-Security header")]
-    out: list[Issue] = []
-    if len(values) > 1 or any("," in v for v in values):
-        out.append(Issue("headers.hsts.invalid", Severity.LOW,
-                         f"header sent {len(values)} times / comma-joined: {_clip(' | '.join(values))}"))
-    directives: dict[str, str | None] = {}
     problems: list[str] = []
+    if len(values) > 1 or any("," in v for v in values):
+        problems.append(f"header sent {len(values)} times or comma-joined (browsers use only the first)")
+    directives: dict[str, str | None] = {}
     for part in values[0].split(";"):
         part = part.strip()
         if not part:
@@ -62,10 +60,11 @@ def hsts_issues(headers: Headers, *, min_max_age: int = SIX_MONTHS) -> list[Issu
             problems.append(f"max-age is not a number: {_clip(raw, 40)!r}")
         elif int(raw) < min_max_age:
             problems.append(f"max-age={raw} is shorter than {min_max_age} (six months)")
-    if problems:
-        sev = Severity.MEDIUM if any("missing" in p or "not a number" in p for p in problems) else Severity.LOW
-        out.append(Issue("headers.hsts.invalid", sev, "; ".join(problems) + f" in {_clip(values[0])!r}"))
-    return out
+    if not problems:
+        return []
+    sev = Severity.MEDIUM if any("missing" in p or "not a number" in p for p in problems) else Severity.LOW
+    shown = _clip(" | ".join(values))
+    return [Issue("headers.hsts.invalid", sev, "; ".join(problems) + f" in {shown!r}")]
 
 
 def hsts_facts(headers: Headers) -> dict:

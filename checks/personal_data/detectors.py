@@ -11,8 +11,9 @@ traceback cannot print it.
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -220,35 +221,96 @@ def _context_kinds(text: str) -> set[str]:
     return kinds
 
 
+_INDEX_MIN = 4096  # from this text length on, context words are indexed once instead of per window
+
+
+class _Context:
+    """Context kinds around a value, limited to its own line (a label alone on the line above counts
+    when the value starts its line: PDF tables often put label and value on separate lines)."""
+
+    def __init__(self, text: str, extra: set[str]):
+        self.text = text
+        self.extra = extra
+        self.ends: list[int] | None = None
+        self.kinds: list[str] = []
+        if len(text) >= _INDEX_MIN:
+            self._index(text.lower())
+
+    def _index(self, low: str) -> None:
+        hits: list[tuple[int, int, str]] = []
+        for term, kind in _TERMS:
+            i = low.find(term)
+            single = term in _WORDS
+            while i != -1:
+                j = i + len(term)
+                if not single or ((i == 0 or not low[i - 1].isalpha()) and (j >= len(low) or not low[j].isalpha())):
+                    hits.append((j, i, kind))
+                i = low.find(term, j)
+        hits.sort()
+        self.ends = [h[0] for h in hits]
+        self.starts = [h[1] for h in hits]
+        self.kinds = [h[2] for h in hits]
+
+    def _between(self, lo: int, hi: int) -> set[str]:
+        if self.ends is None:
+            return _context_kinds(self.text[lo:hi])
+        a = bisect.bisect_left(self.ends, lo)
+        b = bisect.bisect_right(self.ends, hi)
+        return {self.kinds[k] for k in range(a, b) if self.starts[k] >= lo}
+
+    def before(self, s: int) -> set[str]:
+        text = self.text
+        lo = max(0, s - BEFORE)
+        nl = text.rfind("\n", lo, s)
+        if nl != -1 and text[nl + 1:s].strip():
+            lo = nl + 1
+        return self.extra | self._between(lo, s)
+
+    def after(self, e: int) -> set[str]:
+        hi = min(len(self.text), e + AFTER)
+        nl = self.text.find("\n", e, hi)
+        return self._between(e, nl if nl != -1 else hi)
+
+
+_TERMS = tuple((w, k) for w, k in _WORD_KIND.items()) + _PHRASES
 _PRIORITY = {"nik": 5, "kk": 5, "npwp": 4, "bpjs": 3, "phone": 3, "account": 1}
 
 
-def _classify(digits: str, raw: str, ctx: set[str], column: str | None, today: date,
+def _classify(digits: str, raw: str, ctxf: Callable[[], set[str]], column: str | None, today: date,
               plus: bool) -> tuple[str, str, str] | None:
-    """(kind, normalised value, confidence) for one candidate digit string, or None."""
+    """(kind, normalised value, confidence) for one candidate digit string, or None. Structure is
+    checked first; context (`ctxf`, computed on demand) decides between shapes and raises confidence."""
     n = len(digits)
-    sure = column is not None
     if n == 16:
         if column in ("nik", "kk", "npwp"):
             structural = valid_kk(digits, today) if column == "kk" else valid_nik(digits, today)
             return column, digits, "high" if structural else "medium"
-        if "npwp" in ctx and (digits[0] == "0" or valid_nik(digits, today)):
+        nik_ok = valid_nik(digits, today)
+        if nik_ok or digits[0] == "0" or digits[:6] in district_codes():
+            ctx = ctxf()
+            if "npwp" in ctx and (digits[0] == "0" or nik_ok):
+                return "npwp", digits, "high"
+            if "kk" in ctx and "nik" not in ctx and valid_kk(digits, today):
+                return "kk", digits, "high"
+            if nik_ok:
+                return "nik", digits, "high" if ("nik" in ctx or "kk" in ctx) else "medium"
+            if "kk" in ctx and valid_kk(digits, today):
+                return "kk", digits, "high"
+    elif n == 15:
+        if column == "npwp" or _NPWP15.match(raw) or "npwp" in ctxf():
             return "npwp", digits, "high"
-        if "kk" in ctx and "nik" not in ctx and valid_kk(digits, today):
-            return "kk", digits, "high"
-        if valid_nik(digits, today):
-            return "nik", digits, "high" if ("nik" in ctx or "kk" in ctx) else "medium"
-        if "kk" in ctx and valid_kk(digits, today):
-            return "kk", digits, "high"
-    if n == 15 and (_NPWP15.match(raw) or "npwp" in ctx or column == "npwp"):
-        return "npwp", digits, "high"
-    if n == 13 and (column == "bpjs" or "bpjs" in ctx):
+    elif n == 13 and (column == "bpjs" or "bpjs" in ctxf()):
         return "bpjs", digits, "high"
-    if not plus or digits.startswith("62"):
+    if digits[0] in "06" and (not plus or digits.startswith("62")):
         phone = normalise_phone(digits)
-        if phone and (column in (None, "phone") or "phone" in ctx):
-            return "phone", phone, "high" if ("phone" in ctx or column == "phone") else "medium"
-    if 8 <= n <= 16 and (column == "account" or ("account" in ctx and not sure)) and not _AMOUNT.match(raw):
+        if phone:
+            if column is None:
+                return "phone", phone, "high" if "phone" in ctxf() else "medium"
+            if column == "phone":
+                return "phone", phone, "high"
+    if column == "account":
+        return "account", digits, "high"
+    if column is None and not _AMOUNT.match(raw) and "account" in ctxf():
         return "account", digits, "high"
     return None
 
@@ -260,15 +322,31 @@ def scan(text: str, *, column: str | None = None, context: str = "", allow: Allo
     header, the label cell to the left)."""
     today = today or date.today()
     found: list[Match] = []
-    extra = _context_kinds(context) if context else set()
+    ctx_src = _Context(text, _context_kinds(context) if context else set())
     for run in _RUN.finditer(text):
         s, e = run.span()
         if e - s < 8:
             continue
         raw = run.group(0)
-        ctx = extra | _context_kinds(text[max(0, s - BEFORE):s])
-        if "account" not in ctx and e < len(text):
-            ctx |= {"account"} & _context_kinds(text[e:e + AFTER])
+        cache: list[set[str]] = []
+
+        def ctxf(s: int = s, e: int = e, cache: list[set[str]] = cache) -> set[str]:
+            if not cache:
+                ctx = ctx_src.before(s)
+                if "account" not in ctx:
+                    ctx |= {"account"} & ctx_src.after(e)
+                cache.append(ctx)
+            return cache[0]
+
+        if raw.isdigit():  # the common case: one group, one candidate
+            if len(raw) > 16:
+                continue
+            got = _classify(raw, raw, ctxf, column, today, False)
+            if got:
+                m = Match(got[0], got[1], s, e, got[2])
+                if allow is None or not allow.allows(m):
+                    found.append(m)
+            continue
         groups = [(g.start(), g.end(), g.group(0)) for g in _GROUP.finditer(raw)]
         plus = raw.startswith("+")
         cands: list[tuple[int, int, int, int, str, str, str]] = []
@@ -284,8 +362,7 @@ def scan(text: str, *, column: str | None = None, context: str = "", allow: Allo
                     break
                 if len(acc) < 8:
                     continue
-                sub = raw[groups[i][0]:ge]
-                got = _classify(acc, sub, ctx, column, today, plus and i == 0)
+                got = _classify(acc, raw[groups[i][0]:ge], ctxf, column, today, plus and i == 0)
                 if got:
                     kind, value, conf = got
                     cands.append((_PRIORITY[kind], len(acc), i, j, kind, value, conf))

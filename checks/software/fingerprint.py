@@ -202,7 +202,7 @@ def opensid_signals(url: str, text: str) -> list[Signal]:
         m = _OPENSID_VERSION.search(src)
         if m:
             out.append(Signal("opensid", m.group(1) + (m.group(2) or ""), "OpenSID version text",
-                              _short(m.group(0)), url, 2))
+                              _short(m.group(0)), url, 3))
             break
     markers = [p for p in ("/index.php/first", "/first/artikel", "/siteman", "/desa/themes/",
                            "themes/klasik/", "themes/natra/", "github.com/OpenSID", "opendesa.id")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,6 +40,44 @@ class TlsConfig(CheckConfig):
         return v
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    site_url: str
+    host: str
+    port: int
+    netloc: str
+    https_url: str
+    ca_file: Path | None
+
+
+def _config(ctx: CheckContext) -> TlsConfig:
+    if isinstance(ctx.config, TlsConfig):
+        return ctx.config
+    return TlsConfig.model_validate(ctx.config.model_dump() if ctx.config is not None else {})
+
+
+def endpoint(ctx: CheckContext, cfg: TlsConfig) -> Endpoint:
+    """Where HTTPS is expected, refusing targets the loopback guard forbids."""
+    site_url = getattr(ctx.site_config, "url", None) or ctx.site.url
+    parts = urlsplit(site_url)
+    host = parts.hostname or ""
+    if not host:
+        raise CheckSkipped(f"no host in site URL {site_url!r}")
+    port = cfg.https_port or (parts.port if parts.scheme == "https" and parts.port else 443)
+    netloc = f"[{host}]" if ":" in host else host
+    https_url = f"https://{netloc}/" if port == 443 else f"https://{netloc}:{port}/"
+    try:
+        guard_target(https_url)
+    except FetchError as exc:
+        raise CheckSkipped(str(exc)) from None
+    ca_file = None
+    if cfg.ca_file is not None:
+        ca_file = cfg.ca_file if cfg.ca_file.is_absolute() else Path(ctx.base_dir) / cfg.ca_file
+        if not ca_file.is_file():
+            raise ValueError(f"checks.tls.ca_file: file not found: {ca_file}")
+    return Endpoint(site_url, host, port, netloc, https_url, ca_file)
+
+
 class TlsCheck(Check):
     name = "tls"
     description = "HTTPS, redirect, TLS protocols and cipher suites, certificate validity (sslyze)"
@@ -55,49 +94,39 @@ class TlsCheck(Check):
             remediation_en=r.remediation_en, references=list(r.references), key=key, data=data)
 
     def run(self, ctx: CheckContext) -> CheckResult:
-        cfg = ctx.config if isinstance(ctx.config, TlsConfig) else TlsConfig.model_validate(
-            ctx.config.model_dump() if ctx.config is not None else {})
-        site_url = getattr(ctx.site_config, "url", None) or ctx.site.url
-        parts = urlsplit(site_url)
-        host = parts.hostname or ""
-        if not host:
-            raise CheckSkipped(f"no host in site URL {site_url!r}")
-        port = cfg.https_port or (parts.port if parts.scheme == "https" and parts.port else 443)
-        netloc = f"[{host}]" if ":" in host else host
-        https_url = f"https://{netloc}/" if port == 443 else f"https://{netloc}:{port}/"
-        try:
-            guard_target(https_url)
-        except FetchError as exc:
-            raise CheckSkipped(str(exc)) from None
-        ca_file = None
-        if cfg.ca_file is not None:
-            ca_file = cfg.ca_file if cfg.ca_file.is_absolute() else Path(ctx.base_dir) / cfg.ca_file
-            if not ca_file.is_file():
-                raise ValueError(f"checks.tls.ca_file: file not found: {ca_file}")
+        cfg = _config(ctx)
+        ep = endpoint(ctx, cfg)
+        scan = scan_host(ep.host, ep.port, timeout_s=cfg.timeout_s, budget_s=cfg.scan_budget_s,
+                         ca_file=ep.ca_file)
+        return self.evaluate(ctx, scan)
 
+    def evaluate(self, ctx: CheckContext, scan: TlsScan) -> CheckResult:
+        """Findings and facts from a finished scan (plus the HTTP-side probes): `run` minus the handshakes."""
+        cfg = _config(ctx)
+        ep = endpoint(ctx, cfg)
         res = CheckResult()
-        facts: dict[str, Any] = {"endpoint": {"host": host, "port": port, "url": https_url}}
+        facts: dict[str, Any] = {"endpoint": {"host": ep.host, "port": ep.port, "url": ep.https_url}}
         res.facts = facts
-        scan = scan_host(host, port, timeout_s=cfg.timeout_s, budget_s=cfg.scan_budget_s, ca_file=ca_file)
         facts["scan_duration_s"] = round(scan.duration_s, 3)
         facts["https"] = {"available": scan.reachable, "error": scan.error}
         if scan.notes:
             facts["notes"] = list(scan.notes)
         if not scan.reachable:
-            if parts.scheme == "https" and not ctx.site.reachable:
+            if ep.site_url.startswith("https://") and not ctx.site.reachable:
                 raise CheckSkipped(f"site unreachable: {scan.error}")
             if scan.error_kind in ("budget", "other"):
                 raise RuntimeError(scan.error)
-            res.findings.append(self._make("tls.https.missing", https_url, scan.error or "", key="https"))
+            res.findings.append(self._make("tls.https.missing", ep.https_url, scan.error or "", key="https"))
             return res
 
-        res.findings += self._protocol_findings(scan, https_url, facts)
-        res.findings += self._cipher_findings(scan, https_url, facts)
-        res.findings += self._cert_findings(scan, https_url, host, cfg, ca_file, ctx, facts)
+        url = ep.https_url
+        res.findings += self._protocol_findings(scan, url, facts)
+        res.findings += self._cipher_findings(scan, url, facts)
+        res.findings += self._cert_findings(scan, url, ep.host, cfg, ep.ca_file, ctx, facts)
         if cfg.check_hsts_preload:
-            res.findings += self._hsts_findings(ctx, https_url, host, cfg, facts)
+            res.findings += self._hsts_findings(ctx, url, ep.host, cfg, facts)
         if cfg.check_redirect:
-            res.findings += self._redirect_findings(ctx, site_url, netloc, cfg, facts)
+            res.findings += self._redirect_findings(ctx, ep.site_url, ep.netloc, cfg, facts)
         return res
 
     # -- protocols and ciphers ---------------------------------------------------------------------------

@@ -1,0 +1,160 @@
+"""Pre-publish gate (SOP B3-B5): audit the staged site with the production config, diff it against the
+latest production run by fingerprint, and record the result for the Berita Acara.
+
+Fingerprints hash the site-relative URL (path + query), so the same page on the staging host and on the
+production host matches; evidence that mentions the staging host is rewritten to the production host first.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from auditor.config import Config, SiteConfig
+from auditor.errors import ConfigError
+from auditor.runner import RunOutcome, run_audit
+from auditor.store import Store
+from checks.base import Finding, Severity, fingerprint, site_relative
+
+
+@dataclass
+class GateDiff:
+    introduced: list[Finding] = field(default_factory=list)
+    fixed: list[Finding] = field(default_factory=list)
+    unchanged: list[Finding] = field(default_factory=list)
+    pages_added: list[str] = field(default_factory=list)
+    pages_removed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GateResult:
+    gate_id: str
+    site: str
+    staging_url: str
+    outcome: RunOutcome
+    production_run: str | None
+    diff: GateDiff
+    fail_on: Severity
+    created: datetime
+
+    @property
+    def passed(self) -> bool:
+        return not any(f.severity >= self.fail_on for f in self.diff.introduced)
+
+
+class _QuietStatic(SimpleHTTPRequestHandler):
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def serve_folder(folder: Path) -> Iterator[str]:
+    """Serve a local folder (a site prepared as static files) on 127.0.0.1 for the duration of the gate."""
+    handler = functools.partial(_QuietStatic, directory=str(folder))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def staging_auth(site: SiteConfig) -> tuple[str, str] | None:
+    if not site.staging_auth_env:
+        return None
+    value = os.environ.get(site.staging_auth_env)
+    if not value or ":" not in value:
+        raise ConfigError(f"sites.{site.name}.staging_auth_env: environment variable "
+                          f"{site.staging_auth_env} must hold 'user:password'")
+    user, _, password = value.partition(":")
+    return user, password
+
+
+def comparable_fingerprint(f: Finding, from_netloc: str, to_netloc: str) -> str:
+    """The finding's fingerprint as it would read on the production host."""
+    key = f.evidence if f.key is None else f.key
+    if from_netloc and from_netloc != to_netloc:
+        key = key.replace(from_netloc, to_netloc)
+    return fingerprint(f.check, f.rule, f.url, key)
+
+
+def diff_findings(production: list[Finding], production_fps: list[str], staging: list[Finding],
+                  staging_netloc: str, production_netloc: str, staging_ok_checks: set[str]) -> GateDiff:
+    prod = dict(zip(production_fps, production, strict=True))
+    stage = {comparable_fingerprint(f, staging_netloc, production_netloc): f for f in staging}
+    diff = GateDiff()
+    diff.introduced = [f for fp, f in stage.items() if fp not in prod]
+    diff.unchanged = [f for fp, f in stage.items() if fp in prod]
+    # a production finding counts as fixed only if the check that found it ran cleanly on staging
+    diff.fixed = [f for fp, f in prod.items() if fp not in stage and f.check in staging_ok_checks]
+    for group in (diff.introduced, diff.fixed, diff.unchanged):
+        group.sort(key=lambda f: (-f.severity, f.rule, f.url))
+    return diff
+
+
+def diff_pages(production: list[str], staging: list[str]) -> tuple[list[str], list[str]]:
+    prod = {site_relative(u) for u in production}
+    stage = {site_relative(u) for u in staging}
+    return sorted(stage - prod), sorted(prod - stage)
+
+
+def run_gate(cfg: Config, site: SiteConfig, store: Store, fail_on: Severity,
+             only: list[str] | None = None, quiet: bool = True) -> GateResult:
+    if not site.staging_url and not site.staging_path:
+        raise ConfigError(f"{cfg.path or 'config'}: sites.{site.name}: set staging_url or staging_path "
+                          "to use `ppid-audit gate`")
+    production = store.latest_run(site.name)
+    if production is None:
+        raise ConfigError(f"site {site.name!r} has no complete production run yet: run "
+                          f"`ppid-audit scan --site {site.name}` first")
+    auth = staging_auth(site)
+    with _staging_url(cfg, site) as staging_url:
+        outcome = run_audit(cfg, site, store, only=only, kind="staging", url=staging_url, auth=auth, quiet=quiet)
+    stored_prod = store.findings(production.id)
+    ok_checks = {c.name for c in outcome.checks if c.status == "ok"}
+    diff = diff_findings([s.finding for s in stored_prod], [s.fingerprint for s in stored_prod],
+                         outcome.findings, urlsplit(staging_url).netloc, urlsplit(site.url).netloc, ok_checks)
+    prod_pages = [p.url for p in store.run_pages(production.id) if p.status and p.status < 400]
+    stage_pages = [p.url for p in outcome.site.all_resources() if p.status and p.status < 400]
+    diff.pages_added, diff.pages_removed = diff_pages(prod_pages, stage_pages)
+    created = datetime.now(UTC)
+    gate_id = created.strftime("gate-%Y%m%dT%H%M%SZ-") + secrets.token_hex(3)
+    result = GateResult(gate_id, site.name, staging_url, outcome, production.id, diff, fail_on, created)
+    store.save_gate(gate_id, site.name, created, staging_url, outcome.run_id, production.id, fail_on.label,
+                    result.passed, gate_summary(result))
+    return result
+
+
+def gate_summary(result: GateResult) -> dict[str, Any]:
+    def brief(fs: list[Finding]) -> list[dict[str, Any]]:
+        return [{"rule": f.rule, "severity": f.severity.label, "title": f.title, "title_en": f.title_en,
+                 "url": site_relative(f.url), "evidence": f.evidence} for f in fs]
+
+    d = result.diff
+    return {"introduced": brief(d.introduced), "fixed": brief(d.fixed), "unchanged": len(d.unchanged),
+            "pages_added": d.pages_added, "pages_removed": d.pages_removed,
+            "staging_reachable": result.outcome.reachable,
+            "checks": [c.to_json() for c in result.outcome.checks]}
+
+
+@contextmanager
+def _staging_url(cfg: Config, site: SiteConfig) -> Iterator[str]:
+    if site.staging_url:
+        yield site.staging_url
+        return
+    folder = cfg.resolve(site.staging_path)  # type: ignore[arg-type]
+    with serve_folder(folder) as url:
+        yield url
