@@ -106,8 +106,16 @@ class ScheduleConfig(Strict):
     nightly_scan: str = "02:00"
     monthly_report_day: int = Field(1, ge=1, le=28)
     semiannual_report_days: list[str] = Field(default_factory=lambda: ["01-05", "07-05"])
+    # Operations extension (docs/operations.md): when reports are made, where state and logs live.
+    report_time: str = "08:00"
+    report_formats: list[Literal["html", "pdf"]] = Field(default_factory=lambda: ["html", "pdf"], min_length=1)
+    state_file: Path | None = None  # default: schedule-state.json next to the database
+    log_file: Path | None = None  # default: schedule.log next to the database
+    log_max_kb: int = Field(1024, gt=0)
+    log_backups: int = Field(5, ge=0)
+    stop_grace_s: float = Field(30, ge=0)  # after SIGTERM, how long the current scan may finish
 
-    @field_validator("nightly_scan")
+    @field_validator("nightly_scan", "report_time")
     @classmethod
     def _hhmm(cls, v: str) -> str:
         if not _HHMM.match(v):
@@ -123,6 +131,47 @@ class ScheduleConfig(Strict):
         return v
 
 
+_ADDR = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")
+
+
+def _addresses(v: list[str]) -> list[str]:
+    for a in v:
+        if not _ADDR.match(a):
+            raise ValueError(f"{a!r} is not an e-mail address")
+    return v
+
+
+class SmtpConfig(Strict):
+    host: str = "localhost"
+    port: int | None = Field(None, gt=0, le=65535)  # default: 587 starttls, 465 ssl, 25 none
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str = ""
+    password_env: str | None = None  # NAME of the environment variable holding the password
+    ca_file: Path | None = None  # extra CA to trust (a private mail server)
+    timeout_s: float = Field(30, gt=0)
+
+
+class MailRecipients(Strict):
+    monthly: list[str] = Field(default_factory=list)  # empty: reports.signatories.atasan_ppid.email
+    semiannual: list[str] = Field(default_factory=list)  # empty: reports.signatories.ketua_ppid.email
+    alerts: list[str] = Field(default_factory=list)  # empty: ketua_ppid and kepala_seksi e-mails
+
+    _check = field_validator("monthly", "semiannual", "alerts")(_addresses)
+
+
+class MailAlerts(Strict):
+    rules: list[str] = Field(default_factory=lambda: ["tls.cert.expired", "pii.*"])  # fnmatch patterns
+    ignore: list[str] = Field(default_factory=lambda: ["pii.document.unscannable"])
+
+
+class MailConfig(Strict):
+    enabled: bool = False
+    smtp: SmtpConfig = Field(default_factory=SmtpConfig)
+    sender: str = "ppid-auditor@localhost"
+    recipients: MailRecipients = Field(default_factory=MailRecipients)
+    alerts: MailAlerts = Field(default_factory=MailAlerts)
+
+
 class Config(Strict):
     sites: list[SiteConfig] = Field(min_length=1)
     crawl: CrawlConfig = Field(default_factory=CrawlConfig)
@@ -130,6 +179,7 @@ class Config(Strict):
     storage: StorageConfig = Field(default_factory=StorageConfig)
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    mail: MailConfig = Field(default_factory=MailConfig)
     # Validated check blocks, by check name (filled at load).
     check_blocks: dict[str, Any] = Field(default_factory=dict, exclude=True)
     base_dir: Path = Field(default=Path("."), exclude=True)

@@ -342,8 +342,9 @@ class _Crawl:
                   not_modified=not_modified)
         if cls is Page and task.kind == FOLLOW_ASSET:
             res.kind = "asset"
+        # NUL bytes never occur in real HTML: a mislabelled binary (or a bomb of zeros) is not parsed.
         if (res.kind == "page" and res.ok and res.is_html and not isinstance(res, Document)
-                and time.monotonic() < self.deadline):
+                and b"\0" not in res.body[:4096] and time.monotonic() < self.deadline):
             parsed = parse_html(res.text, canonicalize(res.final_url) or res.url)
             res.title = parsed.title
             res.links = parsed.links

@@ -4,6 +4,10 @@ Runs, pages (hash, status, validators), findings with a lifecycle tracked by fin
 (`new`, `open`, `fixed`, `reopened`), per-check facts for the reports, and a page-body cache for
 conditional re-crawls (dropped by `prune`). A run is written as it goes; a process killed mid-run leaves
 its run `running`, and the next open marks it `incomplete` — earlier runs are never touched.
+
+Backends (auditor/storedb.py): a SQLite path (default) or `postgresql://user@host:port/db` (fleet mode),
+same API and migrations. Fleet batches: `start_run(..., batch=ID)`, `runs(batch=ID)`, `RunRow.batch`.
+tests/pg.py starts a real PostgreSQL on loopback for tests (`postgres_server()`, `fresh_database()`).
 """
 
 from __future__ import annotations
@@ -12,16 +16,14 @@ import json
 import os
 import secrets
 import socket
-import sqlite3
 import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from auditor.errors import StoreError
+from auditor.storedb import Database, upsert
 from checks.base import Finding, Severity
 
 MIGRATIONS: list[str] = [
@@ -68,6 +70,11 @@ MIGRATIONS: list[str] = [
         fail_on TEXT NOT NULL, passed INTEGER NOT NULL, summary TEXT NOT NULL, files TEXT DEFAULT '[]');
     CREATE INDEX gates_site_created ON gates(site, created);
     """,
+    # 3: fleet batches (one complete run per site and batch)
+    """
+    ALTER TABLE runs ADD COLUMN batch TEXT;
+    CREATE INDEX runs_batch ON runs(batch, site);
+    """,
 ]
 
 
@@ -95,6 +102,7 @@ class RunRow:
     pages: int
     documents: int
     notes: list[str]
+    batch: str | None = None
 
 
 @dataclass
@@ -162,47 +170,32 @@ def _pid_alive(pid: int | None, host: str | None) -> bool:
 class Store:
     def __init__(self, path: str | Path):
         self.path = str(path)
-        if "://" in self.path:
-            raise StoreError(f"storage.database: {self.path}: only SQLite paths are supported here")
+        self.db = Database(self.path)
         try:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            self.db.row_factory = sqlite3.Row
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
             self._mark_dead_runs()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: cannot open the history store: {exc}") from None
-        except OSError as exc:
-            raise StoreError(f"{self.path}: cannot create the history store: {exc}") from None
+        except self.db.errors as exc:
+            self.db.close()
+            raise StoreError(f"{self.db.label}: cannot open the history store: {exc}") from None
 
     # -- plumbing ---------------------------------------------------------------------------------
-    @contextmanager
-    def tx(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        else:
-            self.db.execute("COMMIT")
+    def tx(self):
+        return self.db.tx()
 
     def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        if version > len(MIGRATIONS):
-            raise StoreError(f"{self.path}: schema version {version} is newer than this ppid-auditor "
-                             f"understands ({len(MIGRATIONS)}); upgrade ppid-auditor")
-        for i in range(version, len(MIGRATIONS)):
+        with self.db.migration_lock():
+            version = self.db.schema_version()
+            if version > len(MIGRATIONS):
+                raise StoreError(f"{self.db.label}: schema version {version} is newer than this ppid-auditor "
+                                 f"understands ({len(MIGRATIONS)}); upgrade ppid-auditor")
+            for i in range(version, len(MIGRATIONS)):
+                with self.tx() as db:
+                    for stmt in filter(None, (s.strip() for s in MIGRATIONS[i].split(";"))):
+                        db.execute(db.ddl(stmt))
+                    db.set_schema_version(i + 1)
             with self.tx() as db:
-                for stmt in filter(None, (s.strip() for s in MIGRATIONS[i].split(";"))):
-                    db.execute(stmt)
-                db.execute(f"PRAGMA user_version = {i + 1}")
-        with self.tx() as db:
-            if not db.execute("SELECT 1 FROM meta WHERE key='secret_key'").fetchone():
-                db.execute("INSERT INTO meta VALUES ('secret_key', ?)", (secrets.token_hex(32),))
+                db.execute(upsert("meta", ("key", "value"), ("key",), update=False),
+                           ("secret_key", secrets.token_hex(32)))
 
     def _mark_dead_runs(self) -> None:
         rows = self.db.execute("SELECT id, pid, host FROM runs WHERE status='running'").fetchall()
@@ -216,22 +209,23 @@ class Store:
 
     @property
     def secret_key(self) -> bytes:
-        return bytes.fromhex(self.db.execute("SELECT value FROM meta WHERE key='secret_key'").fetchone()[0])
+        row = self.db.execute("SELECT value FROM meta WHERE key='secret_key'").fetchone()
+        return bytes.fromhex(row["value"])
 
     @property
     def schema_version(self) -> int:
-        return self.db.execute("PRAGMA user_version").fetchone()[0]
+        return self.db.schema_version()
 
     # -- writing a run ----------------------------------------------------------------------------
     def start_run(self, site: str, url: str, *, kind: str = "scan", started: datetime | None = None,
-                  tool_version: str = "") -> str:
+                  tool_version: str = "", batch: str | None = None) -> str:
         started = started or _now()
-        run_id = started.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+        run_id = started.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(4)
         with self.tx() as db:
-            db.execute("INSERT INTO runs (id, site, url, kind, started, status, pid, host, tool_version)"
-                       " VALUES (?,?,?,?,?,?,?,?,?)",
+            db.execute("INSERT INTO runs (id, site, url, kind, started, status, pid, host, tool_version, batch)"
+                       " VALUES (?,?,?,?,?,?,?,?,?,?)",
                        (run_id, site, url, kind, iso(started), "running", os.getpid(), socket.gethostname(),
-                        tool_version))
+                        tool_version, batch))
         return run_id
 
     def save_pages(self, run_id: str, site_name: str, resources: list[Any], *, kind_of_run: str = "scan",
@@ -244,14 +238,15 @@ class Store:
                 sha = hashlib.sha256(r.body).hexdigest() if r.status is not None and not r.error else None
                 links = json.dumps([{"url": lk.url, "text": lk.text, "tag": lk.tag} for lk in r.links])
                 db.execute(
-                    "INSERT OR REPLACE INTO pages (run_id, url, final_url, kind, status, content_type, sha256,"
-                    " etag, last_modified, size, title, fetched_at, error, not_modified, links)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    upsert("pages", ("run_id", "url", "final_url", "kind", "status", "content_type", "sha256",
+                                     "etag", "last_modified", "size", "title", "fetched_at", "error",
+                                     "not_modified", "links"), ("run_id", "url")),
                     (run_id, r.url, r.final_url, r.kind, r.status, r.content_type, sha,
                      r.headers.get("etag"), r.headers.get("last-modified"), len(r.body), r.title,
                      iso(r.fetched_at), r.error, int(r.not_modified), links))
                 if sha and cache_bodies and r.body and not r.truncated:
-                    db.execute("INSERT OR IGNORE INTO bodies VALUES (?, ?)", (sha, zlib.compress(r.body, 6)))
+                    db.execute(upsert("bodies", ("sha256", "body"), ("sha256",), update=False),
+                               (sha, zlib.compress(r.body, 6)))
                 if kind_of_run != "scan" or not sha or not (r.status and r.status < 400):
                     continue
                 seen = iso(r.fetched_at or _now())
@@ -272,18 +267,18 @@ class Store:
     def save_check(self, run_id: str, name: str, status: str, duration_s: float, error: str | None,
                    findings: list[Finding], facts: dict[str, Any] | None = None) -> None:
         with self.tx() as db:
-            db.execute("INSERT OR REPLACE INTO check_runs VALUES (?,?,?,?,?)",
+            db.execute(upsert("check_runs", ("run_id", "name", "status", "duration_s", "error"), ("run_id", "name")),
                        (run_id, name, status, duration_s, error))
             for f in findings:
                 db.execute(
-                    "INSERT OR REPLACE INTO findings (run_id, fingerprint, check_name, rule, severity, title,"
-                    " title_en, url, evidence, remediation, remediation_en, refs, confidence, data)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    upsert("findings", ("run_id", "fingerprint", "check_name", "rule", "severity", "title",
+                                        "title_en", "url", "evidence", "remediation", "remediation_en", "refs",
+                                        "confidence", "data"), ("run_id", "fingerprint")),
                     (run_id, f.fingerprint, f.check, f.rule, f.severity.label, f.title, f.title_en, f.url,
                      f.evidence, f.remediation, f.remediation_en, json.dumps(f.references),
                      f.confidence, json.dumps(f.data, default=str)))
             if facts:
-                db.execute("INSERT OR REPLACE INTO facts VALUES (?,?,?)",
+                db.execute(upsert("facts", ("run_id", "check_name", "data"), ("run_id", "check_name")),
                            (run_id, name, json.dumps(facts, default=str)))
 
     def finish_run(self, run_id: str, *, status: str = "complete", finished: datetime | None = None,
@@ -333,10 +328,10 @@ class Store:
     # -- reading ----------------------------------------------------------------------------------
     def runs(self, site: str | None = None, since: datetime | None = None, until: datetime | None = None,
              status: str | None = "complete", kind: str | None = "scan", limit: int | None = None,
-             newest_first: bool = False) -> list[RunRow]:
+             newest_first: bool = False, batch: str | None = None) -> list[RunRow]:
         sql, args = "SELECT * FROM runs WHERE 1=1", []
         for col, op, val in (("site", "=", site), ("started", ">=", iso(since)), ("started", "<", iso(until)),
-                             ("status", "=", status), ("kind", "=", kind)):
+                             ("status", "=", status), ("kind", "=", kind), ("batch", "=", batch)):
             if val is not None:
                 sql += f" AND {col} {op} ?"
                 args.append(val)
@@ -354,10 +349,10 @@ class Store:
         return rows[0] if rows else None
 
     @staticmethod
-    def _run_row(r: sqlite3.Row) -> RunRow:
+    def _run_row(r: Any) -> RunRow:
         return RunRow(r["id"], r["site"], r["url"], r["kind"], parse_iso(r["started"]),
                       parse_iso(r["finished"]), r["status"], r["pages"] or 0, r["documents"] or 0,
-                      json.loads(r["notes"] or "[]"))
+                      json.loads(r["notes"] or "[]"), r["batch"])
 
     def run_pages(self, run_id: str) -> list[PageRow]:
         return [PageRow(r["url"], r["final_url"], r["kind"], r["status"], r["sha256"], r["title"] or "",
@@ -445,12 +440,12 @@ class Store:
         site, which conditional GET needs). Findings, issues, facts and page records are kept."""
         cutoff = iso((now or _now()) - timedelta(days=keep_days))
         with self.tx() as db:
-            keep_runs = {r[0] for r in db.execute("SELECT id FROM runs WHERE started >= ?", (cutoff,))}
-            keep_runs |= {r[0] for r in db.execute(
+            keep_runs = {r["id"] for r in db.execute("SELECT id FROM runs WHERE started >= ?", (cutoff,))}
+            keep_runs |= {r["id"] for r in db.execute(
                 "SELECT id FROM runs r WHERE started = (SELECT max(started) FROM runs WHERE site=r.site)")}
             placeholders = ",".join("?" * len(keep_runs)) or "''"
             cur = db.execute(f"DELETE FROM bodies WHERE sha256 NOT IN (SELECT sha256 FROM pages WHERE "
                              f"sha256 IS NOT NULL AND run_id IN ({placeholders}))", tuple(keep_runs))
             dropped = cur.rowcount
-        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.db.checkpoint()
         return {"bodies_dropped": dropped}

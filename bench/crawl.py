@@ -39,6 +39,9 @@ def serve_site(n: int, port_queue) -> None:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes; with Nagle on, keep-alive requests stall on delayed ACKs
+        # (~40 ms each) and the bench would measure TCP timers instead of the crawlers.
+        disable_nagle_algorithm = True
 
         def log_message(self, *args) -> None:
             pass

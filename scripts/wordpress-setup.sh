@@ -8,7 +8,7 @@
 #   env: EXPOSE_PHP=1 (send X-Powered-By), WAIT_S (start-up limit, default 30), WP_SRC, PHP_MOD
 #
 # Both servers run as non-daemon processes (mariadbd; apache2 -DFOREGROUND) started in the background
-# with pid files in DIR, so `stop` (or killing the pids) is the whole teardown. Nothing under /etc or
+# in their own sessions with pid files in DIR, so `stop` (or killing the pids) is the whole teardown. Nothing under /etc or
 # /var is touched: the docroot copies WordPress's few top-level PHP files and symlinks the rest, so
 # that our own wp-config.php is the one loaded instead of Debian's /etc/wordpress lookup.
 set -euo pipefail
@@ -76,7 +76,7 @@ start() {
   mariadb-install-db --no-defaults --datadir="$dir/db" --user="$me" --skip-test-db \
     --auth-root-authentication-method=socket >"$dir/log/mariadb-install.log" 2>&1 \
     || die "mariadb-install-db failed (see $dir/log/mariadb-install.log)"
-  mariadbd --no-defaults --datadir="$dir/db" --socket="$sock" --port="$db_port" \
+  setsid mariadbd --no-defaults --datadir="$dir/db" --socket="$sock" --port="$db_port" \
     --bind-address=127.0.0.1 --pid-file="$dir/run/mysqld.pid" --log-error="$dir/log/mysqld.err" \
     --user="$me" --skip-log-bin --innodb-buffer-pool-size=16M --skip-name-resolve \
     --tmpdir="$dir/tmp" >/dev/null 2>&1 &
@@ -185,7 +185,9 @@ Mutex file:$dir/run
 </FilesMatch>
 $php_lines
 CONF
-  apache2 -f "$dir/httpd.conf" -DFOREGROUND >"$dir/log/apache.out" 2>&1 &
+  # Own session: on shutdown a foreground prefork Apache signals its whole process group, which would
+  # otherwise include whoever started this script (a test runner, CI).
+  setsid apache2 -f "$dir/httpd.conf" -DFOREGROUND >"$dir/log/apache.out" 2>&1 &
   wait_for "$WAIT_S" apache python3 -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$http_port/', timeout=5).read()" \
     || { cat "$dir/log/error.log" "$dir/log/apache.out" >&2 2>/dev/null; stop "$dir" 2>/dev/null; die "apache did not start"; }
 

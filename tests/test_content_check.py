@@ -368,3 +368,18 @@ def test_once_items_need_only_exist(tmp_path):
 
 def test_registered_as_entry_point():
     assert discover_checks()["content"].cls is ContentCheck
+
+
+def test_bad_documents_and_pages_never_crash(tmp_path):
+    junk_pdf = document("/rusak.pdf", b"%PDF-1.7\n\x00\xff garbage without xref", "application/pdf")
+    junk_zip = document("/rusak.xlsx", b"PK\x03\x04 broken zip", "application/vnd.openxmlformats-officedocument")
+    pages = [page("/biner", "Biner", fetched=TODAY), page("/mati", "Mati", status=404)]
+    pages[0].body = b"\xff\xfe\x00<html>\x00\x81<script type='application/ld+json'>{bad json</script>"
+    pages.append(page("/dalam", "Dalam", head='<script type="application/ld+json">' + "[" * 3000 + "]" * 3000
+                      + "</script>", fetched=TODAY))
+    items = [{"id": "rusak", "title": "Rusak", "category": "berkala", "cadence": "monthly"}]
+    result = run_check(site(pages, [junk_pdf, junk_zip]), daftar=approved(items), tmp_path=tmp_path)
+    row = item_row(result, "rusak")
+    assert row["matched_url"] in (junk_pdf.url, junk_zip.url) and row["status"] == "unknown"
+    assert isinstance(result.facts["errors"], list)
+    assert not any("RecursionError" in e for e in result.facts["errors"])

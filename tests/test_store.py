@@ -13,7 +13,23 @@ from auditor.snapshot import Headers, Page
 from auditor.store import Store
 from checks.base import Finding, Severity
 
+from tests.pg import fresh_database, postgres_server
+
 T0 = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def pg_url():
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path: Path) -> str:
+    """The same store tests on both backends."""
+    if request.param == "sqlite":
+        return str(tmp_path / "s.sqlite")
+    return fresh_database(request.getfixturevalue("pg_url"), f"t_{abs(hash(request.node.name)) % 10**8}")
 
 
 def finding(rule: str, url: str = "https://desa.test/", check: str = "demo") -> Finding:
@@ -31,8 +47,8 @@ def scripted_run(store: Store, when: datetime, findings: list[Finding], ok_check
     return run_id, store.finish_run(run_id, finished=when + timedelta(minutes=1))
 
 
-def test_lifecycle_new_open_fixed_reopened(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.sqlite")
+def test_lifecycle_new_open_fixed_reopened(db_url: str) -> None:
+    store = Store(db_url)
     a, b = finding("headers.csp.missing"), finding("tls.cert.expiring")
     _, l1 = scripted_run(store, T0, [a, b])
     assert l1 == {a.fingerprint: "new", b.fingerprint: "new"}
@@ -46,8 +62,8 @@ def test_lifecycle_new_open_fixed_reopened(tmp_path: Path) -> None:
     assert issue_b.first_seen == T0 + timedelta(minutes=1)
 
 
-def test_failed_check_does_not_mark_fixed(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.sqlite")
+def test_failed_check_does_not_mark_fixed(db_url: str) -> None:
+    store = Store(db_url)
     a = finding("tls.cert.expired", check="tls")
     scripted_run(store, T0, [a], ok_checks=("tls",))
     # the tls check errors in the second run: its old finding must stay open, not be declared fixed
@@ -57,8 +73,8 @@ def test_failed_check_does_not_mark_fixed(tmp_path: Path) -> None:
     assert [i.status for i in store.issues()] == ["open"]
 
 
-def test_running_run_of_dead_process_becomes_incomplete(tmp_path: Path) -> None:
-    path = tmp_path / "s.sqlite"
+def test_running_run_of_dead_process_becomes_incomplete(db_url: str) -> None:
+    path = db_url
     store = Store(path)
     done, _ = scripted_run(store, T0, [finding("x.y")])
     run_id = store.start_run("desa", "https://desa.test/", started=T0 + timedelta(days=1))
@@ -70,8 +86,8 @@ def test_running_run_of_dead_process_becomes_incomplete(tmp_path: Path) -> None:
     assert len(reopened.findings(done)) == 1
 
 
-def test_page_history_and_prune(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.sqlite")
+def test_page_history_and_prune(db_url: str) -> None:
+    store = Store(db_url)
     page = Page(url="https://desa.test/", status=200, headers=Headers([("Content-Type", "text/html")]),
                 body=b"<html>v1</html>", fetched_at=T0)
     r1, _ = scripted_run(store, T0, [], pages=[page])

@@ -93,7 +93,7 @@ def write_demo_config(out_dir: Path, server: DemoServer, today: date | None = No
     checks: dict[str, Any] = {}
     wanted_blocks = {  # each kept only as far as the installed check's config model accepts it
         "tls": {"ca_file": str(ca_file), "http_url": server.http_url},
-        "headers": {"http_url": server.http_url},
+        "headers": {"http_url": server.http_url, "ca_file": str(ca_file)},
     }
     for name, wanted in wanted_blocks.items():
         block = _fit_block(name, wanted)

@@ -81,7 +81,8 @@ class _Run:
         try:
             return fn(*args)
         except Exception as exc:  # one failing part must not stop the others
-            self.ctx.log.warning("content: %s failed: %s", what, exc, exc_info=True)
+            self.ctx.log.warning("content: %s failed: %s", what, exc)
+            self.ctx.log.debug("content: %s traceback", what, exc_info=True)
             self.errors.append(f"{what}: {type(exc).__name__}: {exc}")
             return None
 

@@ -96,7 +96,7 @@ def structured_evidence(soup: BeautifulSoup, url: str) -> list[Evidence]:
     for tag in soup.find_all("script", attrs={"type": re.compile(r"ld\+json", re.I)}):
         try:
             _walk_jsonld(json.loads(tag.string or tag.get_text() or "null"), found)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, RecursionError):  # broken or absurdly nested JSON-LD
             continue
     key = "dateModified" if found["dateModified"] else "datePublished"
     if found[key]:

@@ -68,14 +68,17 @@ REFERENCES = ["https://peraturan.bpk.go.id/Details/229798/uu-no-27-tahun-2022",
               "https://peraturan.bpk.go.id/Details/39047/uu-no-14-tahun-2008"]
 
 
-@dataclass
+@dataclass(repr=False)
 class KindGroup:
     values: dict[str, str] = field(default_factory=dict)  # value -> confidence (best seen)
     samples: list[str] = field(default_factory=list)  # masked
     locations: list[str] = field(default_factory=list)
 
+    def __repr__(self) -> str:  # never the values: assertion messages and logs print reprs
+        return f"KindGroup(count={len(self.values)}, samples={self.samples}, locations={self.locations})"
 
-@dataclass
+
+@dataclass(repr=False)
 class DocumentResult:
     name: str
     fmt: str
@@ -87,6 +90,10 @@ class DocumentResult:
     image_only: bool = False
     pages: int = 0
 
+    def __repr__(self) -> str:
+        counts = {k: len(g.values) for k, g in self.groups.items()}
+        return f"DocumentResult({self.name!r}, {self.fmt}, counts={counts}, error={self.error_kind})"
+
     @property
     def readable(self) -> bool:
         return self.error_kind is None
@@ -94,6 +101,36 @@ class DocumentResult:
     def count(self, kind: str) -> int:
         g = self.groups.get(kind)
         return len(g.values) if g else 0
+
+
+_NIK_THEN_KK = re.compile(r"\bnik\b.*\b(?:no\.?\s*)?kk\b", re.I)
+_KK_THEN_NIK = re.compile(r"\b(?:no\.?\s*)?kk\b.*\bnik\b", re.I)
+
+
+def _relabel_rows(text: str, matches: list[Match]) -> list[Match]:
+    """Text tables (PDF pages, TXT): under a header line naming both NIK and KK columns, a row holding two
+    16-digit numbers has them in the header's order. Without this every KK would count as one more NIK."""
+    order: list[str] | None = None
+    for line in text.splitlines()[:40]:
+        if _NIK_THEN_KK.search(line):
+            order = ["nik", "kk"]
+            break
+        if _KK_THEN_NIK.search(line):
+            order = ["kk", "nik"]
+            break
+    if order is None:
+        return matches
+    by_line: dict[int, list[int]] = {}
+    for i, m in enumerate(matches):
+        if m.kind in ("nik", "kk") and len(m.value) == 16:
+            by_line.setdefault(text.count("\n", 0, m.start), []).append(i)
+    out = list(matches)
+    for idxs in by_line.values():
+        if len(idxs) == 2:
+            for kind, i in zip(order, sorted(idxs, key=lambda k: matches[k].start), strict=True):
+                m = matches[i]
+                out[i] = Match(kind, m.value, m.start, m.end, "high")
+    return out
 
 
 def _line_loc(starts: list[int], pos: int) -> str:
@@ -108,6 +145,8 @@ def scan_extraction(ex: Extraction, allow: Allowlist | None = None, today: date 
                                     today=today)
         if not matches:
             continue
+        if chunk.column is None and len(matches) > 1 and len(chunk.text) < 200_000:
+            matches = _relabel_rows(chunk.text, matches)
         starts: list[int] = []
         if chunk.by_line:
             starts = [0] + [nl.end() for nl in _NEWLINE.finditer(chunk.text)]

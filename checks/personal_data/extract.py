@@ -19,6 +19,7 @@ from checks.personal_data.limits import Budget, Chunk, Limits, Note, StopExtract
 from checks.personal_data.tables import table_chunks
 
 log = logging.getLogger("ppid_auditor.checks.personal_data")
+logging.getLogger("pypdf").setLevel(logging.ERROR)  # its recovery warnings are ours to report, as notes
 
 SUPPORTED = ("html", "htm", "pdf", "xlsx", "xlsm", "xls", "csv", "docx", "odt", "ods", "zip", "txt", "doc")
 

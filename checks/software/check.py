@@ -283,6 +283,7 @@ class _Run:
         if not self.cfg.probes or self.cfg.max_probes == 0:
             return
         self._learn_not_found()
+        admin_seen: set[str] = set()
         for probe in select_probes(self.cms_detected(), self.cfg.max_probes):
             if probe.path in listed:
                 continue
@@ -298,6 +299,10 @@ class _Run:
                 continue
             ctype = (r.headers.get("content-type") or "").lower()
             evidence = probe.verify(r.body, ctype)
+            if evidence and probe.rule == "admin.exposed":
+                if evidence in admin_seen:
+                    continue  # /wp-admin/ redirects to the same login page as /wp-login.php
+                admin_seen.add(evidence)
             if evidence:
                 self._add_probe_finding(probe, url, urlsplit(url).path, evidence)
 

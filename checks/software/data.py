@@ -143,10 +143,18 @@ def _newest_jsrepo(user_dir: Path | None) -> tuple[dict[str, Any], DataFile]:
     return best
 
 
+_REPO_CACHE: dict[tuple[str, float], JsRepo] = {}
+
+
 def load_data(user_dir: Path | None = None) -> SoftwareData:
     soft, soft_file = _newest_software(user_dir)
     repo, repo_file = _newest_jsrepo(user_dir)
-    return SoftwareData(soft["products"], JsRepo(repo), [soft_file, repo_file])
+    # Compiling ~200 patterns costs a second; scans of several sites in one process share it.
+    key = (str(repo_file.path), repo_file.path.stat().st_mtime)
+    if key not in _REPO_CACHE:
+        _REPO_CACHE.clear()
+        _REPO_CACHE[key] = JsRepo(repo)
+    return SoftwareData(soft["products"], _REPO_CACHE[key], [soft_file, repo_file])
 
 
 # -- update -----------------------------------------------------------------------------------------

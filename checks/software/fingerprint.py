@@ -312,6 +312,10 @@ def aggregate(signals: list[Signal]) -> list[Detection]:
                 conflicts = [f"{v} ({', '.join(s.source for s in uniq if s.version == v)})"
                              for v in votes if not _consistent(v, top)]
                 level = "low" if against >= support else {"high": "medium", "medium": "low"}.get(level, "low")
+            elif level == "low" and support >= 2 and _level(presence) == "high":
+                # An uncontradicted generator tag on a site that is certainly this product is what
+                # scanners such as whatweb and WPScan report; treat it as medium, never high.
+                level = "medium"
             vconf = level
         evidence = [f"{s.source}: {s.evidence}" for s in sorted(uniq, key=lambda s: -s.weight)]
         out.append(Detection(product, name, category, version, _level(presence), vconf, evidence,

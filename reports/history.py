@@ -1,0 +1,130 @@
+"""Replays a site's stored runs to know which findings were open at any moment.
+
+The store's `issues` table only keeps each finding's latest state; a report about a past month needs the
+state at that month's end, so the runs are replayed in order with the store's own rule: a finding missing
+from a run is fixed only when its check ran cleanly in that run (a failed check proves nothing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from auditor.store import CheckRunRow, RunRow, Store, StoredFinding
+from reports.policy import CHECK_AREA, area_of
+
+
+def aware(dt: datetime) -> datetime:
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+@dataclass
+class Episode:
+    """One stretch of time a finding was open: from the run that saw it to the run that no longer did."""
+
+    fingerprint: str
+    opened: datetime
+    fixed: datetime | None = None
+    reopened: bool = False  # an earlier episode of the same finding was fixed before
+
+
+@dataclass
+class RunRecord:
+    run: RunRow
+    findings: dict[str, StoredFinding]
+    checks: list[CheckRunRow]
+    open_after: dict[str, StoredFinding]  # the effective open set after this run
+
+
+@dataclass
+class History:
+    site: str
+    records: list[RunRecord] = field(default_factory=list)
+    episodes: list[Episode] = field(default_factory=list)
+    check_areas: dict[str, set[str]] = field(default_factory=dict)
+
+    # -- queries ----------------------------------------------------------------------------------------
+    def runs_in(self, start: datetime, end: datetime) -> list[RunRecord]:
+        return [r for r in self.records if start <= aware(r.run.started) < end]
+
+    def open_at(self, when: datetime) -> dict[str, StoredFinding]:
+        """Open findings after every run started before `when` (empty before the first run)."""
+        state: dict[str, StoredFinding] = {}
+        for r in self.records:
+            if aware(r.run.started) >= when:
+                break
+            state = r.open_after
+        return state
+
+    def seen_in(self, start: datetime, end: datetime) -> dict[str, StoredFinding]:
+        seen: dict[str, StoredFinding] = {}
+        for r in self.runs_in(start, end):
+            seen.update(r.findings)
+        return seen
+
+    def fixed_in(self, start: datetime, end: datetime) -> list[Episode]:
+        return [e for e in self.episodes if e.fixed and start <= e.fixed < end]
+
+    def reopened_in(self, start: datetime, end: datetime) -> list[Episode]:
+        return [e for e in self.episodes if e.reopened and start <= e.opened < end]
+
+    def first_seen(self, fp: str) -> datetime | None:
+        return next((e.opened for e in self.episodes if e.fingerprint == fp), None)
+
+    def current_episode(self, fp: str, before: datetime) -> Episode | None:
+        eps = [e for e in self.episodes if e.fingerprint == fp and e.opened < before]
+        return eps[-1] if eps else None
+
+    def areas_checked(self, start: datetime, end: datetime) -> dict[str, str]:
+        """area -> "ok" (a check of that area ran cleanly in the period) or "error" (only failed)."""
+        out: dict[str, str] = {}
+        for r in self.runs_in(start, end):
+            for c in r.checks:
+                for area in self.check_areas.get(c.name, set()):
+                    if c.status == "ok" or out.get(area) != "ok":
+                        out[area] = "ok" if c.status == "ok" else out.get(area, c.status)
+        return out
+
+    def latest_facts(self, store: Store, start: datetime, end: datetime) -> dict[str, tuple[RunRow, Any]]:
+        """check name -> (run, facts) from the newest run in the period that stored facts for it."""
+        out: dict[str, tuple[RunRow, Any]] = {}
+        for r in reversed(self.runs_in(start, end)):
+            for name, facts in store.facts(r.run.id).items():
+                out.setdefault(name, (r.run, facts))
+        return out
+
+
+def when_of(run: RunRow) -> datetime:
+    return aware(run.finished or run.started)
+
+
+def load_history(store: Store, site: str, until: datetime) -> History:
+    hist = History(site)
+    for name, area in CHECK_AREA.items():
+        hist.check_areas.setdefault(name, set()).add(area)
+    state: dict[str, StoredFinding] = {}
+    open_ep: dict[str, Episode] = {}
+    fixed_before: set[str] = set()
+    for run in store.runs(site=site, until=until, status="complete", kind="scan"):
+        current = {sf.fingerprint: sf for sf in store.findings(run.id)}
+        checks = store.check_runs(run.id)
+        ok = {c.name for c in checks if c.status == "ok"}
+        when = when_of(run)
+        for sf in current.values():
+            hist.check_areas.setdefault(sf.finding.check, set()).add(area_of(sf.finding.rule))
+        state = dict(state)
+        for fp in [fp for fp, sf in state.items() if fp not in current and sf.finding.check in ok]:
+            del state[fp]
+            ep = open_ep.pop(fp, None)
+            if ep:
+                ep.fixed = when
+                fixed_before.add(fp)
+        for fp, sf in current.items():
+            if fp not in open_ep:
+                ep = Episode(fp, when, reopened=fp in fixed_before)
+                open_ep[fp] = ep
+                hist.episodes.append(ep)
+            state[fp] = sf
+        hist.records.append(RunRecord(run, current, checks, state))
+    return hist

@@ -1,0 +1,74 @@
+"""The reports' message catalogue (`messages.yaml`): Bahasa Indonesia first, English with lang="en".
+
+One set of templates; every visible word comes from here. A missing English text falls back to Bahasa
+Indonesia, a missing key shows the key (so a gap is visible, never a crash).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CATALOGUE = Path(__file__).with_name("messages.yaml")
+
+
+@lru_cache(maxsize=1)
+def messages() -> dict[str, dict[str, Any]]:
+    return yaml.safe_load(CATALOGUE.read_text(encoding="utf-8"))
+
+
+def t(key: str, lang: str = "id", **kw: Any) -> str:
+    entry = messages().get(key)
+    if entry is None:
+        return key
+    text = entry.get(lang) or entry.get("id") or key
+    if kw:
+        try:
+            return str(text).format(**kw)
+        except (KeyError, IndexError, ValueError):
+            return str(text)
+    return str(text)
+
+
+def month_name(m: int, lang: str = "id") -> str:
+    return messages()["month_names"][lang if lang in ("id", "en") else "id"][m - 1]
+
+
+def month_label(key: str, lang: str = "id") -> str:
+    """"2026-05" -> "Mei 2026" / "May 2026"."""
+    y, m = key.split("-")
+    return f"{month_name(int(m), lang)} {y}"
+
+
+def half_label(key: str, lang: str = "id") -> str:
+    """"2026-H1" -> "Semester I (Januari–Juni) 2026"."""
+    y, h = key.split("-")
+    return t("half_label_" + h.upper(), lang, year=y)
+
+
+def fmt_date(value: date | datetime | str | None, lang: str = "id") -> str:
+    if value is None or value == "":
+        return t("not_available", lang)
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return f"{value.day} {month_name(value.month, lang)} {value.year}"
+
+
+def fmt_number(value: float | int | None, lang: str = "id", digits: int = 0) -> str:
+    if value is None:
+        return t("not_available", lang)
+    text = f"{value:,.{digits}f}"
+    if lang == "id":  # Indonesian: dot for thousands, comma for decimals
+        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return text
+
+
+def fmt_percent(value: float | None, lang: str = "id") -> str:
+    return t("not_available", lang) if value is None else fmt_number(value * 100, lang) + "%"

@@ -1,0 +1,235 @@
+"""What the monthly report says, computed from the store (no HTML here).
+
+Counts per area compare the open findings at the end of the previous month (the baseline) with those at
+the end of this month: *new* = open now but not then, *still open* = open then and now, *fixed* = open then
+or seen during the month, and no longer open. Informational findings are listed but never counted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from auditor import contentlog
+from auditor.store import RunRow, Store, StoredFinding
+from checks.base import Severity
+from reports.history import History, aware, load_history
+from reports.periods import Period
+from reports.policy import AREA_ROLE, AREAS, DUE_DAYS, OTHER, Score, area_of, score
+
+TOP_PER_AREA = 5  # important findings shown per area
+MAX_FOLLOWUPS = 60
+MAX_LOG_ROWS = 80
+EVIDENCE_CHARS = 240
+
+
+@dataclass
+class FindingRow:
+    severity: Severity
+    rule: str
+    area: str
+    title: str
+    url: str
+    evidence: str
+    remediation: str
+    state: str  # "new" | "open" | "reopened"
+    first_seen: datetime | None
+    who: str  # a name from the approved list, or "" (then the template shows the role for the area)
+    due: datetime | None
+    overdue: bool
+
+
+@dataclass
+class AreaRow:
+    area: str
+    checked: str | None  # "ok" | "error" | None (no check of this area ran in the period)
+    before: int = 0
+    new: int = 0
+    still_open: int = 0
+    fixed: int = 0
+    reopened: int = 0
+    open_end: int = 0
+    by_severity: dict[str, int] = field(default_factory=dict)
+    top: list[FindingRow] = field(default_factory=list)
+    info: int = 0
+
+
+@dataclass
+class Coverage:
+    runs: int = 0
+    failed_runs: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
+    pages: int = 0
+    documents: int = 0
+    max_pages: int = 0
+    check_errors: list[tuple[str, str]] = field(default_factory=list)  # (check, error), deduplicated
+    checks_run: list[str] = field(default_factory=list)
+
+
+@dataclass
+class MonthData:
+    period: Period
+    site: str
+    url: str
+    lang: str
+    coverage: Coverage
+    score: Score
+    previous_score: Score
+    areas: list[AreaRow]
+    followups: list[FindingRow]
+    followups_more: int
+    open_by_severity: dict[str, int]
+    totals: dict[str, int]
+    facts: dict[str, Any]  # check name -> facts from the newest run of the month
+    facts_when: dict[str, datetime]
+    content_items: list[dict[str, Any]]
+    content_list: dict[str, Any] | None
+    compliance: float | None
+    content_log: contentlog.ContentLog | None
+    content_log_error: str | None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def has_runs(self) -> bool:
+        return self.coverage.runs > 0
+
+
+def counted(sf: StoredFinding) -> bool:
+    return sf.finding.severity > Severity.INFO
+
+
+def _short(text: str, n: int) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def responsible_by_item(content_facts: Any) -> dict[str, str]:
+    items = content_facts.get("items") if isinstance(content_facts, dict) else None
+    return {str(i.get("id")): str(i.get("responsible")) for i in items or []
+            if isinstance(i, dict) and i.get("responsible")}
+
+
+def finding_row(sf: StoredFinding, hist: History, lang: str, state: str, end: datetime,
+                responsible: dict[str, str]) -> FindingRow:
+    f = sf.finding
+    title, remediation = f.localized(lang)
+    ep = hist.current_episode(sf.fingerprint, end)
+    opened = ep.opened if ep else None
+    due = opened + timedelta(days=DUE_DAYS[f.severity]) if opened else None
+    item = f.data.get("item") if isinstance(f.data, dict) else None
+    return FindingRow(f.severity, f.rule, area_of(f.rule), _short(title, 300), f.url,
+                      _short(f.evidence, EVIDENCE_CHARS), _short(remediation, 600), state, opened,
+                      responsible.get(str(item), "") if item is not None else "", due,
+                      bool(due and due < end))
+
+
+def coverage(store: Store, hist: History, period: Period) -> Coverage:
+    runs = hist.runs_in(period.start, period.end)
+    cov = Coverage(runs=len(runs))
+    every = store.runs(site=hist.site, since=period.start, until=period.end, status=None, kind="scan")
+    cov.failed_runs = sum(1 for r in every if r.status != "complete" and r.status != "running")
+    if runs:
+        cov.first, cov.last = aware(runs[0].run.started), aware(runs[-1].run.started)
+        cov.pages, cov.documents = runs[-1].run.pages, runs[-1].run.documents
+        cov.max_pages = max(r.run.pages for r in runs)
+    errors: dict[str, str] = {}
+    names: set[str] = set()
+    for r in runs:
+        for c in r.checks:
+            names.add(c.name)
+            if c.status == "error":
+                errors.setdefault(c.name, _short(c.error or "", 160))
+    cov.check_errors = sorted(errors.items())
+    cov.checks_run = sorted(names)
+    return cov
+
+
+def area_rows(hist: History, period: Period, lang: str, responsible: dict[str, str]) -> tuple[
+        list[AreaRow], list[FindingRow], dict[str, StoredFinding]]:
+    start, end = period.start, period.end
+    before = {fp: sf for fp, sf in hist.open_at(start).items() if counted(sf)}
+    after_all = hist.open_at(end)
+    after = {fp: sf for fp, sf in after_all.items() if counted(sf)}
+    seen = {fp: sf for fp, sf in hist.seen_in(start, end).items() if counted(sf)}
+    reopened = {e.fingerprint for e in hist.reopened_in(start, end)}
+    checked = hist.areas_checked(start, end)
+    rows = {a: AreaRow(a, checked.get(a)) for a in AREAS}
+    followups: list[FindingRow] = []
+    for fp, sf in after.items():
+        area = area_of(sf.finding.rule)
+        row = rows.setdefault(area, AreaRow(area, checked.get(area)))
+        row.open_end += 1
+        row.by_severity[sf.finding.severity.label] = row.by_severity.get(sf.finding.severity.label, 0) + 1
+        state = "reopened" if fp in reopened else ("open" if fp in before else "new")
+        if fp in before:
+            row.still_open += 1
+        else:
+            row.new += 1
+        followups.append(finding_row(sf, hist, lang, state, end, responsible))
+    for sf in after_all.values():
+        if not counted(sf):
+            rows.setdefault(area_of(sf.finding.rule), AreaRow(area_of(sf.finding.rule), None)).info += 1
+    for fp, sf in {**seen, **before}.items():
+        row = rows.setdefault(area_of(sf.finding.rule), AreaRow(area_of(sf.finding.rule), None))
+        if fp in before:
+            row.before += 1
+        if fp not in after:
+            row.fixed += 1
+        if fp in reopened:
+            row.reopened += 1
+    followups.sort(key=lambda r: (-r.severity, r.area, r.rule, r.url))
+    for row in rows.values():
+        row.top = [f for f in followups if f.area == row.area][:TOP_PER_AREA]
+    ordered = [rows[a] for a in AREAS] + ([rows[OTHER]] if OTHER in rows else [])
+    return ordered, followups, before
+
+
+def content_items(facts: Any) -> tuple[list[dict[str, Any]], float | None]:
+    items = [i for i in (facts.get("items") or []) if isinstance(i, dict)] if isinstance(facts, dict) else []
+    statuses = Counter(str(i.get("status")) for i in items)
+    due = sum(statuses[s] for s in ("ok", "stale", "missing", "unknown"))
+    return items, (statuses["ok"] / due if due else None)
+
+
+def build_month(cfg: Any, store: Store, site: Any, period: Period, lang: str,
+                hist: History | None = None) -> MonthData:
+    hist = hist or load_history(store, site.name, period.end)
+    content_facts: Any = None
+    latest = hist.latest_facts(store, period.start, period.end)
+    facts = {name: f for name, (_run, f) in latest.items()}
+    facts_when = {name: aware(run.finished or run.started) for name, (run, _f) in latest.items()}
+    content_facts = facts.get("content")
+    responsible = responsible_by_item(content_facts)
+    cov = coverage(store, hist, period)
+    areas, followups, before = area_rows(hist, period, lang, responsible)
+    open_sev = Counter(f.severity.label for f in followups)
+    prev_runs = [r for r in hist.records if aware(r.run.started) < period.start]
+    items, compliance = content_items(content_facts)
+    log, log_error = None, None
+    if cov.runs:
+        try:
+            log = contentlog.load_log(store, start=period.start, end=period.end, site=site.name)
+        except Exception as exc:  # the log is one section; the rest of the report must still come out
+            log_error = f"{type(exc).__name__}: {exc}"
+    totals = {k: sum(getattr(a, k) for a in areas) for k in ("before", "new", "still_open", "fixed",
+                                                               "reopened", "open_end")}
+    content_list = content_facts.get("list") if isinstance(content_facts, dict) else None
+    return MonthData(
+        period=period, site=site.name, url=site.url, lang=lang, coverage=cov,
+        score=score((f.severity for f in followups), scored=cov.runs > 0),
+        previous_score=score((sf.finding.severity for sf in before.values()), scored=bool(prev_runs)),
+        areas=areas, followups=followups[:MAX_FOLLOWUPS], followups_more=max(0, len(followups) - MAX_FOLLOWUPS),
+        open_by_severity=dict(open_sev), totals=totals, facts=facts, facts_when=facts_when,
+        content_items=items, content_list=content_list if isinstance(content_list, dict) else None,
+        compliance=compliance, content_log=log, content_log_error=log_error)
+
+
+def role_key(area: str) -> str:
+    return AREA_ROLE.get(area, AREA_ROLE[OTHER])
+
+
+def run_label(run: RunRow) -> str:
+    return aware(run.started).strftime("%Y-%m-%d %H:%M UTC")

@@ -1,0 +1,200 @@
+"""Render the evaluation reports (HTML + PDF) from the store and keep the output folder's index current.
+
+Public API (used by `ppid-audit report`, the demo and the scheduler): `write_report(...)`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from auditor import __version__
+from auditor.errors import InputError
+from auditor.store import Store
+from reports import charts, i18n, periods
+from reports.monthly import MAX_LOG_ROWS, build_month, role_key
+from reports.policy import AREAS, OTHER
+from reports.semester import HalfData, build_half
+
+TEMPLATES = Path(__file__).with_name("templates")
+FORMATS = ("html", "pdf")
+PREFIX = {"monthly": "laporan-bulanan", "semiannual": "laporan-semester"}
+_FILE = re.compile(r"^(laporan-bulanan|laporan-semester)-(\d{4}-(?:\d{2}|H[12]))(?:-([A-Za-z0-9][A-Za-z0-9_.-]*))?"
+                   r"\.(html|pdf)$")
+SIGNATURES = {
+    "monthly": [("kepala_seksi", "sig_made_by"), ("ketua_ppid", "sig_checked_by"), ("atasan_ppid", "sig_known_by")],
+    "semiannual": [("kepala_seksi", "sig_submitted_by"), ("ketua_ppid", "sig_received_by"),
+                   ("atasan_ppid", "sig_known_by")],
+}
+
+
+def report_name(kind: str, key: str, site: str, multi_site: bool) -> str:
+    """File stem: `laporan-bulanan-2026-05`, with `-<site>` only when the config has several sites."""
+    return f"{PREFIX[kind]}-{key}" + (f"-{site}" if multi_site else "")
+
+
+def _css_str(value: str) -> Markup:
+    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3c ").replace("\n", " ")
+    return Markup(f'"{escaped}"')
+
+
+@lru_cache(maxsize=2)
+def _env() -> jinja2.Environment:
+    # Autoescape everything: titles, URLs and evidence come from the audited site (hostile input).
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["css_str"] = _css_str
+    return env
+
+
+def _globals(lang: str, org: Any, generated: datetime) -> dict[str, Any]:
+    def t(key: str, **kw: Any) -> str:
+        return i18n.t(key, lang, **kw)
+
+    def tv(prefix: str, value: Any) -> str:
+        """Label for a coded value (status, category...); an unknown code is shown as it is."""
+        text = i18n.t(f"{prefix}{value}", lang)
+        return str(value) if text == f"{prefix}{value}" else text
+
+    return {"t": t, "tv": tv, "lang": lang, "org": org, "generated": generated, "version": __version__,
+            "fmt_date": lambda v: i18n.fmt_date(v, lang),
+            "fmt_number": lambda v, digits=0: i18n.fmt_number(v, lang, digits),
+            "fmt_percent": lambda v: i18n.fmt_percent(v, lang),
+            "month_label": lambda k: i18n.month_label(k, lang), "role_key": role_key,
+            "max_log_rows": MAX_LOG_ROWS}
+
+
+def _half_charts(d: HalfData, lang: str) -> dict[str, Markup]:
+    cats = [i18n.month_name(m.period.start.month, lang)[:3] for m in d.months]
+    areas = [a for a in (*AREAS, OTHER) if any(any(x.area == a and x.open_end for x in m.areas) for m in d.months)]
+    series = [charts.Series(i18n.t("area_" + a, lang),
+                            [next((x.open_end for x in m.areas if x.area == a), 0) if m.has_runs else None
+                             for m in d.months]) for a in areas]
+    return {
+        "open_by_area": charts.bar_chart(i18n.t("chart_open", lang), cats, series or [charts.Series("-", [None] * 6)]),
+        "score": charts.line_chart(i18n.t("chart_score", lang), cats,
+                                   [charts.Series(i18n.t("col_score", lang), [m.score.value for m in d.months])],
+                                   ymax=100),
+        "compliance": charts.bar_chart(
+            i18n.t("chart_compliance", lang), cats,
+            [charts.Series(i18n.t("col_compliance", lang),
+                           [None if m.compliance is None else round(m.compliance * 100) for m in d.months],
+                           color="#548235")], ymax=100, unit="%"),
+    }
+
+
+def render_html(cfg: Any, store: Store, kind: str, period: periods.Period, lang: str, site: Any,
+                *, now: datetime, names: Callable[[str], str]) -> str:
+    org = cfg.reports
+    ctx = _globals(lang, org, now)
+    out_dir = cfg.resolve(cfg.reports.output_dir)
+    if kind == "monthly":
+        data: Any = build_month(cfg, store, site, period, lang)
+        label = i18n.month_label(period.key, lang)
+        extra: dict[str, Any] = {}
+    else:
+        data = build_half(cfg, store, site, period, lang, out_dir, names)
+        label = i18n.half_label(period.key, lang)
+        extra = {"charts": _half_charts(data, lang)}
+    ctx.update(d=data, site=site, kind=kind, period_label=label, doc_title=i18n.t("doc_" + kind, lang),
+               sop_key="sop_" + kind, addressee_key="to_" + kind, signature_roles=SIGNATURES[kind], **extra)
+    return _env().get_template(f"{kind}.html.j2").render(ctx)
+
+
+def _atomic(path: Path, write: Callable[[Path], None]) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def html_to_pdf(html: str, target: Path, base_url: Path) -> None:
+    import weasyprint  # heavy import: only when a PDF is asked for
+
+    def write(tmp: Path) -> None:
+        weasyprint.HTML(string=html, base_url=str(base_url)).write_pdf(str(tmp))
+
+    _atomic(target, write)
+
+
+def _formats(formats: Iterable[str]) -> list[str]:
+    out = []
+    for f in formats:
+        f = f.strip().lower()
+        if f and f not in FORMATS:
+            raise InputError(f"--format {f}: unknown format (expected html, pdf or html,pdf)")
+        if f and f not in out:
+            out.append(f)
+    if not out:
+        raise InputError("--format: give at least one of html, pdf")
+    return out
+
+
+def write_report(cfg: Any, store: Store, kind: str, period: str, formats: Iterable[str] = ("html", "pdf"),
+                 lang: str = "id", site: str | None = None, *, now: datetime | None = None) -> list[Path]:
+    """Write the report(s) for `period` into `cfg.reports.output_dir`, one per selected site, and refresh
+    `index.html` there. Returns the paths written (reports first, then the index)."""
+    fmts = _formats(formats)
+    lang = lang if lang in ("id", "en") else "id"
+    per = periods.parse(kind, period)
+    now = now or datetime.now(UTC)
+    out_dir = cfg.resolve(cfg.reports.output_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    multi = len(cfg.sites) > 1
+    written: list[Path] = []
+    for site_cfg in cfg.selected_sites(site):
+        def names(month_key: str, _s: str = site_cfg.name) -> str:
+            return report_name("monthly", month_key, _s, multi)
+
+        html = render_html(cfg, store, kind, per, lang, site_cfg, now=now, names=names)
+        stem = report_name(kind, per.key, site_cfg.name, multi)
+        if "html" in fmts:
+            path = out_dir / f"{stem}.html"
+            _atomic(path, lambda tmp, h=html: tmp.write_text(h, encoding="utf-8"))
+            written.append(path)
+        if "pdf" in fmts:
+            path = out_dir / f"{stem}.pdf"
+            html_to_pdf(html, path, out_dir)
+            written.append(path)
+    written.append(write_index(cfg, lang, now=now))
+    return written
+
+
+def write_index(cfg: Any, lang: str = "id", *, now: datetime | None = None) -> Path:
+    """`index.html` listing every report file in the output folder, newest period first."""
+    out_dir = cfg.resolve(cfg.reports.output_dir)
+    found: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for p in out_dir.iterdir() if out_dir.is_dir() else []:
+        m = _FILE.match(p.name)
+        if not m:
+            continue
+        prefix, key, site, ext = m.groups()
+        kind = "monthly" if prefix == "laporan-bulanan" else "semiannual"
+        if (kind == "monthly") != ("H" not in key):
+            continue
+        label = i18n.month_label(key, lang) if kind == "monthly" else i18n.half_label(key, lang)
+        row = found.setdefault((kind, key, site or ""), {"key": key, "site": site, "label": label,
+                                                         "html": None, "pdf": None})
+        row[ext] = p.name
+    groups = [(kind, sorted((r for (k, _, _), r in found.items() if k == kind),
+                            key=lambda r: (r["key"], r["site"] or ""), reverse=True))
+              for kind in ("monthly", "semiannual")]
+    ctx = _globals(lang, cfg.reports, now or datetime.now(UTC))
+    html = _env().get_template("index.html.j2").render(ctx, groups=groups)
+    path = out_dir / "index.html"
+    _atomic(path, lambda tmp: tmp.write_text(html, encoding="utf-8"))
+    return path
