@@ -68,6 +68,11 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a bug, not bad input: still one line; --verbose shows the traceback
+        logging.getLogger("ppid_auditor").debug("internal error", exc_info=True)
+        print(f"ppid-audit: internal error: {type(exc).__name__}: {exc} (run with --verbose for details)",
+              file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

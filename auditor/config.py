@@ -172,8 +172,30 @@ class MailConfig(Strict):
     alerts: MailAlerts = Field(default_factory=MailAlerts)
 
 
+class FleetConfig(Strict):
+    """Fleet mode (docs/fleet.md): `scan --all` pool size and the Celery task policy."""
+
+    queue: str | None = None  # redis://127.0.0.1:6379/0; None: `scan --all` runs a local pool
+    concurrency: int = Field(4, gt=0, le=256)
+    task_time_limit_s: float = Field(1800, gt=0)  # hard limit per site audit
+    task_soft_time_limit_s: float | None = Field(None, gt=0)  # default: 90% of the hard limit
+    retries: int = Field(3, ge=0, le=50)  # bounded: an unreachable site is not transient forever
+    retry_backoff_s: float = Field(30, gt=0)
+    retry_backoff_max_s: float = Field(900, gt=0)
+    visibility_timeout_s: float | None = Field(None, gt=0)  # default: hard limit + max backoff + 60
+
+    @field_validator("queue")
+    @classmethod
+    def _redis_url(cls, v: str | None) -> str | None:
+        if v is not None and urlsplit(v).scheme not in ("redis", "rediss", "redis+socket"):
+            raise ValueError(f"not a redis:// URL: {v!r}")
+        return v
+
+
 class Config(Strict):
     sites: list[SiteConfig] = Field(min_length=1)
+    sites_file: Path | None = None  # CSV merged into `sites` at load (auditor.fleet.sites_csv)
+    fleet: FleetConfig = Field(default_factory=FleetConfig)
     crawl: CrawlConfig = Field(default_factory=CrawlConfig)
     checks: ChecksConfig = Field(default_factory=ChecksConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
@@ -269,6 +291,8 @@ def load_config(path: str | Path | None = None, *, require_files: bool = True) -
 
 def config_from_dict(raw: dict[str, Any], *, source: str = "config", base_dir: Path | None = None,
                      path: Path | None = None, require_files: bool = True) -> Config:
+    if raw.get("sites_file") is not None:
+        raw = _merge_sites_file(raw, source, base_dir or Path(".").resolve())
     try:
         cfg = Config.model_validate(raw)
     except ValidationError as exc:
@@ -285,6 +309,21 @@ def config_from_dict(raw: dict[str, Any], *, source: str = "config", base_dir: P
                 raise ConfigError(f"{source}: sites.{i}.staging_path: not a directory: "
                                   f"{cfg.resolve(site.staging_path)}")
     return cfg
+
+
+def _merge_sites_file(raw: dict[str, Any], source: str, base_dir: Path) -> dict[str, Any]:
+    from auditor.fleet.sites_csv import read_sites_csv
+
+    value = raw["sites_file"]
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{source}: sites_file: must be a path to a CSV file")
+    yaml_sites = raw.get("sites") or []
+    if not isinstance(yaml_sites, list):
+        return raw  # let the model report `sites` with its usual message
+    csv_path = Path(value) if Path(value).is_absolute() else base_dir / value
+    known = {s.get("name") for s in yaml_sites if isinstance(s, dict)}
+    rows = read_sites_csv(csv_path, label=value, known=known)
+    return {**raw, "sites": [*yaml_sites, *rows]}
 
 
 def _validate_check_blocks(cfg: Config, source: str) -> None:

@@ -21,9 +21,10 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-from auditor.config import Config, MailAlerts, SmtpConfig, SiteConfig
+from auditor.config import Config, MailAlerts, SiteConfig, SmtpConfig
 from auditor.errors import AuditorError
 from auditor.http import guard_target
+from auditor.i18n import t
 from auditor.redact import redact_text
 from checks.base import Finding, Severity
 
@@ -154,7 +155,7 @@ def build_alert_message(cfg: Config, site: SiteConfig, run_id: str, findings: li
         raise MailError("no recipient for alerts: set mail.recipients.alerts or "
                         "reports.signatories.ketua_ppid.email")
     n = len(findings)
-    top = max((f.severity for f in findings), default=Severity.INFO).label.upper()
+    top = t(max((f.severity for f in findings), default=Severity.INFO).label, "id").upper()
     msg = _new_message(cfg, to, f"[{cfg.reports.organisation}] PERINGATAN {top}: {n} temuan baru di "
                                 f"{site.name} / ALERT: {n} new finding(s)")
     msg["X-Priority"] = "1"

@@ -25,7 +25,7 @@ def t(key: str, lang: str = "id", **kw: Any) -> str:
     entry = messages().get(key)
     if entry is None:
         return key
-    text = entry.get(lang) or entry.get("id") or key
+    text = entry.get(lang) if entry.get(lang) is not None else entry.get("id", key)
     if kw:
         try:
             return str(text).format(**kw)

@@ -105,7 +105,9 @@ def render_html(cfg: Any, store: Store, kind: str, period: periods.Period, lang:
         data = build_half(cfg, store, site, period, lang, out_dir, names)
         label = i18n.half_label(period.key, lang)
         extra = {"charts": _half_charts(data, lang)}
-    ctx.update(d=data, site=site, kind=kind, period_label=label, doc_title=i18n.t("doc_" + kind, lang),
+    title = i18n.t("doc_" + kind, lang)
+    ctx.update(d=data, site=site, kind=kind, period_label=label, doc_title=title,
+               footer_text=f"{org.organisation} · {title} · {label}"[:120],
                sop_key="sop_" + kind, addressee_key="to_" + kind, signature_roles=SIGNATURES[kind], **extra)
     return _env().get_template(f"{kind}.html.j2").render(ctx)
 
@@ -194,7 +196,7 @@ def write_index(cfg: Any, lang: str = "id", *, now: datetime | None = None) -> P
                             key=lambda r: (r["key"], r["site"] or ""), reverse=True))
               for kind in ("monthly", "semiannual")]
     ctx = _globals(lang, cfg.reports, now or datetime.now(UTC))
-    html = _env().get_template("index.html.j2").render(ctx, groups=groups)
+    html = _env().get_template("index.html.j2").render(ctx, groups=groups, footer_text=i18n.t("index_title", lang))
     path = out_dir / "index.html"
     _atomic(path, lambda tmp: tmp.write_text(html, encoding="utf-8"))
     return path

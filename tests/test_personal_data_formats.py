@@ -194,7 +194,7 @@ def make_html(ppl) -> bytes:
             f"<img src='ktp.jpg' alt='KTP {ppl[0][0]} NIK {ppl[0][1]}'>"
             f"<!-- cadangan: NIK {ppl[1][1]} -->"
             f"<table><tr><th>No</th><th>Nama</th><th>NIK</th><th>No. KK</th><th>No. HP</th></tr>{rows}</table>"
-            f"</body></html>").encode("utf-8")
+            f"</body></html>").encode()
 
 
 def make_zip(members: dict[str, bytes]) -> bytes:

@@ -61,7 +61,7 @@ def run_testssl(binary: str, port: int, ca_file: Path, workdir: Path) -> dict[st
     return items
 
 
-def testssl_verdicts(items: dict[str, dict]) -> dict:
+def verdicts_of_testssl(items: dict[str, dict]) -> dict:
     def offered(i: str) -> bool:
         text = items[i]["finding"].lower()
         return "offered" in text and "not offered" not in text
@@ -101,7 +101,7 @@ def test_verdicts_agree_with_testssl():
             ours = {name: our_verdicts(run_check(f"https://127.0.0.1:{port}/", ca_file=certs.ca_file,
                                                  check_redirect=False, check_hsts_preload=False))
                     for name, port in ports.items()}
-            theirs = {name: testssl_verdicts(f.result()) for name, f in futures.items()}
+            theirs = {name: verdicts_of_testssl(f.result()) for name, f in futures.items()}
     mismatches = {name: {k: (ours[name][k], theirs[name][k]) for k in ours[name]
                          if ours[name][k] != theirs[name][k]} for name in CONFIGS}
     assert not any(mismatches.values()), f"ours vs testssl.sh: {mismatches}"

@@ -184,7 +184,8 @@ def run(args: argparse.Namespace) -> int:
     findings, unreadable, notes = check_paths(files, key, allow, pd_cfg)
     for m in missing:
         unreadable[m] = "berkas tidak ditemukan" if lang != "en" else "file not found"
-    console = Console(stderr=False, highlight=False, soft_wrap=False)
+    # Piped output (logs, CI) gets a wide table instead of words folded over several lines.
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 180)
     if not args.quiet or findings:
         if findings:
             console.print(_table(findings, lang))

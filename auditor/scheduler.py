@@ -1,0 +1,465 @@
+"""The long-running scheduler behind `ppid-audit schedule`, on the `schedule` package.
+
+Two daily jobs: the nightly scan of every site (`schedule.nightly_scan`) and, at `schedule.report_time`,
+delivery of whatever report is due (monthly on `monthly_report_day` for the previous month, six-monthly on
+`semiannual_report_days` for the previous half). Which report periods were delivered lives in a small
+JSON state file next to the database, so a report missed while the machine was off is made exactly once
+at the next start, and never twice.
+
+Time comes from an injectable `Clock` (naive local wall time, like `datetime.now()`). The `schedule`
+package calls `datetime.datetime.now()` itself, so while this scheduler is inside that package the
+package's `datetime` name is swapped for a shim bound to the clock (`schedule_clock`); nothing else in the
+process sees it. Tests drive half a year through `SimulatedClock` in seconds.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import inspect
+import json
+import logging
+import os
+import signal
+import threading
+import types
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+import schedule
+
+from auditor import mail
+from auditor.config import Config, ScheduleConfig, SiteConfig
+from auditor.lock import SiteBusy, lock_dir_for, site_lock
+from auditor.redact import redact_text
+from auditor.runner import RunOutcome, run_audit
+from auditor.store import Store
+from reports import periods
+
+log = logging.getLogger("ppid_auditor.scheduler")
+REPORT_KINDS = ("monthly", "semiannual")
+
+
+class Shutdown(BaseException):
+    """Raised in the main thread when a stop cannot wait any longer; the runner marks the run incomplete."""
+
+
+# -- clocks -------------------------------------------------------------------------------------------
+class Clock(Protocol):
+    def now(self) -> datetime: ...  # naive local wall time
+
+    def sleep(self, seconds: float, stop: threading.Event) -> None: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now()
+
+    def sleep(self, seconds: float, stop: threading.Event) -> None:
+        stop.wait(max(0.0, seconds))  # a stop request (signal) ends the wait at once
+
+
+class SimulatedClock:
+    """Time moves only when the scheduler sleeps (or the test calls `advance`)."""
+
+    def __init__(self, start: datetime):
+        self.current = start
+
+    def now(self) -> datetime:
+        return self.current
+
+    def sleep(self, seconds: float, stop: threading.Event) -> None:
+        self.advance(timedelta(seconds=max(0.0, seconds)))
+
+    def advance(self, delta: timedelta) -> None:
+        self.current += delta
+
+
+_SHIM_LOCK = threading.RLock()
+
+
+@contextmanager
+def schedule_clock(clock: Clock) -> Iterator[None]:
+    """While inside, `schedule` reads `clock` instead of the system time."""
+
+    class ClockDatetime(_dt.datetime):
+        @classmethod
+        def now(cls, tz: _dt.tzinfo | None = None) -> _dt.datetime:  # type: ignore[override]
+            t = clock.now()
+            return t if tz is None else t.astimezone(tz)
+
+    shim = types.SimpleNamespace(**{n: getattr(_dt, n) for n in dir(_dt) if not n.startswith("__")})
+    shim.datetime = ClockDatetime
+    with _SHIM_LOCK:
+        saved = schedule.datetime
+        schedule.datetime = shim  # type: ignore[assignment]
+        try:
+            yield
+        finally:
+            schedule.datetime = saved
+
+
+# -- when things are due (pure) ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Due:
+    when: datetime  # naive local
+    kind: str  # "monthly" | "semiannual"
+    period: str  # "2026-05" | "2026-H1"
+
+
+def _at(day: date, hhmm: str) -> datetime:
+    h, m = (int(x) for x in hhmm.split(":"))
+    return datetime(day.year, day.month, day.day, h, m)
+
+
+def report_due_on(sched: ScheduleConfig, kind: str, day: date) -> Due | None:
+    """The report of `kind` due on `day`, if any (for the period that ended before it)."""
+    if kind == "monthly":
+        hit = day.day == sched.monthly_report_day
+    else:
+        hit = f"{day.month:02d}-{day.day:02d}" in sched.semiannual_report_days
+    return Due(_at(day, sched.report_time), kind, periods.default_key(kind, day)) if hit else None
+
+
+def latest_due(sched: ScheduleConfig, kind: str, now: datetime) -> Due | None:
+    """The most recent due time <= now (within a year and a bit), or None."""
+    day = now.date()
+    for _ in range(400):
+        due = report_due_on(sched, kind, day)
+        if due and due.when <= now:
+            return due
+        day -= timedelta(days=1)
+    return None
+
+
+def report_dues_between(sched: ScheduleConfig, start: datetime, end: datetime) -> list[Due]:
+    """Every report due time in (start, end], oldest first."""
+    out: list[Due] = []
+    day = start.date()
+    while day <= end.date():
+        for kind in REPORT_KINDS:
+            due = report_due_on(sched, kind, day)
+            if due and start < due.when <= end:
+                out.append(due)
+        day += timedelta(days=1)
+    return out
+
+
+def last_scan_time(sched: ScheduleConfig, now: datetime) -> datetime:
+    """The latest nightly scan time <= now."""
+    today = _at(now.date(), sched.nightly_scan)
+    return today if today <= now else today - timedelta(days=1)
+
+
+# -- durable state -----------------------------------------------------------------------------------
+class State:
+    """`{"baseline": iso, "reports": {kind: {period: {...}}}, "mails": {kind: {period: {...}}}}`."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.data: dict[str, Any] = {"version": 1, "baseline": None, "reports": {}, "mails": {}}
+        try:
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(loaded, dict):
+                self.data.update(loaded)
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError) as exc:  # a damaged state file must not stop the scheduler
+            log.error("state file %s unreadable (%s); starting from now", path, exc)
+
+    @property
+    def baseline(self) -> datetime | None:
+        b = self.data.get("baseline")
+        return datetime.fromisoformat(b) if b else None
+
+    def get(self, section: str, kind: str, period: str) -> dict[str, Any] | None:
+        return self.data.setdefault(section, {}).get(kind, {}).get(period)
+
+    def put(self, section: str, kind: str, period: str, record: dict[str, Any]) -> None:
+        self.data.setdefault(section, {}).setdefault(kind, {})[period] = record
+        self.save()
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(self.data, fh, indent=1, sort_keys=True)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
+
+
+def var_dir(cfg: Config) -> Path:
+    db = cfg.database_path
+    return cfg.resolve("var") if "://" in db else Path(db).parent
+
+
+def state_path(cfg: Config) -> Path:
+    return cfg.resolve(cfg.schedule.state_file) if cfg.schedule.state_file else var_dir(cfg) / "schedule-state.json"
+
+
+# -- the scheduler -----------------------------------------------------------------------------------
+@dataclass
+class Planned:
+    when: datetime
+    task: str  # "scan" | "monthly" | "semiannual"
+    detail: str
+    catch_up: bool = False
+
+
+class Scheduler:
+    def __init__(self, cfg: Config, *, clock: Clock | None = None, max_sleep_s: float | None = 60.0):
+        self.cfg = cfg
+        self.clock: Clock = clock or SystemClock()
+        self.max_sleep_s = max_sleep_s  # re-check the wall clock at least this often (suspend, NTP)
+        self.stop = threading.Event()
+        self.busy = False
+        self.state = State(state_path(cfg))
+        self.unreachable: set[str] = set()
+        self.jobs = schedule.Scheduler()
+        with schedule_clock(self.clock):
+            self.jobs.every().day.at(cfg.schedule.nightly_scan).do(self._step, self.nightly_scan).tag("scan")
+            self.jobs.every().day.at(cfg.schedule.report_time).do(self._step, self.deliver_due_reports) \
+                .tag("reports")
+
+    # -- time ------------------------------------------------------------------------------------
+    def utcnow(self) -> datetime:
+        return self.clock.now().astimezone(UTC)
+
+    def baseline(self) -> datetime:
+        return self.state.baseline or self.clock.now()
+
+    def start(self) -> None:
+        """Record the first start: reports due before it are not made retroactively."""
+        if self.state.baseline is None:
+            self.state.data["baseline"] = self.clock.now().isoformat(timespec="seconds")
+            self.state.save()
+            log.info("first start: reports due from %s on will be delivered", self.state.data["baseline"])
+
+    # -- loop ------------------------------------------------------------------------------------
+    def _step(self, fn: Callable[[], Any]) -> None:
+        if self.stop.is_set():
+            return
+        self.busy = True
+        try:
+            fn()
+        except Exception:  # one failing step must not end the daemon; the next day tries again
+            log.exception("scheduled step %s failed", getattr(fn, "__name__", fn))
+        finally:
+            self.busy = False
+
+    def run_pending(self) -> None:
+        with schedule_clock(self.clock):
+            self.jobs.run_pending()
+
+    def idle_seconds(self) -> float:
+        with schedule_clock(self.clock):
+            idle = self.jobs.idle_seconds
+        return max(0.0, idle if idle is not None else 60.0)
+
+    def run_once(self) -> None:
+        """What `--once` does and what a (re)start does first: everything due now, nothing else."""
+        self.start()
+        self._step(self.deliver_due_reports)
+        self._step(self.scan_due_sites)
+
+    def run_forever(self, until: datetime | None = None) -> None:
+        self.run_once()
+        while not self.stop.is_set():
+            now = self.clock.now()
+            if until is not None and now >= until:
+                break
+            self.run_pending()
+            wait = self.idle_seconds()
+            if self.max_sleep_s is not None:
+                wait = min(wait, self.max_sleep_s)
+            if until is not None:
+                wait = min(wait, max(0.0, (until - self.clock.now()).total_seconds()))
+            if wait > 0 and not self.stop.is_set():
+                self.clock.sleep(wait, self.stop)
+        log.info("scheduler stopped")
+
+    # -- signals ---------------------------------------------------------------------------------
+    def install_signal_handlers(self) -> None:
+        """First SIGTERM/SIGINT: stop after the current step (a scan gets `stop_grace_s`); second: now."""
+        grace = self.cfg.schedule.stop_grace_s
+
+        def on_stop(signum: int, _frame: Any) -> None:
+            name = signal.Signals(signum).name
+            if self.busy and self.stop.is_set():
+                raise Shutdown(f"{name} again: stopping now")
+            self.stop.set()
+            if not self.busy:
+                log.info("%s: stopping", name)
+                return
+            if grace <= 0:
+                raise Shutdown(f"{name}: stopping now")
+            log.warning("%s: stopping after the current step (at most %.0f s more)", name, grace)
+            signal.setitimer(signal.ITIMER_REAL, grace)
+
+        def on_alarm(_signum: int, _frame: Any) -> None:
+            if self.busy:
+                raise Shutdown("stop grace period over")
+
+        signal.signal(signal.SIGTERM, on_stop)
+        signal.signal(signal.SIGINT, on_stop)
+        signal.signal(signal.SIGALRM, on_alarm)
+
+    # -- scans -----------------------------------------------------------------------------------
+    def nightly_scan(self) -> None:
+        for site in self.cfg.sites:
+            if self.stop.is_set():
+                break
+            self.scan_site(site)
+
+    def sites_due_for_scan(self, now: datetime) -> list[SiteConfig]:
+        """Sites with no finished scan since the last nightly scan time (missed while off, or never)."""
+        since = last_scan_time(self.cfg.schedule, now).astimezone(UTC)
+        store = Store(self.cfg.database_path)
+        try:
+            return [s for s in self.cfg.sites
+                    if not any(r.status in ("complete", "failed")
+                               for r in store.runs(site=s.name, since=since, status=None))]
+        finally:
+            store.close()
+
+    def scan_due_sites(self) -> None:
+        for site in self.sites_due_for_scan(self.clock.now()):
+            if self.stop.is_set():
+                break
+            log.info("catching up the scan of %s (none since the last nightly scan time)", site.name)
+            self.scan_site(site)
+
+    def scan_site(self, site: SiteConfig) -> RunOutcome | None:
+        store = Store(self.cfg.database_path)
+        try:
+            with site_lock(lock_dir_for(self.cfg.database_path), site.name):
+                log.info("scan %s (%s) started", site.name, site.url)
+                outcome = run_audit(self.cfg, site, store, now=self.utcnow, quiet=True)
+        except SiteBusy as busy:
+            log.info("scan %s skipped: another process (pid %s) is scanning it", site.name, busy.holder)
+            return None
+        finally:
+            store.close()
+        if not outcome.reachable:
+            self.unreachable.add(site.name)
+            log.warning("scan %s: site unreachable (run %s)", site.name, outcome.run_id)
+            return outcome
+        new = sum(1 for v in outcome.lifecycle.values() if v in ("new", "reopened"))
+        log.info("scan %s finished: run %s, %d pages, %d findings (%d new)", site.name, outcome.run_id,
+                 len(outcome.site.pages), len(outcome.findings), new)
+        self.alert(site, outcome)
+        return outcome
+
+    def alert(self, site: SiteConfig, outcome: RunOutcome) -> None:
+        found = mail.alert_findings(outcome.findings, outcome.lifecycle, self.cfg.mail.alerts)
+        if not found:
+            return
+        for f in found:  # rule and masked URL only: the log is not the place for evidence
+            log.warning("ALERT %s: new %s %s at %s", site.name, f.severity.label, f.rule, redact_text(f.url))
+        if not self.cfg.mail.enabled:
+            return
+        try:
+            mail.send_alert(self.cfg, site, outcome.run_id, found, outcome.finished)
+        except mail.MailError as exc:
+            log.error("alert mail for %s not sent: %s", site.name, exc)
+
+    # -- reports ---------------------------------------------------------------------------------
+    def due_reports(self, now: datetime | None = None) -> list[Due]:
+        """Reports due now and not yet made (or not yet mailed): at most the latest period per kind."""
+        now = now or self.clock.now()
+        baseline = self.baseline()
+        out = []
+        for kind in REPORT_KINDS:
+            due = latest_due(self.cfg.schedule, kind, now)
+            if due is None or due.when < baseline:
+                continue
+            if self.state.get("reports", kind, due.period) is None or (
+                    self.cfg.mail.enabled and self.state.get("mails", kind, due.period) is None):
+                out.append(due)
+        return out
+
+    def deliver_due_reports(self) -> None:
+        now = self.clock.now()
+        self._note_skipped(now)
+        for due in self.due_reports(now):
+            if self.stop.is_set():
+                break
+            if due.when.date() != now.date():
+                log.info("catching up the %s report for %s (was due %s)", due.kind, due.period,
+                         due.when.isoformat(sep=" ", timespec="minutes"))
+            try:
+                self.deliver(due.kind, due.period)
+            except Exception:
+                log.exception("%s report for %s failed; will retry at the next report time", due.kind, due.period)
+
+    def _note_skipped(self, now: datetime) -> None:
+        """Older periods missed during a long downtime are named once in the log, not mailed in bulk."""
+        latest = {kind: latest_due(self.cfg.schedule, kind, now) for kind in REPORT_KINDS}
+        for due in report_dues_between(self.cfg.schedule, max(self.baseline(), now - timedelta(days=400)), now):
+            last = latest[due.kind]
+            if last is None or due.period == last.period or self.state.get("reports", due.kind, due.period):
+                continue
+            self.state.put("reports", due.kind, due.period, {"skipped": True, "noted": now.isoformat()})
+            flag = "--month" if due.kind == "monthly" else "--half"
+            log.warning("the %s report for %s was missed during downtime and is not made automatically; "
+                        "run `ppid-audit report %s %s %s` if it is needed", due.kind, due.period, due.kind,
+                        flag, due.period)
+
+    def deliver(self, kind: str, period: str) -> list[Path]:
+        record = self.state.get("reports", kind, period)
+        files = [Path(p) for p in (record or {}).get("files", [])]
+        if record is None or record.get("skipped") or not all(p.is_file() for p in files):
+            files = self.render(kind, period)
+            self.state.put("reports", kind, period, {"at": self.clock.now().isoformat(timespec="seconds"),
+                                                     "files": [str(p) for p in files]})
+            log.info("%s report %s written: %s", kind, period, ", ".join(p.name for p in files))
+        if self.cfg.mail.enabled and self.state.get("mails", kind, period) is None:
+            to = mail.send_report(self.cfg, kind, period, files)
+            self.state.put("mails", kind, period, {"at": self.clock.now().isoformat(timespec="seconds"), "to": to})
+        return files
+
+    def render(self, kind: str, period: str) -> list[Path]:
+        from reports.render import write_report  # heavy (Jinja2, WeasyPrint): only when a report is due
+
+        kw: dict[str, Any] = {"formats": tuple(self.cfg.schedule.report_formats), "lang": self.cfg.reports.language}
+        if "now" in inspect.signature(write_report).parameters:
+            kw["now"] = self.utcnow()
+        store = Store(self.cfg.database_path)
+        try:
+            written = write_report(self.cfg, store, kind, period, **kw)
+        finally:
+            store.close()
+        return [Path(p) for p in written if Path(p).name != "index.html"]
+
+    # -- dry run ---------------------------------------------------------------------------------
+    def plan(self, count: int = 10) -> list[Planned]:
+        """What would run now (catch-up) and the next `count` scheduled steps. Changes nothing."""
+        now = self.clock.now()
+        out = [Planned(now, d.kind, d.period, True) for d in self.due_reports(now)]
+        db = self.cfg.database_path
+        missed = ([s.name for s in self.sites_due_for_scan(now)] if "://" in db or Path(db).exists()
+                  else [s.name for s in self.cfg.sites])  # a dry run creates no database
+        if missed:
+            out.append(Planned(now, "scan", ", ".join(missed), True))
+        upcoming: list[Planned] = []
+        sites = ", ".join(s.name for s in self.cfg.sites)
+        reports: dict[str, Planned] = {}  # the next report of each kind is always listed
+        day = now.date()
+        while len(upcoming) < count or len(reports) < len(REPORT_KINDS):
+            scan_at = _at(day, self.cfg.schedule.nightly_scan)
+            if scan_at > now:
+                upcoming.append(Planned(scan_at, "scan", sites))
+            for kind in REPORT_KINDS:
+                due = report_due_on(self.cfg.schedule, kind, day)
+                if due and due.when > now:
+                    upcoming.append(Planned(due.when, kind, due.period))
+                    reports.setdefault(kind, upcoming[-1])
+            day += timedelta(days=1)
+        upcoming.sort(key=lambda p: p.when)
+        shown = upcoming[:count]
+        shown += sorted((p for p in reports.values() if p not in shown), key=lambda p: p.when)
+        return out + shown
