@@ -24,11 +24,14 @@ class Series:
 
 
 def _nice_max(v: float) -> float:
+    """Smallest 4-tick axis top >= v with a whole, round tick step (1, 2, 2.5, 3 or 5 x 10^k)."""
     if v <= 0:
-        return 1
-    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000):
-        if v <= step * 5:
-            return step * (int(v // step) + (v % step > 0))
+        return 4
+    magnitude = 10 ** max(0, len(str(int(v / 4))) - 1)
+    for mult in (1, 2, 2.5, 3, 5, 10):
+        step = mult * magnitude
+        if step * 4 >= v and float(step).is_integer():
+            return step * 4
     return v
 
 

@@ -21,15 +21,12 @@ from tests.test_tls_helpers import make_cert_set, rules, run_check, tls_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(600)]
 
-TLS1, TLS11, TLS12 = ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1, ssl.TLSVersion.TLSv1_2
-# name -> (certificate scenario, server options)
+TLS1, TLS11 = ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1
+# name -> (certificate scenario, server options); eight configurations, the minimum that covers every axis.
 CONFIGS: dict[str, tuple[str, dict]] = {
     "modern": ("good", {}),
-    "legacy": ("good", {"ciphers": "DEFAULT", "min_version": TLS1}),
+    "legacy_null_anon": ("good", {"ciphers": "DEFAULT:NULL:aNULL", "min_version": TLS1}),
     "tls11_only": ("good", {"ciphers": "DEFAULT", "min_version": TLS1, "max_version": TLS11}),
-    "null_anon": ("good", {"ciphers": "NULL-SHA256:AECDH-AES128-SHA:ECDHE-RSA-AES128-GCM-SHA256",
-                           "max_version": TLS12}),
-    "cbc_no_fs": ("good", {"ciphers": "AES128-SHA256:AES256-SHA", "max_version": TLS12}),
     "expired": ("expired", {}),
     "self_signed": ("self_signed", {}),
     "untrusted": ("untrusted", {}),
@@ -53,8 +50,11 @@ def run_testssl(binary: str, port: int, ca_file: Path, workdir: Path) -> dict[st
     subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300, check=False)
     data = json.loads(out.read_text())
     items: dict[str, dict] = {}
-    for section in data["scanResult"][0].values():
-        if isinstance(section, list):
+    # When testssl's own openssl cannot connect (TLS 1.1-only server) it adds a problem entry first.
+    for entry in data["scanResult"]:
+        for section in entry.values():
+            if not isinstance(section, list):
+                continue
             for item in section:
                 # With several server certificates ids carry " <cert#1>"; we compare the first.
                 items.setdefault(item["id"].split(" <")[0], item)
