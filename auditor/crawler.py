@@ -73,9 +73,11 @@ def make_client(crawl: CrawlConfig, *, auth: tuple[str, str] | None = None) -> H
 
 
 def crawl(site: SiteConfig, cfg: CrawlConfig, http: HttpClient, *,
-          previous: dict[str, PreviousPage] | None = None, progress: Progress | None = None) -> Site:
-    """Crawl one site within the configured bounds; never raises for network trouble."""
-    return _Crawl(site, cfg, http, previous or {}, progress).run()
+          previous: dict[str, PreviousPage] | None = None, progress: Progress | None = None,
+          quiet: bool = False) -> Site:
+    """Crawl one site within the configured bounds; never raises for network trouble. A progress bar is
+    drawn on a TTY unless `quiet` (cron, --quiet)."""
+    return _Crawl(site, cfg, http, previous or {}, progress, show_bar=not quiet).run()
 
 
 @dataclass(order=True)
@@ -88,11 +90,12 @@ class _Task:
 
 class _Crawl:
     def __init__(self, site_cfg: SiteConfig, cfg: CrawlConfig, http: HttpClient,
-                 previous: dict[str, PreviousPage], progress: Progress | None) -> None:
+                 previous: dict[str, PreviousPage], progress: Progress | None, show_bar: bool = True) -> None:
         self.cfg = cfg
         self.http = http
         self.previous = previous
         self.progress = progress
+        self.show_bar = show_bar
         self.start = canonicalize(site_cfg.url) or site_cfg.url
         self.site = Site(name=site_cfg.name, url=site_cfg.url, allowed_hosts=list(site_cfg.allowed_hosts))
         self.scope = Scope.of(self.start, site_cfg.allowed_hosts)
@@ -116,7 +119,7 @@ class _Crawl:
         site.started = datetime.now(UTC)
         self.deadline = time.monotonic() + self.cfg.time_budget_s
         bytes_before = self.http.bytes_received
-        if sys.stderr.isatty():  # quiet under cron; `progress` is called in any case
+        if self.show_bar and sys.stderr.isatty():  # quiet under cron; `progress` is called in any case
             self._bar = ProgressBar(self.start)
         try:
             start_rp = self._robots_for(self.start, is_start=True)

@@ -74,7 +74,7 @@ def previous_pages(store: Store, site: str) -> dict[str, PreviousPage]:
         out[p.url] = PreviousPage(etag=p.etag, last_modified=p.last_modified, sha256=p.sha256,
                                   body=store.body(p.sha256),
                                   links=[Link(lk["url"], lk.get("text", ""), lk.get("tag", "a")) for lk in p.links],
-                                  title=p.title)
+                                  title=p.title, content_type=p.content_type)
     return out
 
 
@@ -114,7 +114,7 @@ def run_audit(cfg: Config, site_cfg: SiteConfig, store: Store, *, only: list[str
         http = make_client(cfg.crawl, auth=auth)
         site = crawl(effective_site, cfg.crawl, http,
                      previous=previous_pages(store, site_cfg.name) if kind == "scan" else None,
-                     progress=progress)
+                     progress=progress, quiet=quiet)
         store.save_pages(run_id, site_cfg.name, site.all_resources(), kind_of_run=kind)
         outcome = RunOutcome(run_id, site, target, started, started)
         if not site.reachable:

@@ -27,7 +27,7 @@ from tests.test_tls_helpers import make_cert_set, run_check, tls_server  # noqa:
 
 CONFIGS = {
     "modern": {},
-    "legacy": {"ciphers": "DEFAULT:NULL:aNULL", "min_version": ssl.TLSVersion.TLSv1},
+    "legacy": {"ciphers": "ALL:NULL:aNULL", "min_version": ssl.TLSVersion.TLSv1},
 }
 
 

@@ -66,6 +66,7 @@ class Coverage:
     documents: int = 0
     max_pages: int = 0
     check_errors: list[tuple[str, str]] = field(default_factory=list)  # (check, error), deduplicated
+    check_skipped: list[tuple[str, str]] = field(default_factory=list)  # (check, reason)
     checks_run: list[str] = field(default_factory=list)
 
 
@@ -136,13 +137,17 @@ def coverage(store: Store, hist: History, period: Period) -> Coverage:
         cov.pages, cov.documents = runs[-1].run.pages, runs[-1].run.documents
         cov.max_pages = max(r.run.pages for r in runs)
     errors: dict[str, str] = {}
+    skipped: dict[str, str] = {}
     names: set[str] = set()
     for r in runs:
         for c in r.checks:
             names.add(c.name)
             if c.status == "error":
                 errors.setdefault(c.name, _short(c.error or "", 160))
+            elif c.status == "skipped":
+                skipped.setdefault(c.name, _short(c.error or "", 160))
     cov.check_errors = sorted(errors.items())
+    cov.check_skipped = sorted(skipped.items())
     cov.checks_run = sorted(names)
     return cov
 

@@ -133,7 +133,9 @@ def html_to_pdf(html: str, target: Path, base_url: Path) -> None:
     _atomic(target, write)
 
 
-def _formats(formats: Iterable[str]) -> list[str]:
+def _formats(formats: Iterable[str] | str) -> list[str]:
+    if isinstance(formats, str):
+        formats = formats.split(",")
     out = []
     for f in formats:
         f = f.strip().lower()

@@ -81,7 +81,7 @@ def smtp_sink(*, tls_files: tuple[Path, Path] | None = None, implicit_tls: bool 
     if credentials:
         def authenticator(_server, _session, _envelope, _mechanism, data) -> AuthResult:
             ok = isinstance(data, LoginPassword) and (data.login.decode(), data.password.decode()) == credentials
-            return AuthResult(success=ok, auth_data=data)
+            return AuthResult(success=ok, handled=False, auth_data=data)  # handled=False: server sends 535
         kwargs.update(authenticator=authenticator, auth_required=True, auth_require_tls=bool(tls_files))
     port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port, ready_timeout=10, **kwargs)
@@ -256,7 +256,8 @@ def test_wrong_password_is_a_clear_error(tmp_path: Path, tls_pair, monkeypatch) 
     monkeypatch.setenv("PPID_TEST_SMTP_PASSWORD", "salah")
     with smtp_sink(tls_files=(crt, key), credentials=("ppid", "rahasia-uji")) as (sink, port):
         cfg = make_config(tmp_path, {"host": "127.0.0.1", "port": port, "username": "ppid",
-                                     "password_env": "PPID_TEST_SMTP_PASSWORD", "ca_file": str(ca_crt)})
+                                     "password_env": "PPID_TEST_SMTP_PASSWORD", "ca_file": str(ca_crt),
+                                     "timeout_s": 10})
         with pytest.raises(mail.MailError, match="SMTPAuthenticationError"):
             mail.send_report(cfg, "monthly", "2026-05", [])
     assert sink.received == []

@@ -146,3 +146,51 @@ def test_cert_facts_shape():
     assert facts["key_size"] == 256 and 363 <= facts["days_left"] <= 365
     assert facts["issuer_cn"] == "ppid-auditor Test CA" and facts["signature_algorithm"] == "sha256WithRSAEncryption"
     assert an.days_left(leaf, leaf.not_valid_after_utc + timedelta(days=2)) == -2
+
+
+def _synthetic(**kw):
+    from checks.tls.model import TlsScan
+
+    ca = make_ca()
+    base = dict(host="localhost", port=443, protocols={p: False for p in
+                ("SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")},
+                chain=[make_leaf(ca).cert], anchors=[ca.cert], ocsp_stapled=True)
+    base.update(kw)
+    return TlsScan(**base)
+
+
+def _evaluate(scan, **cfg):
+    from checks.tls import TlsCheck
+    from tests.test_tls_helpers import make_ctx
+
+    ctx = make_ctx("https://localhost/", check_redirect=False, check_hsts_preload=False, **cfg)
+    return TlsCheck().evaluate(ctx, scan)
+
+
+def test_sslv2_sslv3_rc4_3des_from_a_recorded_scan():
+    """What OpenSSL 3 cannot serve on loopback, evaluated from scan data sslyze would produce."""
+    protocols = {"SSLv2": True, "SSLv3": True, "TLSv1.0": False, "TLSv1.1": False, "TLSv1.2": True,
+                 "TLSv1.3": False}
+    ciphers = [c("SSL_CK_RC4_128_WITH_MD5", "SSLv2"), c("TLS_RSA_WITH_RC4_128_SHA", "SSLv3"),
+               c("TLS_RSA_WITH_3DES_EDE_CBC_SHA"), c("TLS_RSA_WITH_AES_128_GCM_SHA256"),
+               c("TLS_RSA_EXPORT_WITH_RC4_40_MD5", "SSLv3")]
+    res = _evaluate(_synthetic(protocols=protocols, ciphers=ciphers, trust=[]))
+    legacy = {f.data["protocol"]: f.severity for f in res.findings if f.rule == "tls.protocol.legacy"}
+    assert legacy == {"SSLv2": Severity.CRITICAL, "SSLv3": Severity.HIGH}
+    weak = {f.data["category"]: f.severity for f in res.findings if f.rule == "tls.cipher.weak"}
+    assert weak == {"rc4": Severity.HIGH, "3des": Severity.MEDIUM, "export": Severity.HIGH}
+    got = {f.rule for f in res.findings}
+    assert {"tls.protocol.tls13_missing", "tls.cipher.forward_secrecy_missing"} <= got
+    assert "tls.ocsp.stapling_missing" not in got
+
+
+def test_one_failing_part_does_not_stop_the_rest(monkeypatch):
+    from checks.tls import TlsCheck
+
+    def boom(*a, **k):
+        raise ValueError("odd certificate")
+
+    monkeypatch.setattr(TlsCheck, "_cert_findings", boom)
+    res = _evaluate(_synthetic(protocols={"TLSv1.0": True, "TLSv1.2": True, "TLSv1.3": True}))
+    assert [f.rule for f in res.findings] == ["tls.protocol.legacy"]
+    assert "odd certificate" in res.facts["errors"]["certificate"]

@@ -25,7 +25,7 @@ TLS1, TLS11 = ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1
 # name -> (certificate scenario, server options); eight configurations, the minimum that covers every axis.
 CONFIGS: dict[str, tuple[str, dict]] = {
     "modern": ("good", {}),
-    "legacy_null_anon": ("good", {"ciphers": "DEFAULT:NULL:aNULL", "min_version": TLS1}),
+    "legacy_null_anon": ("good", {"ciphers": "ALL:NULL:aNULL", "min_version": TLS1}),
     "tls11_only": ("good", {"ciphers": "DEFAULT", "min_version": TLS1, "max_version": TLS11}),
     "expired": ("expired", {}),
     "self_signed": ("self_signed", {}),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,13 +121,21 @@ class TlsCheck(Check):
             return res
 
         url = ep.https_url
-        res.findings += self._protocol_findings(scan, url, facts)
-        res.findings += self._cipher_findings(scan, url, facts)
-        res.findings += self._cert_findings(scan, url, ep.host, cfg, ep.ca_file, ctx, facts)
+        parts: list[tuple[str, Callable[[], list[Finding]]]] = [
+            ("protocols", lambda: self._protocol_findings(scan, url, facts)),
+            ("ciphers", lambda: self._cipher_findings(scan, url, facts)),
+            ("certificate", lambda: self._cert_findings(scan, url, ep.host, cfg, ep.ca_file, ctx, facts)),
+        ]
         if cfg.check_hsts_preload:
-            res.findings += self._hsts_findings(ctx, url, ep.host, cfg, facts)
+            parts.append(("hsts", lambda: self._hsts_findings(ctx, url, ep.host, cfg, facts)))
         if cfg.check_redirect:
-            res.findings += self._redirect_findings(ctx, ep.site_url, ep.netloc, cfg, facts)
+            parts.append(("redirect", lambda: self._redirect_findings(ctx, ep.site_url, ep.netloc, cfg, facts)))
+        for name, part in parts:
+            try:
+                res.findings += part()
+            except Exception as exc:  # one broken part (odd certificate, odd header) must not stop the rest
+                ctx.log.warning("tls: %s part failed: %s: %s", name, type(exc).__name__, exc)
+                facts.setdefault("errors", {})[name] = f"{type(exc).__name__}: {exc}"
         return res
 
     # -- protocols and ciphers ---------------------------------------------------------------------------
