@@ -149,6 +149,30 @@ def test_local_pool_audits_every_site_once_and_bounds_retries(tmp_path, capsys):
         store.close()
 
 
+def test_scan_all_arguments(tmp_path):
+    import argparse
+
+    from auditor.fleet import scan_all_args
+
+    def ns(**kw):
+        base = {"all": True, "queue": None, "site": None, "json": None, "sarif": None, "quiet": True,
+                "fail_on": None}
+        return argparse.Namespace(**{**base, **kw})
+
+    with village_sites(2) as servers:
+        write_sites_csv(tmp_path / "sites.csv", servers)
+        (tmp_path / "config.yaml").write_text("sites_file: sites.csv\nstorage: {database: db.sqlite}\n"
+                                              "checks: {enabled: [links]}\n")
+        cfg = load_config(tmp_path / "config.yaml")
+        for bad, msg in ((ns(all=False, queue="redis://127.0.0.1:1/0"), "--queue needs --all"),
+                         (ns(site="desa-000"), "--all and --site"), (ns(json="f.json"), "--json"),
+                         (ns(queue=""), "set fleet.queue")):
+            with pytest.raises(ConfigError, match=msg):
+                scan_all_args(bad, cfg, None, "id")
+        assert scan_all_args(ns(), cfg, None, "id") == 0  # no --queue: the local pool
+        assert len(Store(cfg.database_path).runs(status="complete")) == 2
+
+
 # -- ranking --------------------------------------------------------------------------------------
 
 
