@@ -228,8 +228,8 @@ class Config(Strict):
     def selected_sites(self, name: str | None) -> list[SiteConfig]:
         return [self.site(name)] if name else list(self.sites)
 
-    def enabled_checks(self) -> list[str]:
-        installed = discover_checks()
+    def enabled_checks(self, installed: dict | None = None) -> list[str]:
+        installed = discover_checks() if installed is None else installed
         if self.checks.enabled is not None:
             return list(self.checks.enabled)
         return [n for n, lc in installed.items() if lc.cls is None or lc.cls.enabled_by_default]

@@ -54,7 +54,7 @@ class RunOutcome:
 
 def select_checks(cfg: Config, only: list[str] | None = None) -> list[LoadedCheck]:
     installed = discover_checks()
-    names = only if only else cfg.enabled_checks()
+    names = only if only else cfg.enabled_checks(installed)
     unknown = [n for n in names if n not in installed]
     if unknown:
         raise ConfigError(f"--checks: unknown check(s) {', '.join(unknown)} (installed: "
@@ -100,7 +100,7 @@ def run_check(loaded: LoadedCheck, ctx_factory: Callable[[LoadedCheck], CheckCon
 def run_audit(cfg: Config, site_cfg: SiteConfig, store: Store, *, only: list[str] | None = None,
               progress: Progress | None = None, now: Callable[[], datetime] | None = None,
               kind: str = "scan", url: str | None = None,
-              auth: tuple[str, str] | None = None, quiet: bool = False,
+              auth: tuple[str, str] | None = None, quiet: bool = False, batch: str | None = None,
               on_check: Callable[[CheckStatus], None] | None = None) -> RunOutcome:
     """Crawl `site_cfg` (or `url`, e.g. its staging copy), run the checks, store everything."""
     clock = now or (lambda: datetime.now(UTC))
@@ -108,7 +108,8 @@ def run_audit(cfg: Config, site_cfg: SiteConfig, store: Store, *, only: list[str
     target = url or site_cfg.url
     effective_site = site_cfg if url is None else site_cfg.model_copy(update={"url": url})
     started = clock()
-    run_id = store.start_run(site_cfg.name, target, kind=kind, started=started, tool_version=__version__)
+    run_id = store.start_run(site_cfg.name, target, kind=kind, started=started, tool_version=__version__,
+                             batch=batch)
     status = "incomplete"
     try:
         http = make_client(cfg.crawl, auth=auth)

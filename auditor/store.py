@@ -75,6 +75,16 @@ MIGRATIONS: list[str] = [
     ALTER TABLE runs ADD COLUMN batch TEXT;
     CREATE INDEX runs_batch ON runs(batch, site);
     """,
+    # 4: fleet task state (auditor/fleet/state.py): the claim that makes a queued site audit idempotent
+    """
+    CREATE TABLE fleet_batches (
+        id TEXT PRIMARY KEY, created TEXT NOT NULL, sites INTEGER NOT NULL, queue TEXT,
+        status TEXT NOT NULL DEFAULT 'running', finished TEXT);
+    CREATE TABLE fleet_tasks (
+        batch TEXT NOT NULL, site TEXT NOT NULL, status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0, owner TEXT, owner_pid INTEGER, owner_host TEXT,
+        lease_until TEXT, run_id TEXT, error TEXT, updated TEXT NOT NULL, PRIMARY KEY (batch, site));
+    """,
 ]
 
 
@@ -155,9 +165,13 @@ class IssueRow:
     reopen_count: int
 
 
-def _pid_alive(pid: int | None, host: str | None) -> bool:
-    if not pid or host != socket.gethostname():
-        return host != socket.gethostname() and bool(pid)  # another machine's run: leave it be
+def pid_alive(pid: int | None, host: str | None) -> bool:
+    """Is the process that wrote a row still there? Another machine's process: assume so when it has a pid
+    (only its lease or its own machine can tell)."""
+    if host != socket.gethostname():
+        return bool(pid)
+    if not pid:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -190,6 +204,9 @@ class Store:
                                  f"understands ({len(MIGRATIONS)}); upgrade ppid-auditor")
             for i in range(version, len(MIGRATIONS)):
                 with self.tx() as db:
+                    # Re-read under the write lock: another process may have migrated a fresh file meanwhile.
+                    if db.schema_version() > i:
+                        continue
                     for stmt in filter(None, (s.strip() for s in MIGRATIONS[i].split(";"))):
                         db.execute(db.ddl(stmt))
                     db.set_schema_version(i + 1)
@@ -199,7 +216,7 @@ class Store:
 
     def _mark_dead_runs(self) -> None:
         rows = self.db.execute("SELECT id, pid, host FROM runs WHERE status='running'").fetchall()
-        dead = [r["id"] for r in rows if not _pid_alive(r["pid"], r["host"])]
+        dead = [r["id"] for r in rows if not pid_alive(r["pid"], r["host"])]
         if dead:
             with self.tx() as db:
                 db.executemany("UPDATE runs SET status='incomplete' WHERE id=?", [(d,) for d in dead])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,13 +42,25 @@ class Database:
             Path(self.url).parent.mkdir(parents=True, exist_ok=True)
             self.raw = sqlite3.connect(self.url, timeout=30, isolation_level=None, check_same_thread=False)
             self.raw.row_factory = sqlite3.Row
-            self.raw.execute("PRAGMA journal_mode=WAL")
+            self._enable_wal()
             self.raw.execute("PRAGMA synchronous=NORMAL")
             self.raw.execute("PRAGMA foreign_keys=ON")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.label}: cannot open the history store: {exc}") from None
         except OSError as exc:
             raise StoreError(f"{self.label}: cannot create the history store: {exc}") from None
+
+    def _enable_wal(self) -> None:
+        # Switching a fresh file to WAL needs an exclusive lock and does not wait on the busy timeout:
+        # several processes opening a new store at once (cron + scheduler) retry briefly.
+        for attempt in range(50):
+            try:
+                self.raw.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 49:
+                    raise
+                time.sleep(0.05 + 0.01 * attempt)
 
     def _open_pg(self) -> None:
         try:

@@ -77,13 +77,22 @@ class History:
         return eps[-1] if eps else None
 
     def areas_checked(self, start: datetime, end: datetime) -> dict[str, str]:
-        """area -> "ok" (a check of that area ran cleanly in the period) or "error" (only failed)."""
-        out: dict[str, str] = {}
+        """area -> "ok" | "error" | "skipped" (see `area_status`)."""
+        return {area: status for area, (status, _why) in self.area_status(start, end).items()}
+
+    def area_status(self, start: datetime, end: datetime) -> dict[str, tuple[str, str]]:
+        """area -> (status, reason) over the period's runs, whatever their order: "ok" when a check of the
+        area ran cleanly at least once; else "error" when one really failed; else "skipped" (the check
+        declined to run, e.g. ZAP not running). The reason is the latest such check's "name: message"."""
+        rank = {"ok": 3, "error": 2, "skipped": 1}
+        out: dict[str, tuple[str, str]] = {}
         for r in self.runs_in(start, end):
             for c in r.checks:
+                status = c.status if c.status in rank else "error"
+                why = "" if status == "ok" else f"{c.name}: {c.error}" if c.error else c.name
                 for area in self.check_areas.get(c.name, set()):
-                    if c.status == "ok" or out.get(area) != "ok":
-                        out[area] = "ok" if c.status == "ok" else out.get(area, c.status)
+                    if area not in out or rank[status] >= rank[out[area][0]]:
+                        out[area] = (status, why)
         return out
 
     def latest_facts(self, store: Store, start: datetime, end: datetime) -> dict[str, tuple[RunRow, Any]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from auditor import contentlog
@@ -44,7 +45,8 @@ class FindingRow:
 @dataclass
 class AreaRow:
     area: str
-    checked: str | None  # "ok" | "error" | None (no check of this area ran in the period)
+    checked: str | None  # "ok" | "error" | "skipped" | None (no check of this area ran in the period)
+    checked_why: str = ""  # for "error"/"skipped": which check and why
     before: int = 0
     new: int = 0
     still_open: int = 0
@@ -71,6 +73,28 @@ class Coverage:
 
 
 @dataclass
+class GateLine:
+    """One pre-publish gate of the month (SOP B3-B5), for the development section."""
+
+    created: datetime
+    passed: bool
+    reachable: bool
+    fail_on: str
+    introduced: int
+    blocking: int  # introduced at or above fail_on
+    fixed: int
+    unchanged: int
+    pages_added: int
+    pages_removed: int
+    record_html: str | None  # file names in the report folder, when written
+    record_pdf: str | None
+
+    @property
+    def verdict(self) -> str:
+        return "tidak_dinilai" if not self.reachable else "lulus" if self.passed else "tidak_lulus"
+
+
+@dataclass
 class MonthData:
     period: Period
     site: str
@@ -92,6 +116,8 @@ class MonthData:
     content_log: contentlog.ContentLog | None
     content_log_error: str | None
     notes: list[str] = field(default_factory=list)
+    gates: list[GateLine] = field(default_factory=list)
+    gates_error: str | None = None
 
     @property
     def has_runs(self) -> bool:
@@ -160,12 +186,17 @@ def area_rows(hist: History, period: Period, lang: str, responsible: dict[str, s
     after = {fp: sf for fp, sf in after_all.items() if counted(sf)}
     seen = {fp: sf for fp, sf in hist.seen_in(start, end).items() if counted(sf)}
     reopened = {e.fingerprint for e in hist.reopened_in(start, end)}
-    checked = hist.areas_checked(start, end)
-    rows = {a: AreaRow(a, checked.get(a)) for a in AREAS}
+    checked = hist.area_status(start, end)
+
+    def new_row(area: str) -> AreaRow:
+        status, why = checked.get(area, (None, ""))
+        return AreaRow(area, status, _short(why, 160))
+
+    rows = {a: new_row(a) for a in AREAS}
     followups: list[FindingRow] = []
     for fp, sf in after.items():
         area = area_of(sf.finding.rule)
-        row = rows.setdefault(area, AreaRow(area, checked.get(area)))
+        row = rows.get(area) or rows.setdefault(area, new_row(area))
         row.open_end += 1
         row.by_severity[sf.finding.severity.label] = row.by_severity.get(sf.finding.severity.label, 0) + 1
         state = "reopened" if fp in reopened else ("open" if fp in before else "new")
@@ -176,9 +207,9 @@ def area_rows(hist: History, period: Period, lang: str, responsible: dict[str, s
         followups.append(finding_row(sf, hist, lang, state, end, responsible))
     for sf in after_all.values():
         if not counted(sf):
-            rows.setdefault(area_of(sf.finding.rule), AreaRow(area_of(sf.finding.rule), None)).info += 1
+            rows.setdefault(area_of(sf.finding.rule), new_row(area_of(sf.finding.rule))).info += 1
     for fp, sf in {**seen, **before}.items():
-        row = rows.setdefault(area_of(sf.finding.rule), AreaRow(area_of(sf.finding.rule), None))
+        row = rows.setdefault(area_of(sf.finding.rule), new_row(area_of(sf.finding.rule)))
         if fp in before:
             row.before += 1
         if fp not in after:
@@ -219,6 +250,11 @@ def build_month(cfg: Any, store: Store, site: Any, period: Period, lang: str,
             log = contentlog.load_log(store, start=period.start, end=period.end, site=site.name)
         except Exception as exc:  # the log is one section; the rest of the report must still come out
             log_error = f"{type(exc).__name__}: {exc}"
+    gates, gates_error = [], None
+    try:
+        gates = gate_lines(store, site.name, period, cfg.resolve(cfg.reports.output_dir))
+    except Exception as exc:  # one section; the rest of the report must still come out
+        gates_error = f"{type(exc).__name__}: {exc}"
     totals = {k: sum(getattr(a, k) for a in areas) for k in ("before", "new", "still_open", "fixed",
                                                                "reopened", "open_end")}
     content_list = content_facts.get("list") if isinstance(content_facts, dict) else None
@@ -229,7 +265,43 @@ def build_month(cfg: Any, store: Store, site: Any, period: Period, lang: str,
         areas=areas, followups=followups[:MAX_FOLLOWUPS], followups_more=max(0, len(followups) - MAX_FOLLOWUPS),
         open_by_severity=dict(open_sev), totals=totals, facts=facts, facts_when=facts_when,
         content_items=items, content_list=content_list if isinstance(content_list, dict) else None,
-        compliance=compliance, content_log=log, content_log_error=log_error)
+        compliance=compliance, content_log=log, content_log_error=log_error, gates=gates, gates_error=gates_error)
+
+
+def _sev(value: Any) -> Severity:
+    try:
+        return Severity.parse(value)
+    except ValueError:
+        return Severity.HIGH  # the gate's default threshold
+
+
+def gate_lines(store: Store, site: str, period: Period, out_dir: Path) -> list[GateLine]:
+    """The month's gate records, oldest first, with the Berita Acara files found in the report folder."""
+    from reports.gate import file_stem  # reports.gate is the writer; this only needs its file names
+
+    lines = []
+    for g in store.gates(site=site, since=period.start, until=period.end):
+        summary = g.get("summary") if isinstance(g.get("summary"), dict) else {}
+        fail_on = _sev(g.get("fail_on"))
+        introduced = [f for f in summary.get("introduced") or [] if isinstance(f, dict)]
+        stem = file_stem(site, g["created"])
+        stored = {Path(f).suffix.lstrip("."): Path(f) for f in g.get("files") or []}
+
+        def found(ext: str, _stem: str = stem, _stored: dict[str, Path] = stored) -> str | None:
+            # linked by name: the monthly report lives in the same folder as the Berita Acara
+            if (out_dir / f"{_stem}.{ext}").is_file():
+                return f"{_stem}.{ext}"
+            path = _stored.get(ext)
+            return path.name if path and path.parent == out_dir and path.is_file() else None
+
+        lines.append(GateLine(
+            created=aware(g["created"]), passed=bool(g.get("passed")),
+            reachable=summary.get("staging_reachable", True) is not False, fail_on=fail_on.label,
+            introduced=len(introduced), blocking=sum(1 for f in introduced if _sev(f.get("severity")) >= fail_on),
+            fixed=len(summary.get("fixed") or []), unchanged=int(summary.get("unchanged") or 0),
+            pages_added=len(summary.get("pages_added") or []), pages_removed=len(summary.get("pages_removed") or []),
+            record_html=found("html"), record_pdf=found("pdf")))
+    return lines
 
 
 def role_key(area: str) -> str:

@@ -21,6 +21,7 @@ from auditor import __version__
 from auditor.errors import InputError
 from auditor.store import Store
 from reports import charts, i18n, periods
+from reports import gate as gate_files
 from reports.monthly import MAX_LOG_ROWS, build_month, role_key
 from reports.policy import AREAS, OTHER
 from reports.semester import HalfData, build_half
@@ -178,8 +179,14 @@ def write_report(cfg: Any, store: Store, kind: str, period: str, formats: Iterab
     return written
 
 
+def write_gate_report(cfg: Any, store: Store, gate_id: str, lang: str = "id",
+                      formats: Iterable[str] | str = ("html", "pdf"), *, now: datetime | None = None) -> list[Path]:
+    """The one-page Berita Acara of a pre-publish gate (`ppid-audit gate`); see `reports.gate`."""
+    return gate_files.write_gate_report(cfg, store, gate_id, lang=lang, formats=formats, now=now)
+
+
 def write_index(cfg: Any, lang: str = "id", *, now: datetime | None = None) -> Path:
-    """`index.html` listing every report file in the output folder, newest period first."""
+    """`index.html` listing every report file (and Berita Acara) in the output folder, newest first."""
     out_dir = cfg.resolve(cfg.reports.output_dir)
     found: dict[tuple[str, str, str], dict[str, Any]] = {}
     for p in out_dir.iterdir() if out_dir.is_dir() else []:
@@ -194,9 +201,17 @@ def write_index(cfg: Any, lang: str = "id", *, now: datetime | None = None) -> P
         row = found.setdefault((kind, key, site or ""), {"key": key, "site": site, "label": label,
                                                          "html": None, "pdf": None})
         row[ext] = p.name
+    for p in out_dir.iterdir() if out_dir.is_dir() else []:
+        g = gate_files.FILE_RE.match(p.name)
+        if g:
+            site, stamp, ext = g.groups()
+            when = datetime.strptime(stamp, "%Y%m%d-%H%M%S").replace(tzinfo=UTC)
+            row = found.setdefault(("gate", stamp, site), {"key": stamp, "site": site, "html": None, "pdf": None,
+                                                           "label": gate_files.fmt_when(when, lang)})
+            row[ext] = p.name
     groups = [(kind, sorted((r for (k, _, _), r in found.items() if k == kind),
                             key=lambda r: (r["key"], r["site"] or ""), reverse=True))
-              for kind in ("monthly", "semiannual")]
+              for kind in ("monthly", "semiannual", "gate")]
     ctx = _globals(lang, cfg.reports, now or datetime.now(UTC))
     html = _env().get_template("index.html.j2").render(ctx, groups=groups, footer_text=i18n.t("index_title", lang))
     path = out_dir / "index.html"

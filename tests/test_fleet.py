@@ -13,6 +13,7 @@ import pytest
 from auditor.config import FleetConfig, load_config
 from auditor.errors import ConfigError
 from auditor.fleet import scan_all
+from auditor.fleet import state as fleet_state
 from auditor.fleet.policy import task_policy
 from auditor.store import Store
 from reports.fleet.ranking import Cell, FleetRow, compliance_cell, headers_cell, rank_rows
@@ -132,7 +133,7 @@ def test_local_pool_audits_every_site_once_and_bounds_retries(tmp_path, capsys):
         assert {s: v for s, v in by_site.items() if s != "desa-mati"} == {
             f"desa-{i:03d}": ["complete"] for i in range(8)}
         assert by_site["desa-mati"] == ["failed"] * 3  # 1 + retries, then given up
-        tasks = {r["site"]: r for r in store.batch_tasks("b1")}
+        tasks = {r["site"]: r for r in fleet_state.batch_tasks(store, "b1")}
         assert tasks["desa-mati"]["status"] == "failed" and tasks["desa-mati"]["attempts"] == 3
 
         # the same batch again is a no-op: nothing is audited twice
@@ -173,6 +174,45 @@ def test_scan_all_arguments(tmp_path):
         assert len(Store(cfg.database_path).runs(status="complete")) == 2
 
 
+def test_hard_time_limit_closes_the_claim_from_the_worker_main_process(tmp_path):
+    """Celery calls `on_failure` in the worker's main process after a hard limit killed the pool child."""
+    from celery.exceptions import TimeLimitExceeded
+
+    from auditor.fleet.celery_app import TASK_NAME, configure_worker, make_app
+    from auditor.fleet.policy import celery_owner
+
+    (tmp_path / "config.yaml").write_text("sites: [{name: a, url: 'http://127.0.0.1:9/'}]\n"
+                                          "storage: {database: db.sqlite}\nfleet: {task_time_limit_s: 7}\n")
+    cfg = load_config(tmp_path / "config.yaml")
+    st = configure_worker(cfg, cfg.database_path)
+    store = st.store()
+    fleet_state.create_batch(store, "b", ["a"], None)
+    assert fleet_state.claim_task(store, "b", "a", celery_owner("t-1"), 60)[0] == "claimed"
+    task = make_app("redis://127.0.0.1:9/0", st.policy).tasks[TASK_NAME]
+    task.on_failure(ValueError("not a time limit"), "t-1", ("b", {"name": "a"}), {}, None)
+    assert fleet_state.batch_tasks(store, "b")[0]["status"] == "running"
+    task.on_failure(TimeLimitExceeded(7), "t-1", ("b", {"name": "a"}), {}, None)
+    row = fleet_state.batch_tasks(store, "b")[0]
+    assert row["status"] == "timeout" and "hard time limit (7 s)" in row["error"]
+    assert fleet_state.claim_task(store, "b", "a", celery_owner("t-1"), 60) == ("timeout", None)  # final: not redone
+    store.close()
+
+
+def test_unreachable_queue_is_one_clear_line(tmp_path):
+    from tests.fleet_sites import free_port
+
+    (tmp_path / "config.yaml").write_text("sites: [{name: a, url: 'http://127.0.0.1:9/'}]\n"
+                                          "storage: {database: db.sqlite}\n")
+    url = f"redis://:rahasia@127.0.0.1:{free_port()}/0"  # nothing listens; the password is never shown
+    from auditor.fleet.dispatch import QueueError
+
+    cfg = load_config(tmp_path / "config.yaml")
+    with pytest.raises(QueueError) as err:
+        scan_all(cfg, cfg.database_path, url, quiet=True)
+    assert "cannot send the batch to redis://***@127.0.0.1:" in str(err.value)
+    assert "rahasia" not in str(err.value) and err.value.exit_code == 2
+
+
 # -- ranking --------------------------------------------------------------------------------------
 
 
@@ -200,7 +240,7 @@ def test_ranking_cells_follow_the_tables():
     assert compliance_cell(None, True, t, str) == Cell("cell_no_list", "na")
 
 
-def test_report_fleet_ranks_every_site_html_and_pdf(tmp_path):
+def test_report_fleet_ranks_every_site_html_and_pdf(tmp_path, capsys):
     with village_sites(6) as servers:
         cfg_path = _local_config(tmp_path, servers, retries=0)
         cfg = load_config(cfg_path)
@@ -223,6 +263,6 @@ def test_report_fleet_ranks_every_site_html_and_pdf(tmp_path):
     odds = [order.index(f"desa-{i:03d}") for i in (1, 3, 5)]
     assert max(evens) < min(odds)
     assert order[-1] == "desa-mati" and "Not assessed" in rows[-1]
-    bad = subprocess.run([sys.executable, "-m", "auditor", "report", "fleet", "--config", str(cfg_path),
-                          "--month", "2026-13"], capture_output=True, text=True, timeout=60)
-    assert bad.returncode == 2 and "--month 2026-13" in bad.stderr and "Traceback" not in bad.stderr
+    from auditor.cli import main
+    assert main(["report", "fleet", "--config", str(cfg_path), "--month", "2026-13"]) == 2
+    assert "--month 2026-13" in capsys.readouterr().err

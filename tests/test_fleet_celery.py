@@ -22,6 +22,7 @@ import pytest
 
 from auditor.config import load_config
 from auditor.fleet import scan_all
+from auditor.fleet import state as fleet_state
 from auditor.store import Store
 from tests.fleet_sites import redis_server, village_sites, worker_env, write_sites_csv
 from tests.pg import fresh_database, pg_bin, postgres_server
@@ -113,7 +114,7 @@ def test_fifty_sites_two_workers_one_killed_mid_run(tmp_path, redis_url, pg_url)
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline and killed_site is None:
                 try:
-                    rows = store.batch_tasks(batch)
+                    rows = fleet_state.batch_tasks(store, batch)
                 except Exception:
                     rows = []  # the dispatcher has not created the batch yet
                 done = sum(1 for r in rows if r["status"] == "complete")
@@ -132,7 +133,7 @@ def test_fifty_sites_two_workers_one_killed_mid_run(tmp_path, redis_url, pg_url)
                 stop(w)
         assert outcome.get("code") == 0, (tmp_path / "worker1.log").read_text()[-3000:]
 
-    tasks = {r["site"]: r for r in store.batch_tasks(batch)}
+    tasks = {r["site"]: r for r in fleet_state.batch_tasks(store, batch)}
     assert len(tasks) == N_SITES
     assert {r["status"] for r in tasks.values()} == {"complete"}
     every = store.runs(batch=batch, status=None, kind=None)
@@ -197,7 +198,7 @@ fleet: {{queue: "{redis_url}", task_time_limit_s: 4, task_soft_time_limit_s: 2, 
     log = (tmp_path / "worker.log").read_text()
     assert code == 3, log[-3000:]
     store = Store(pg_url)
-    tasks = {r["site"]: r for r in store.batch_tasks(batch)}
+    tasks = {r["site"]: r for r in fleet_state.batch_tasks(store, batch)}
     assert tasks["desa-000"]["status"] == tasks["desa-001"]["status"] == "complete"
     dead = tasks["desa-mati"]
     assert dead["status"] == "failed" and dead["attempts"] == cfg.fleet.retries + 1

@@ -83,3 +83,30 @@ def test_lock_in_process(tmp_path: Path) -> None:
     with site_lock(tmp_path, "desa"):  # released and re-acquirable
         pass
     assert SiteBusy("desa", "1").site == "desa"
+
+
+def test_report_waits_for_a_running_scan_of_its_site(tmp_path: Path) -> None:
+    """`report` shares the per-site lock: it waits for the holder instead of reading a half-written run."""
+    import threading
+
+    from auditor.lock import lock_dir_for
+
+    released = threading.Event()
+
+    def hold() -> None:
+        with site_lock(lock_dir_for(str(tmp_path / "db.sqlite")), "desa"):
+            time.sleep(1.5)
+        released.set()
+
+    cfg = config(tmp_path, "http://127.0.0.1:9/")
+    holder = threading.Thread(target=hold)
+    holder.start()
+    time.sleep(0.2)
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "auditor", "report", "monthly", "--month", "2026-01",
+                           "--format", "html", "--config", str(cfg), "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=120)
+    holder.join()
+    assert proc.returncode == 0, proc.stderr
+    assert released.is_set() and time.monotonic() - started >= 1.0
+    assert (tmp_path / "out" / "laporan-bulanan-2026-01.html").exists()

@@ -134,6 +134,7 @@ def test_monthly_report_over_starttls_with_login(tmp_path: Path, tls_pair, monke
                                      "ca_file": str(ca_crt), "timeout_s": 10})
         sched = Scheduler(cfg, clock=SimulatedClock(datetime(2026, 6, 1, 8, 0)))
         files = sched.deliver("monthly", "2026-05")  # the real report renderer, HTML + PDF
+        assert sched.deliver("monthly", "2026-05") == files  # already made and mailed: nothing sent again
     assert sorted(p.suffix for p in files) == [".html", ".pdf"]
     assert len(sink.received) == 1
     got = sink.received[0]
@@ -146,7 +147,6 @@ def test_monthly_report_over_starttls_with_login(tmp_path: Path, tls_pair, monke
     assert pdf.get_content_type() == "application/pdf" and pdf.get_content().startswith(b"%PDF")
     html = next(p for n, p in attachments.items() if n.endswith(".html"))
     assert html.get_content_type() == "text/html"
-    # delivered exactly once: a second delivery of the same period sends nothing
     assert sched.state.get("mails", "monthly", "2026-05")["to"] == [ATASAN]
 
 

@@ -266,6 +266,7 @@ def slow_site() -> dict[str, Any]:
 def start_daemon(tmp_path: Path, url: str, grace: float) -> subprocess.Popen:
     raw = raw_config(tmp_path, url)
     raw["schedule"]["stop_grace_s"] = grace
+    raw["crawl"]["max_pages"] = 20
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(raw))
     return subprocess.Popen([sys.executable, "-m", "auditor", "schedule", "--config", str(path)],
@@ -293,7 +294,8 @@ def test_sigterm_lets_the_current_scan_finish(tmp_path: Path) -> None:
     assert proc.returncode == 0, err
     assert "stopping after the current step" in err
     assert run_statuses(tmp_path) == ["complete"]
-    assert srv.stats["requests"] >= 9  # the whole site was scanned before exiting
+    (run,) = Store(tmp_path / "var" / "db.sqlite").runs(site="desa")
+    assert run.pages == len(slow_site())  # the whole site was scanned before exiting
 
 
 @pytest.mark.slow
@@ -312,17 +314,30 @@ def test_second_signal_stops_now_and_the_run_is_incomplete(tmp_path: Path) -> No
     assert run_statuses(tmp_path) == ["incomplete"]
 
 
+@pytest.mark.slow
+def test_scan_longer_than_the_grace_period_is_marked_incomplete(tmp_path: Path) -> None:
+    with serve(slow_site()) as srv:
+        proc = start_daemon(tmp_path, srv.url, grace=0.5)
+        wait_until(lambda: srv.stats["requests"] >= 2)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "grace period over" in err
+    assert run_statuses(tmp_path) == ["incomplete"]
+
+
 def test_idle_daemon_stops_at_once_on_sigterm(tmp_path: Path) -> None:
     site = {"/": (200, HTML, "<html><body>ok</body></html>")}
     with serve(site) as srv:
         proc = start_daemon(tmp_path, srv.url, grace=60)
-        wait_until(lambda: run_statuses(tmp_path) == ["complete"] if (tmp_path / "var" / "db.sqlite").exists()
-                   else False)
+        log = tmp_path / "var" / "schedule.log"
+        wait_until(lambda: log.exists() and "scan desa finished" in log.read_text())
         time.sleep(0.3)  # now sleeping until the next job
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)
     assert proc.returncode == 0 and time.monotonic() - started < 5
+    assert run_statuses(tmp_path) == ["complete"]
 
 
 def test_log_file_rotates(tmp_path: Path) -> None:

@@ -120,3 +120,21 @@ def test_newer_schema_refused(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(StoreError, match="newer than this ppid-auditor"):
         Store(path)
+
+
+def _open_and_close(path: str) -> int:
+    store = Store(path)
+    version = store.schema_version
+    store.close()
+    return version
+
+
+def test_fresh_store_opened_by_several_processes_at_once(tmp_path: Path) -> None:
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(4) as pool:
+        for i in range(5):
+            path = str(tmp_path / f"race{i}.sqlite")
+            versions = pool.map(_open_and_close, [path] * 4)
+            assert len(set(versions)) == 1 and versions[0] >= 3

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+from contextlib import ExitStack
 from pathlib import Path
 
 from auditor.commands import _common
 from auditor.errors import InputError
+from auditor.lock import SiteBusy, lock_dir_for, site_lock
 
 KINDS = {"monthly": ("--month", "YYYY-MM", "month (default: the previous month)"),
          "semiannual": ("--half", "YYYY-H1|YYYY-H2", "half year (default: the previous half)")}
+
+REPORT_WAIT_S = 900.0
 
 
 def register(sub, parents: list[argparse.ArgumentParser]) -> None:
@@ -47,8 +51,15 @@ def run(args: argparse.Namespace) -> int:
         cfg.site(args.site)  # unknown site -> ConfigError naming the known ones
     store = _common.store(cfg)
     try:
-        written = write_report(cfg, store, args.kind, period, formats=args.format.split(","),
-                               lang=_common.lang(args, cfg), site=args.site)
+        # Shared per-site lock: a report waits for a running scan of its sites (up to REPORT_WAIT_S).
+        with ExitStack() as locks:
+            for site in cfg.selected_sites(args.site):
+                locks.enter_context(site_lock(lock_dir_for(cfg.database_path), site.name, wait_s=REPORT_WAIT_S))
+            written = write_report(cfg, store, args.kind, period, formats=args.format.split(","),
+                                   lang=_common.lang(args, cfg), site=args.site)
+    except SiteBusy as busy:
+        raise InputError(f"site {busy.site!r} is still being scanned (pid {busy.holder}) after "
+                         f"{REPORT_WAIT_S:.0f} s; try the report again later") from None
     except OSError as exc:
         raise InputError(f"cannot write the report: {exc}") from None
     finally:

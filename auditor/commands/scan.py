@@ -25,6 +25,10 @@ def register(sub, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--sarif", metavar="F", help="write SARIF 2.1.0 (several sites: F-<site>.sarif)")
     p.add_argument("--fail-on", metavar="SEV", type=_severity,
                    help="exit 1 when a finding is at or above SEV (critical|high|medium|low|info)")
+    p.add_argument("--all", action="store_true",
+                   help="every site as one fleet batch (bounded local pool, or workers with --queue)")
+    p.add_argument("--queue", nargs="?", const="", metavar="URL",
+                   help="with --all: run on `ppid-audit worker`s via Redis (default URL: fleet.queue)")
     p.set_defaults(func=run)
 
 
@@ -68,6 +72,10 @@ def run(args: argparse.Namespace) -> int:
     only = [c.strip() for c in args.checks.split(",") if c.strip()] if args.checks else None
     if args.checks is not None and not only:
         raise ConfigError("--checks: give at least one check name")
+    if args.all or args.queue is not None:
+        from auditor.fleet import scan_all_args  # fleet mode (Celery imported only here)
+
+        return scan_all_args(args, cfg, only, lang)
     sites = cfg.selected_sites(args.site)
     store = _common.store(cfg)
     exit_code = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable
 from logging.handlers import RotatingFileHandler
@@ -95,11 +96,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         with site_lock(lock_dir_for(cfg.database_path), SCHEDULER_LOCK):
             sched = Scheduler(cfg)
+            sched.install_signal_handlers()  # also for --once: a systemd stop must not leave a run `running`
             if args.once:
                 sched.run_once()
                 return 3 if sched.unreachable else 0
-            sched.install_signal_handlers()
-            log.info("scheduler started (pid %s): nightly scan %s, reports at %s", _pid(),
+            log.info("scheduler started (pid %s): nightly scan %s, reports at %s", os.getpid(),
                      cfg.schedule.nightly_scan, cfg.schedule.report_time)
             sched.run_forever()
             return 0
@@ -112,9 +113,3 @@ def run(args: argparse.Namespace) -> int:
         return 0
     finally:
         undo()
-
-
-def _pid() -> int:
-    import os
-
-    return os.getpid()

@@ -14,13 +14,14 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from celery import Celery
-from celery.exceptions import SoftTimeLimitExceeded
+from celery import Celery, Task
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from pydantic import ValidationError
 
 from auditor.config import Config, SiteConfig
+from auditor.fleet import state as fleet_state
 from auditor.fleet.job import audit_one
-from auditor.fleet.policy import QUEUE, TaskPolicy, owner_id, task_policy
+from auditor.fleet.policy import QUEUE, TaskPolicy, celery_owner, task_policy
 from auditor.store import Store
 
 log = logging.getLogger("ppid_auditor.fleet")
@@ -62,7 +63,7 @@ def _audit_site(self: Any, batch: str, site: dict[str, Any], only: list[str] | N
     except ValidationError as exc:  # a malformed message never gets better: drop it, loudly
         log.error("fleet: dropping task for invalid site %r: %s", site.get("name"), exc.errors()[0]["msg"])
         return {"site": site.get("name"), "status": "error", "error": "invalid site in task message"}
-    owner = owner_id(self.request.id or "")
+    owner = celery_owner(self.request.id or "")
     try:
         res = audit_one(st.cfg, site_cfg, batch, st.store(), owner, st.policy, only=only,
                         timeout_exc=(SoftTimeLimitExceeded,))
@@ -81,6 +82,20 @@ def _audit_site(self: Any, batch: str, site: dict[str, Any], only: list[str] | N
     log.info("fleet: %s %s run=%s attempts=%d%s", res.site, res.status, res.run_id, res.attempts,
              " (already done)" if res.already_done else "")
     return res.to_json()
+
+
+class AuditTask(Task):
+    def on_failure(self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        # A hard time limit kills the pool child (stuck in C code, deaf to the soft limit); Celery then
+        # calls this in the worker's main process. Close the claim so the batch does not wait for it.
+        if not isinstance(exc, TimeLimitExceeded) or _state is None:
+            return
+        try:
+            batch, site = args[0], args[1]["name"]
+            fleet_state.finish_task(_state.store(), batch, site, celery_owner(task_id), "timeout",
+                                       error=f"hard time limit ({_state.policy.hard_limit_s:.0f} s) exceeded")
+        except Exception as err:  # nothing more to do: the lease expires on its own
+            log.warning("fleet: cannot record the hard time limit of task %s: %s", task_id, err)
 
 
 def make_app(queue_url: str, policy: TaskPolicy) -> Celery:
@@ -107,7 +122,7 @@ def make_app(queue_url: str, policy: TaskPolicy) -> Celery:
         worker_send_task_events=False,
         enable_utc=True,
     )
-    app.task(bind=True, name=TASK_NAME, acks_late=True, reject_on_worker_lost=True, max_retries=None,
+    app.task(bind=True, base=AuditTask, name=TASK_NAME, acks_late=True, reject_on_worker_lost=True, max_retries=None,
              ignore_result=True)(_audit_site)
     return app
 

@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from rich.table import Table
 
 from auditor.config import Config, SiteConfig
-from auditor.errors import ConfigError
+from auditor.errors import AuditorError, ConfigError
+from auditor.fleet import state as fleet_state
 from auditor.fleet.policy import FINAL, new_batch_id, task_policy
 from auditor.store import Store
 from checks.base import Severity
@@ -34,6 +35,10 @@ TEXT = {
            "complete": "complete", "failed": "unreachable", "timeout": "timed out", "error": "error",
            "lost": "lost", "batch": "Batch {b}: {ok} complete, {bad} failed of {n} sites"},
 }
+
+
+class QueueError(AuditorError):
+    """The broker cannot be reached or refuses the batch. Exit code 2."""
 
 
 def _redact_url(url: str) -> str:
@@ -59,13 +64,17 @@ def scan_all(cfg: Config, store_url: str, queue_url: str | None, *, only: list[s
     say = out or (lambda msg: None if quiet else print(msg, file=sys.stderr))
     store = Store(store_url)
     try:
-        store.create_batch(batch, [s.name for s in sites], _redact_url(queue_url) if queue_url else None)
+        fleet_state.create_batch(store, batch, [s.name for s in sites], _redact_url(queue_url) if queue_url else None)
         if queue_url:
             from auditor.fleet.celery_app import enqueue, make_app
 
             policy = task_policy(cfg.fleet)
             app = make_app(queue_url, policy)
-            enqueue(app, batch, sites, only)
+            try:
+                enqueue(app, batch, sites, only)
+            except Exception as exc:  # kombu's OperationalError & co: one line, exit 2, no traceback
+                why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise QueueError(f"cannot send the batch to {_redact_url(queue_url)}: {why}") from None
             say(text["queued"].format(n=len(sites), q=_redact_url(queue_url), b=batch))
             _wait(store, batch, len(sites), say, text, poll_s,
                   stall_s if stall_s is not None else policy.visibility_timeout_s + 120)
@@ -81,9 +90,9 @@ def scan_all(cfg: Config, store_url: str, queue_url: str | None, *, only: list[s
 
             run_pool(cfg, store_url, batch, sites, concurrency or cfg.fleet.concurrency, only=only,
                      on_result=progress)
-        rows = store.batch_tasks(batch)
+        rows = fleet_state.batch_tasks(store, batch)
         code = _summarise(store, batch, rows, text, quiet, fail_on)
-        store.finish_batch(batch, "complete" if code in (0, 1) else "partial")
+        fleet_state.finish_batch(store, batch, "complete" if code in (0, 1) else "partial")
         return code
     finally:
         store.close()
@@ -93,7 +102,7 @@ def _wait(store: Store, batch: str, n: int, say: Callable[[str], None], text: di
           stall_s: float) -> None:
     last_done, last_change, last_sig = -1, time.monotonic(), None
     while True:
-        rows = store.batch_tasks(batch)
+        rows = fleet_state.batch_tasks(store, batch)
         done = sum(1 for r in rows if r["status"] in FINAL)
         sig = tuple((r["site"], r["status"], r["attempts"]) for r in rows)
         if sig != last_sig:

@@ -16,6 +16,7 @@ from typing import Any
 
 from auditor.config import Config, SiteConfig
 from auditor.errors import ConfigError
+from auditor.fleet import state as fleet_state
 from auditor.fleet.policy import FINAL, TaskPolicy
 from auditor.runner import run_audit
 from auditor.store import Store
@@ -38,23 +39,9 @@ class JobResult:
                 "attempts": self.attempts, "retry_in": self.retry_in, "already_done": self.already_done}
 
 
-class BatchStore:
-    """The store as the runner sees it, with every run it starts tagged with the batch id."""
-
-    def __init__(self, store: Store, batch: str):
-        self._store = store
-        self._batch = batch
-
-    def start_run(self, *args: Any, **kwargs: Any) -> str:
-        return self._store.start_run(*args, batch=self._batch, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
-
-
 def _finish(store: Store, batch: str, site: str, owner: str, status: str, **kw: Any) -> None:
     try:
-        store.finish_task(batch, site, owner, status, **kw)
+        fleet_state.finish_task(store, batch, site, owner, status, **kw)
     except Exception as exc:  # the store may be what failed; the lease/owner check recovers the claim
         log.warning("fleet: cannot record %s for %s/%s: %s", status, batch, site, exc)
 
@@ -63,7 +50,7 @@ def audit_one(cfg: Config, site: SiteConfig, batch: str, store: Store, owner: st
               only: list[str] | None = None, timeout_exc: tuple[type[BaseException], ...] = ()) -> JobResult:
     """Claim, audit and record one site. Never raises for the site's own problems: the result says what
     the caller should do (stop, or come back in `retry_in` seconds)."""
-    state, value = store.claim_task(batch, site.name, owner, policy.lease_s)
+    state, value = fleet_state.claim_task(store, batch, site.name, owner, policy.lease_s)
     if state == "done":
         return JobResult(site.name, "complete", run_id=value, already_done=True)
     if state in FINAL:
@@ -79,7 +66,7 @@ def audit_one(cfg: Config, site: SiteConfig, batch: str, store: Store, owner: st
                 error=f"gave up after {attempts - 1} attempt(s) that never finished (worker lost?)")
         return JobResult(site.name, "error", attempts=attempts, error="worker lost repeatedly")
     try:
-        outcome = run_audit(cfg, site, BatchStore(store, batch), only=only, quiet=True)  # type: ignore[arg-type]
+        outcome = run_audit(cfg, site, store, only=only, quiet=True, batch=batch)
     except timeout_exc:
         msg = f"time limit ({policy.soft_limit_s:.0f} s) exceeded"
         _finish(store, batch, site.name, owner, "timeout", error=msg)

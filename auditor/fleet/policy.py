@@ -55,5 +55,12 @@ def new_batch_id(now: datetime | None = None) -> str:
 
 
 def owner_id(extra: str = "") -> str:
-    """Who holds a claim: host, pid, and the Celery task id (a redelivered message gets a new owner)."""
+    """Who holds a claim in the local pool: host, pid and thread."""
     return f"{socket.gethostname()}:{os.getpid()}" + (f":{extra}" if extra else "")
+
+
+def celery_owner(task_id: str) -> str:
+    """Who holds a claim on the queue: host and task id, no pid, so the worker's main process can close
+    the claim after a hard time limit killed the pool child. A redelivered message keeps its task id, but
+    the store only lets it take over from a dead owner (pid gone) or an expired lease."""
+    return f"{socket.gethostname()}:celery:{task_id}"

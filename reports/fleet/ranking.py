@@ -116,7 +116,9 @@ def site_row(store: Any, site: Any, period: Period, t: Callable[..., str], fmt_p
     hist = load_history(store, site.name, period.end)
     runs = hist.runs_in(period.start, period.end)
     open_all = [sf for sf in hist.open_at(period.end).values() if counted(sf)]
-    checked = hist.areas_checked(period.start, period.end)
+    # a column is judged only when its own check ran cleanly in the month (`links` also covers the
+    # content area, but says nothing about the approved list)
+    checked = {c.name: "ok" for r in runs for c in r.checks if c.status == "ok"}
     facts = {name: f for name, (_run, f) in hist.latest_facts(store, period.start, period.end).items()}
     _items, share = content_items(facts.get("content"))
     sc = score((sf.finding.severity for sf in open_all), scored=bool(runs))  # = the monthly score
@@ -130,7 +132,8 @@ def site_row(store: Any, site: Any, period: Period, t: Callable[..., str], fmt_p
         headers=headers_cell(open_all, facts.get("headers"), checked.get("headers") == "ok", t),
         software=_count_cell([sf for sf in open_all if sf.finding.rule in OUTDATED_RULES],
                              checked.get("software") == "ok", t),
-        pii=_count_cell([sf for sf in open_all if sf.finding.rule.startswith("pii.")], checked.get("pii") == "ok", t),
+        pii=_count_cell([sf for sf in open_all if sf.finding.rule.startswith("pii.")],
+                        checked.get("personal_data") == "ok", t),
         content=compliance_cell(share, checked.get("content") == "ok", t, fmt_percent),
         open_by_severity=sev_counts)
 

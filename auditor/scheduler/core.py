@@ -1,207 +1,43 @@
-"""The long-running scheduler behind `ppid-audit schedule`, on the `schedule` package.
-
-Two daily jobs: the nightly scan of every site (`schedule.nightly_scan`) and, at `schedule.report_time`,
-delivery of whatever report is due (monthly on `monthly_report_day` for the previous month, six-monthly on
-`semiannual_report_days` for the previous half). Which report periods were delivered lives in a small
-JSON state file next to the database, so a report missed while the machine was off is made exactly once
-at the next start, and never twice.
-
-Time comes from an injectable `Clock` (naive local wall time, like `datetime.now()`). The `schedule`
-package calls `datetime.datetime.now()` itself, so while this scheduler is inside that package the
-package's `datetime` name is swapped for a shim bound to the clock (`schedule_clock`); nothing else in the
-process sees it. Tests drive half a year through `SimulatedClock` in seconds.
-"""
+"""The `Scheduler`: daily jobs on the `schedule` package, catch-up, scans with alerts, report delivery."""
 
 from __future__ import annotations
 
-import datetime as _dt
 import inspect
-import json
 import logging
-import os
 import signal
 import threading
-import types
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import schedule
 
 from auditor import mail
-from auditor.config import Config, ScheduleConfig, SiteConfig
+from auditor.config import Config, SiteConfig
 from auditor.lock import SiteBusy, lock_dir_for, site_lock
 from auditor.redact import redact_text
 from auditor.runner import RunOutcome, run_audit
+from auditor.scheduler.state import State, state_path
+from auditor.scheduler.timing import (
+    REPORT_KINDS,
+    Clock,
+    Due,
+    Shutdown,
+    SystemClock,
+    _at,
+    last_scan_time,
+    latest_due,
+    report_due_on,
+    report_dues_between,
+    schedule_clock,
+)
 from auditor.store import Store
-from reports import periods
 
 log = logging.getLogger("ppid_auditor.scheduler")
-REPORT_KINDS = ("monthly", "semiannual")
 
 
-class Shutdown(BaseException):
-    """Raised in the main thread when a stop cannot wait any longer; the runner marks the run incomplete."""
-
-
-# -- clocks -------------------------------------------------------------------------------------------
-class Clock(Protocol):
-    def now(self) -> datetime: ...  # naive local wall time
-
-    def sleep(self, seconds: float, stop: threading.Event) -> None: ...
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now()
-
-    def sleep(self, seconds: float, stop: threading.Event) -> None:
-        stop.wait(max(0.0, seconds))  # a stop request (signal) ends the wait at once
-
-
-class SimulatedClock:
-    """Time moves only when the scheduler sleeps (or the test calls `advance`)."""
-
-    def __init__(self, start: datetime):
-        self.current = start
-
-    def now(self) -> datetime:
-        return self.current
-
-    def sleep(self, seconds: float, stop: threading.Event) -> None:
-        self.advance(timedelta(seconds=max(0.0, seconds)))
-
-    def advance(self, delta: timedelta) -> None:
-        self.current += delta
-
-
-_SHIM_LOCK = threading.RLock()
-
-
-@contextmanager
-def schedule_clock(clock: Clock) -> Iterator[None]:
-    """While inside, `schedule` reads `clock` instead of the system time."""
-
-    class ClockDatetime(_dt.datetime):
-        @classmethod
-        def now(cls, tz: _dt.tzinfo | None = None) -> _dt.datetime:  # type: ignore[override]
-            t = clock.now()
-            return t if tz is None else t.astimezone(tz)
-
-    shim = types.SimpleNamespace(**{n: getattr(_dt, n) for n in dir(_dt) if not n.startswith("__")})
-    shim.datetime = ClockDatetime
-    with _SHIM_LOCK:
-        saved = schedule.datetime
-        schedule.datetime = shim  # type: ignore[assignment]
-        try:
-            yield
-        finally:
-            schedule.datetime = saved
-
-
-# -- when things are due (pure) ----------------------------------------------------------------------
-@dataclass(frozen=True)
-class Due:
-    when: datetime  # naive local
-    kind: str  # "monthly" | "semiannual"
-    period: str  # "2026-05" | "2026-H1"
-
-
-def _at(day: date, hhmm: str) -> datetime:
-    h, m = (int(x) for x in hhmm.split(":"))
-    return datetime(day.year, day.month, day.day, h, m)
-
-
-def report_due_on(sched: ScheduleConfig, kind: str, day: date) -> Due | None:
-    """The report of `kind` due on `day`, if any (for the period that ended before it)."""
-    if kind == "monthly":
-        hit = day.day == sched.monthly_report_day
-    else:
-        hit = f"{day.month:02d}-{day.day:02d}" in sched.semiannual_report_days
-    return Due(_at(day, sched.report_time), kind, periods.default_key(kind, day)) if hit else None
-
-
-def latest_due(sched: ScheduleConfig, kind: str, now: datetime) -> Due | None:
-    """The most recent due time <= now (within a year and a bit), or None."""
-    day = now.date()
-    for _ in range(400):
-        due = report_due_on(sched, kind, day)
-        if due and due.when <= now:
-            return due
-        day -= timedelta(days=1)
-    return None
-
-
-def report_dues_between(sched: ScheduleConfig, start: datetime, end: datetime) -> list[Due]:
-    """Every report due time in (start, end], oldest first."""
-    out: list[Due] = []
-    day = start.date()
-    while day <= end.date():
-        for kind in REPORT_KINDS:
-            due = report_due_on(sched, kind, day)
-            if due and start < due.when <= end:
-                out.append(due)
-        day += timedelta(days=1)
-    return out
-
-
-def last_scan_time(sched: ScheduleConfig, now: datetime) -> datetime:
-    """The latest nightly scan time <= now."""
-    today = _at(now.date(), sched.nightly_scan)
-    return today if today <= now else today - timedelta(days=1)
-
-
-# -- durable state -----------------------------------------------------------------------------------
-class State:
-    """`{"baseline": iso, "reports": {kind: {period: {...}}}, "mails": {kind: {period: {...}}}}`."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.data: dict[str, Any] = {"version": 1, "baseline": None, "reports": {}, "mails": {}}
-        try:
-            loaded = json.loads(path.read_text(encoding="utf-8"))
-            if isinstance(loaded, dict):
-                self.data.update(loaded)
-        except FileNotFoundError:
-            pass
-        except (OSError, ValueError) as exc:  # a damaged state file must not stop the scheduler
-            log.error("state file %s unreadable (%s); starting from now", path, exc)
-
-    @property
-    def baseline(self) -> datetime | None:
-        b = self.data.get("baseline")
-        return datetime.fromisoformat(b) if b else None
-
-    def get(self, section: str, kind: str, period: str) -> dict[str, Any] | None:
-        return self.data.setdefault(section, {}).get(kind, {}).get(period)
-
-    def put(self, section: str, kind: str, period: str, record: dict[str, Any]) -> None:
-        self.data.setdefault(section, {}).setdefault(kind, {})[period] = record
-        self.save()
-
-    def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(self.data, fh, indent=1, sort_keys=True)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
-
-
-def var_dir(cfg: Config) -> Path:
-    db = cfg.database_path
-    return cfg.resolve("var") if "://" in db else Path(db).parent
-
-
-def state_path(cfg: Config) -> Path:
-    return cfg.resolve(cfg.schedule.state_file) if cfg.schedule.state_file else var_dir(cfg) / "schedule-state.json"
-
-
-# -- the scheduler -----------------------------------------------------------------------------------
 @dataclass
 class Planned:
     when: datetime
