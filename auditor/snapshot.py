@@ -176,6 +176,11 @@ class Site:
     def all_resources(self) -> list[Page]:
         return [*self.pages, *self.documents]
 
+    @property
+    def page_count(self) -> int:
+        """HTML pages only: scripts and stylesheets fetched for the checks (`kind="asset"`) don't count."""
+        return sum(1 for p in self.pages if p.kind == "page")
+
     def get(self, url: str) -> Page | None:
         for res in self.all_resources():
             if res.url == url or res.final_url == url:

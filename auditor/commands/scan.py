@@ -47,7 +47,7 @@ def per_site_path(path: str, site: str, multiple: bool) -> Path:
 def print_summary(outcome: RunOutcome, lang: str) -> None:
     con = _common.console()
     site = outcome.site
-    con.print(t("summary", lang, site=site.name, url=outcome.url, pages=len(site.pages),
+    con.print(t("summary", lang, site=site.name, url=outcome.url, pages=site.page_count,
                 documents=len(site.documents), n=len(outcome.findings)))
     checks = Table(t("check", lang), t("status", lang), t("duration", lang), t("note", lang))
     for c in outcome.checks:

@@ -186,7 +186,7 @@ class Scheduler:
             return outcome
         new = sum(1 for v in outcome.lifecycle.values() if v in ("new", "reopened"))
         log.info("scan %s finished: run %s, %d pages, %d findings (%d new)", site.name, outcome.run_id,
-                 len(outcome.site.pages), len(outcome.findings), new)
+                 outcome.site.page_count, len(outcome.findings), new)
         self.alert(site, outcome)
         return outcome
 
