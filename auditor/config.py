@@ -85,6 +85,7 @@ class Signatory(Strict):
 
 
 class Signatories(Strict):
+    operator: Signatory = Field(default_factory=Signatory)  # signs the Berita Acara of the gate
     kepala_seksi: Signatory = Field(default_factory=Signatory)
     ketua_ppid: Signatory = Field(default_factory=Signatory)
     atasan_ppid: Signatory = Field(default_factory=Signatory)

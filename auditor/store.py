@@ -434,10 +434,15 @@ class Store:
         with self.tx() as db:
             db.execute("UPDATE gates SET files=? WHERE id=?", (json.dumps(files), gate_id))
 
+    def gate(self, gate_id: str) -> dict[str, Any] | None:
+        rows = self.gates(gate_id=gate_id)
+        return rows[0] if rows else None
+
     def gates(self, site: str | None = None, since: datetime | None = None,
-              until: datetime | None = None) -> list[dict[str, Any]]:
+              until: datetime | None = None, gate_id: str | None = None) -> list[dict[str, Any]]:
         sql, args = "SELECT * FROM gates WHERE 1=1", []
-        for col, op, val in (("site", "=", site), ("created", ">=", iso(since)), ("created", "<", iso(until))):
+        for col, op, val in (("site", "=", site), ("created", ">=", iso(since)), ("created", "<", iso(until)),
+                             ("id", "=", gate_id)):
             if val is not None:
                 sql += f" AND {col} {op} ?"
                 args.append(val)

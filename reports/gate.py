@@ -175,7 +175,7 @@ def _capped_org(org: Any) -> Any:
         return SimpleNamespace(name=short(s.name, CAP["name"]), title=short(s.title, CAP["name"]),
                                nip=short(s.nip, 40))
 
-    operator = getattr(sig, "operator", None)  # not in the config schema yet: a blank line to sign by hand
+    operator = sig.operator if sig.operator.name else None  # no name configured: a blank line to sign by hand
     return SimpleNamespace(organisation=short(org.organisation, CAP["org"]), address=short(org.address, CAP["address"]),
                            signatories=SimpleNamespace(ketua_ppid=person(sig.ketua_ppid),
                                                        operator=person(operator) if operator else None))
@@ -237,7 +237,7 @@ def write_gate_report(cfg: Any, store: Store, gate_id: str, lang: str = "id",
 
     fmts = render._formats(formats)
     lang = lang if lang in ("id", "en") else "id"
-    record = next((g for g in store.gates() if g.get("id") == gate_id), None)
+    record = store.gate(gate_id)
     if record is None:
         raise InputError(f"gate {gate_id}: no such gate record in the store")
     site = next((s for s in cfg.sites if s.name == record["site"]), None) or SimpleNamespace(

@@ -90,6 +90,10 @@ class GateLine:
     record_pdf: str | None
 
     @property
+    def record_stem(self) -> str:
+        return (self.record_pdf or self.record_html or "").rsplit(".", 1)[0]
+
+    @property
     def verdict(self) -> str:
         return "tidak_dinilai" if not self.reachable else "lulus" if self.passed else "tidak_lulus"
 

@@ -78,7 +78,8 @@ def real_gate(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_real_gate_record_is_one_page_with_its_numbers(real_gate: dict[str, Any]) -> None:
     rec, out = real_gate["record"], real_gate["out"]
     s = rec["summary"]
-    assert real_gate["rc"] == 1 and rec["passed"] is False and s["introduced"], s
+    assert real_gate["rc"] == 1 and rec["passed"] is False and s["introduced"], (
+        [f["rule"] for f in s["introduced"]], s["checks"])
     stem = f"berita-acara-gate-contoh-{rec['created'].astimezone(UTC):%Y%m%d-%H%M%S}"
     assert rec["files"] == [str(out / f"{stem}.html"), str(out / f"{stem}.pdf")]  # stored with the gate
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # atomic writes leave no temp file
@@ -261,6 +262,7 @@ def test_monthly_development_section_scripted(tmp_path: Path) -> None:
     links = [r.xpath(".//a/@href") for r in table.xpath("./tbody/tr")]
     assert links == [[p.name for p in written if p.suffix == ".pdf"] + [p.name for p in written if p.suffix == ".html"],
                      []]
+    assert rows[0][8] == f"{written[0].stem}PDF · HTML"  # the name, then the links (<br> between)
     assert rows[1][2].startswith("LULUS") and rows[1][3:5] == ["0", "0"] and rows[1][8] == "belum dibuat"
     text = " ".join(pdf_pages(may[1]))
     assert "Pengembangan website (SOP B3–B5)" in text and "TIDAK LULUS" in text

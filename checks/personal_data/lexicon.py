@@ -50,31 +50,37 @@ _TOKEN = re.compile(r"[a-z]+")
 ENABLING_KINDS = ("npwp", "bpjs", "account")
 
 
-def _alternation(terms: list[str]) -> str:
-    return "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
+def trie_pattern(terms: list[str] | tuple[str, ...]) -> str:
+    """A regex matching any of `terms`, factored by shared prefixes (`b(?:ank|ri|ni)`) so the regex engine
+    tests each position against a few letters instead of every term; at a position it matches the
+    longest term there, like an alternation sorted longest first."""
+    trie: dict[str, dict] = {}
+    for term in terms:
+        node = trie
+        for ch in term:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, dict]) -> str:
+        alts = [re.escape(ch) + build(sub) for ch, sub in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else f"(?:{'|'.join(alts)})"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(trie)
 
 
-# Per kind, every term as one plain alternation (no look-arounds, so the regex engine can skip ahead on
-# the first letters); word boundaries are checked on the hits (see `scanner._Scan.has`).
-KIND_RX: dict[str, re.Pattern[str]] = {
-    k: re.compile(_alternation(list(CONTEXT_WORDS.get(k, ()) + CONTEXT_PHRASES.get(k, ()))))
-    for k in CONTEXT_WORDS.keys() | CONTEXT_PHRASES.keys()
-}
-PHRASE_RX: dict[str, re.Pattern[str]] = {k: re.compile(_alternation(list(v))) for k, v in CONTEXT_PHRASES.items()}
-
-
-def enabling_terms() -> tuple[tuple[str, str], ...]:
-    """(substring, kind): per enabling kind, the fewest substrings such that each of its context terms
-    contains one (`rek` covers `rekening`). Enough to mark, without boundary checks, where such context
-    may be."""
-    out: list[tuple[str, str]] = []
-    for kind in ENABLING_KINDS:
-        kept: list[str] = []
-        for t in sorted(CONTEXT_WORDS.get(kind, ()) + CONTEXT_PHRASES.get(kind, ()), key=len):
-            if not any(k in t for k in kept):
-                kept.append(t)
-        out.extend((t, kind) for t in kept)
-    return tuple(out)
+TERM_KIND = {**WORD_KIND, **{p: k for p, k in PHRASES}}
+# Every context term in one plain pattern (no look-arounds, so the regex engine can skip ahead on the
+# first letters); word boundaries are checked on the hits (see `scanner._Scan.kinds_before`). Bank-account
+# terms alone serve the window after a value.
+TERMS_RX = re.compile(trie_pattern(list(TERM_KIND)))
+ACCOUNT_RX = re.compile(trie_pattern(CONTEXT_WORDS["account"] + CONTEXT_PHRASES["account"]))
+PHRASES_RX = re.compile(trie_pattern([p for p, _k in PHRASES]))
+# Any term of an enabling kind, boundaries not checked: a quick test that a window holds no such term.
+ENABLING_RX = re.compile(trie_pattern([t for t, k in TERM_KIND.items() if k in ENABLING_KINDS]))
+ACCOUNT_PHRASES_RX = re.compile(trie_pattern(CONTEXT_PHRASES["account"]))
 
 
 def lower_aligned(text: str) -> str:

@@ -1,19 +1,20 @@
 """The scanning engine behind `detectors.scan`, shaped for number-dense documents.
 
 A voter list or an aid-recipient table has a number every few words, and almost all of them are dates,
-amounts and codes. So the engine works in stages that keep decoys away from Python-level work:
+amounts and codes. So the work per number is staged, cheapest first:
 
 1. one regex finds runs of digits joined by single spaces, dots or dashes, at least 8 characters long
    (the only shape any reported number can have);
-2. a few substring searches mark, without boundary checks, where a context word that can *make* a
-   finding may be (NPWP, BPJS, bank-account words);
-3. a run far from such words that cannot have a structural shape (16 digits opening with a known
-   district code or a 0, a mobile prefix, 15+ digits) is dropped after a handful of string operations;
-4. survivors get exact context (one regex over their own window, computed once and only when a rule
-   asks for it) and the full classification: region set, a birth-date table, serial, operator prefix.
+2. a run's shape says whether it can be a finding on structure alone: 16 digits opening with a known
+   district code or a 0, a mobile prefix, an NPWP layout;
+3. any other run can only count through context (a 13-digit BPJS card, a 15-digit NPWP without dots, a
+   bank account), so one search of its own window for such words, without boundary checks, drops
+   nearly all decoys;
+4. survivors get the full classification: region set, a birth-date table, serial, operator prefix, and
+   exact context, read once per run and per kind, only when a rule asks for it.
 
-Stage 3 only drops runs that stage 4 would drop too, so results never depend on it; tests compare the
-engine with the simple reference implementation in `reference.py`.
+Stages 2-3 only drop runs that stage 4 would drop too, so results never depend on them; tests compare
+the engine with the simple reference implementation (`reference.py`).
 """
 
 from __future__ import annotations
@@ -24,13 +25,16 @@ from datetime import date
 from functools import lru_cache
 
 from checks.personal_data.lexicon import (
+    ACCOUNT_PHRASES_RX,
+    ACCOUNT_RX,
     ENABLING_KINDS,
-    KIND_RX,
+    ENABLING_RX,
     MOBILE_PREFIXES,
-    PHRASE_RX,
+    PHRASES_RX,
+    TERM_KIND,
+    TERMS_RX,
     WORD_KIND,
     context_kinds,
-    enabling_terms,
     lower_aligned,
 )
 from checks.personal_data.regions import district_codes
@@ -50,17 +54,16 @@ _GROUP = re.compile(r"\d+")
 _AMOUNT = re.compile(r"^\d{1,3}(?:\.\d{3})+$")  # 1.250.000.000: rupiah, not an account
 _NPWP15 = re.compile(r"^\d{2}\.\d{3}\.\d{3}\.\d-\d{3}\.\d{3}$")
 _SEPARATORS = str.maketrans("", "", " .-+")
+_LONE_DIGIT_AFTER_SPACE = re.compile(r" \d(?!\d)")  # such a group never joins the digits before it
 # Where a group sequence may start a mobile number (0 or 62, then an operator prefix), separators allowed
 # between any two digits.
 _PHONE_START = re.compile(r"(?<!\d)(?:0|6[ .\-]?2)[ .\-]?8[ .\-]?(?:" + "|".join(
     f"{p[2]}[ .\\-]?{p[3]}" for p in sorted(MOBILE_PREFIXES)) + ")")
-_BLANK = re.compile(r"\s*")
 _EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24}\b")
 _EMAIL_LOCAL_MAX = 64
 _DOMAIN_CHARS = re.compile(r"[A-Za-z0-9.\-]*")
 _NOT_TLDS = frozenset("png jpg jpeg gif svg webp bmp ico css js pdf doc docx xls xlsx zip".split())
-_ENABLING_TERMS = enabling_terms()
 _PRIORITY = {"nik": 5, "kk": 5, "npwp": 4, "bpjs": 3, "phone": 3, "account": 1}
 
 Found = tuple[str, str, int, int, str]  # kind, normalised value, start, end, confidence
@@ -95,29 +98,26 @@ def normalise_phone(digits: str) -> str | None:
 
 
 class _Scan:
-    """State of one `find` call: the text, its lower-cased twin (built on first use), lookup tables and
-    the context already read for the current run."""
+    """State of one `find` call: the text, its lower-cased twin, lookup tables and the context already
+    read for the current run."""
 
-    __slots__ = ("text", "n", "column", "extra", "districts", "days", "out", "_low", "_run", "_lo", "_seen")
+    __slots__ = ("text", "low", "n", "column", "extra", "always_near", "districts", "days", "out", "_run",
+                 "_kinds", "_after")
 
     def __init__(self, text: str, column: str | None, context: str, today: date):
         self.text = text
+        self.low = lower_aligned(text)
         self.n = len(text)
         self.column = column
         self.extra = frozenset(context_kinds(context)) if context else frozenset()
+        # with a column header or a label naming such a kind, any run may count through context
+        self.always_near = column is not None or bool(self.extra.intersection(ENABLING_KINDS))
         self.districts = district_codes()
         self.days = max_days(today)
         self.out: list[Found] = []
-        self._low: str | None = None
-        self._run = -1  # start of the run whose context is cached in _lo/_seen
-        self._lo = 0
-        self._seen: dict[str, bool] = {}
-
-    @property
-    def low(self) -> str:
-        if self._low is None:
-            self._low = lower_aligned(self.text)
-        return self._low
+        self._run = -1  # start of the run whose context is cached below
+        self._kinds: set[str] = set()
+        self._after: bool | None = None
 
     # -- structure -------------------------------------------------------------------------------------
 
@@ -135,96 +135,77 @@ class _Scan:
 
     # -- context ---------------------------------------------------------------------------------------
 
-    def near_masks(self) -> tuple[bytearray, bytearray] | None:
-        """(before, after): before[s] is 1 where a run starting at s may see an NPWP, BPJS or bank-account
-        word in its before-window (`ctx_start`), after[e] where a run ending at e may see a bank-account
-        word after it. Substrings are marked without boundary checks, so the masks over-approximate.
-        None when every run may (a column header or label already names such a kind)."""
-        if self.column is not None or self.extra.intersection(ENABLING_KINDS):
-            return None
-        text, low, n = self.text, self.low, self.n
-        before, after = bytearray(n + 1), bytearray(n + 1)
-        ones = memoryview(b"\x01" * 256)  # longer than any marked span
-        find, tfind, trfind, blank = low.find, text.find, text.rfind, _BLANK.match
-        for term, kind in _ENABLING_TERMS:
-            i = find(term)
-            while i != -1:
-                j = i + len(term)
-                lim = i + BEFORE if i + BEFORE < n else n  # the last start that can see the word
-                q = tfind("\n", j, lim)
-                if q == -1:
-                    before[j:lim + 1] = ones[:lim + 1 - j]
-                else:
-                    before[j:q + 1] = ones[:q + 1 - j]
-                    while q != -1:  # across a line break only for values that start their line
-                        g = blank(text, q + 1).end()  # type: ignore[union-attr]
-                        top = g if g < lim else lim
-                        before[q + 1:top + 1] = ones[:top - q]
-                        q = tfind("\n", g, lim) if g < lim else -1
-                if kind == "account":
-                    a = j - AFTER if j > AFTER else 0
-                    p = trfind("\n", a, i)
-                    if p != -1:
-                        a = p + 1
-                    after[a:i + 1] = ones[:i + 1 - a]
-                i = find(term, i + 1)
-        return before, after
-
-    def _term_in(self, kind: str, lo: int, hi: int) -> bool:
-        """Whether a `kind` context term lies inside [lo, hi); single words need a non-letter on both
-        sides (looked up in the whole text, not the window)."""
-        low, n, rx = self.low, self.n, KIND_RX[kind]
-        m = rx.search(low, lo, hi)
+    def kinds_before(self, s: int) -> set[str]:
+        """Context kinds named before the run starting at `s` (plus the caller's context): terms up to
+        BEFORE characters back on the run's own line or, when the run starts its line, on the lines
+        above (PDF tables often put a label and its value on separate lines). Single words need a
+        non-letter on both sides, looked up in the whole text. Read once per run."""
+        if s == self._run:
+            return self._kinds
+        text, low = self.text, self.low
+        lo = s - BEFORE if s > BEFORE else 0
+        nl = text.rfind("\n", lo, s)
+        if nl != -1 and text[nl + 1:s].strip():
+            lo = nl + 1
+        kinds = set(self.extra)
+        search = TERMS_RX.search
+        m = search(low, lo, s)
         while m is not None:
             term = m.group()
-            if term not in WORD_KIND:
-                return True
             i, j = m.span()
-            if (i == 0 or not low[i - 1].isalpha()) and (j >= n or not low[j].isalpha()):
-                return True
-            phrase = PHRASE_RX.get(kind)
-            if phrase is not None and phrase.match(low, i, hi):
-                return True
-            m = rx.search(low, i + 1, hi)
-        return False
+            if term in WORD_KIND and ((i and low[i - 1].isalpha()) or low[j].isalpha()):
+                p = PHRASES_RX.match(low, i, s)  # a phrase may start where a bounded-out word did
+                if p is None:
+                    m = search(low, i + 1, s)
+                    continue
+                term, j = p.group(), p.end()
+            kinds.add(TERM_KIND[term])
+            m = search(low, j, s)
+        self._run, self._kinds, self._after = s, kinds, None
+        return kinds
+
+    def account_after(self, s: int, e: int) -> bool:
+        """Whether a bank-account term follows the run [s, e) within AFTER characters on its line
+        ("1234567890 a.n. Budi")."""
+        if s != self._run:
+            self.kinds_before(s)
+        if self._after is None:
+            low, n = self.low, self.n
+            hi = e + AFTER if e + AFTER < n else n
+            nl = self.text.find("\n", e, hi)
+            if nl != -1:
+                hi = nl
+            found = False
+            m = ACCOUNT_RX.search(low, e, hi)
+            while m is not None:
+                i, j = m.span()
+                if (m.group() not in WORD_KIND or (not low[i - 1].isalpha() and (j >= n or not low[j].isalpha()))
+                        or ACCOUNT_PHRASES_RX.match(low, i, hi)):
+                    found = True
+                    break
+                m = ACCOUNT_RX.search(low, i + 1, hi)
+            self._after = found
+        return self._after
+
+    def near(self, s: int, e: int) -> bool:
+        """Whether an NPWP, BPJS or bank-account term is in the context of the run [s, e): without one,
+        a run only counts on structure."""
+        return (self.always_near or not self.kinds_before(s).isdisjoint(ENABLING_KINDS)
+                or self.account_after(s, e))
 
     def has(self, kind: str, s: int) -> bool:
-        """Whether the before-window of the run starting at `s` names `kind`: up to BEFORE characters on
-        the run's own line, or, when the run starts its line, on the lines above (PDF tables often put
-        a label and its value on separate lines)."""
-        if kind in self.extra:
-            return True
-        if s != self._run:
-            text = self.text
-            lo = s - BEFORE if s > BEFORE else 0
-            nl = text.rfind("\n", lo, s)
-            if nl != -1 and text[nl + 1:s].strip():
-                lo = nl + 1
-            self._run, self._lo, self._seen = s, lo, {}
-        got = self._seen.get(kind)
-        if got is None:
-            got = self._seen[kind] = self._term_in(kind, self._lo, s)
-        return got
+        return kind in (self._kinds if s == self._run else self.kinds_before(s))
 
     def has_account(self, s: int, e: int) -> bool:
-        """Bank-account words count before the run and also just after it on the same line
-        ("1234567890 a.n. Budi")."""
-        if self.has("account", s):
-            return True
-        got = self._seen.get("account after")
-        if got is None:
-            hi = e + AFTER if e + AFTER < self.n else self.n
-            nl = self.text.find("\n", e, hi)
-            got = self._seen["account after"] = self._term_in("account", e, nl if nl != -1 else hi)
-        return got
+        return self.has("account", s) or self.account_after(s, e)
 
     # -- classification --------------------------------------------------------------------------------
 
-    def classify(self, digits: str, raw: str, s: int, e: int, plus: bool, near: bool,
+    def classify(self, digits: str, raw: str, s: int, e: int, plus: bool, maybe: bool,
                  ) -> tuple[str, str, str] | None:
         """(kind, normalised value, confidence) for one candidate digit string of the run [s, e), or None.
-        Structure is checked first; context decides between shapes and raises confidence. `near` False
-        means no NPWP/BPJS/bank-account word can be in the run's context (see `near_masks`)."""
+        Structure is checked first; context decides between shapes and raises confidence. `maybe` False
+        says no NPWP/BPJS/bank-account term is in the run's context (see `near`), so none is looked for."""
         column = self.column
         n = len(digits)
         if n == 16:
@@ -232,21 +213,19 @@ class _Scan:
                 structural = self.kk_ok(digits) if column == "kk" else self.nik_ok(digits)
                 return column, digits, "high" if structural else "medium"  # type: ignore[return-value]
             nik_ok = self.nik_ok(digits)
-            regional = nik_ok or digits[:6] in self.districts
-            if (nik_ok or digits[0] == "0") and near and self.has("npwp", s):
+            if (nik_ok or digits[0] == "0") and maybe and self.has("npwp", s):
                 return "npwp", digits, "high"
-            if regional:  # KK and NIK both open with a district code
+            if nik_ok:
                 kk = self.has("kk", s)
                 if kk and not self.has("nik", s) and self.kk_ok(digits):
                     return "kk", digits, "high"
-                if nik_ok:
-                    return "nik", digits, "high" if (kk or self.has("nik", s)) else "medium"
-                if kk and self.kk_ok(digits):
-                    return "kk", digits, "high"
+                return "nik", digits, "high" if (kk or self.has("nik", s)) else "medium"
+            if self.kk_ok(digits) and self.has("kk", s):  # a KK date without the +40 of a woman's NIK
+                return "kk", digits, "high"
         elif n == 15:
-            if column == "npwp" or _NPWP15.match(raw) or (near and self.has("npwp", s)):
+            if column == "npwp" or _NPWP15.match(raw) or (maybe and self.has("npwp", s)):
                 return "npwp", digits, "high"
-        elif n == 13 and (column == "bpjs" or (near and self.has("bpjs", s))):
+        elif n == 13 and (column == "bpjs" or (maybe and self.has("bpjs", s))):
             return "bpjs", digits, "high"
         if digits[0] in "06" and (not plus or digits.startswith("62")):
             phone = normalise_phone(digits)
@@ -257,23 +236,23 @@ class _Scan:
                     return "phone", phone, "high"
         if column == "account":
             return "account", digits, "high"
-        if column is None and near and not _AMOUNT.match(raw) and self.has_account(s, e):
+        if column is None and maybe and not _AMOUNT.match(raw) and self.has_account(s, e):
             return "account", digits, "high"
         return None
 
-    def split_run(self, raw: str, s: int, e: int, near: bool) -> None:
-        """A run with separators: every group sequence of 8-16 digits is a candidate (phones hide in
-        "Telp 0274 0812 3456 7890"); the strongest non-overlapping candidates win."""
-        groups = [(g.start(), g.end(), g.group(0)) for g in _GROUP.finditer(raw)]
-        plus = raw.startswith("+")
-        whole = "".join(g[2] for g in groups)
-        if 8 <= len(whole) <= 16 and not any(len(g[2]) < 2 and raw[g[0] - 1] == " " for g in groups[1:]):
-            # Candidates are ranked by priority, then length: when the whole run is a NIK, KK, NPWP, BPJS
-            # or phone number, no shorter candidate can outrank it (each needs 15-16 digits to do so).
-            got = self.classify(whole, raw[groups[0][0]:], s, e, plus, near)
+    def split_run(self, raw: str, whole: str, s: int, e: int, maybe: bool) -> None:
+        """A run with separators (`whole` is its digits): every group sequence of 8-16 digits is a
+        candidate (phones hide in "Telp 0274 0812 3456 7890"); the strongest non-overlapping candidates
+        win. `maybe` as in `classify`."""
+        plus = raw[0] == "+"
+        if len(whole) <= 16 and not (" " in raw and _LONE_DIGIT_AFTER_SPACE.search(raw)):
+            # Candidates rank by priority, then length: when the whole run is a NIK, KK, NPWP, BPJS or
+            # phone number, no shorter candidate can outrank it (each would need 15-16 digits).
+            got = self.classify(whole, raw[1:] if plus else raw, s, e, plus, maybe)
             if got and _PRIORITY[got[0]] >= 3:
                 self.out.append((got[0], got[1], s, e, got[2]))
                 return
+        groups = [(g.start(), g.end(), g.group(0)) for g in _GROUP.finditer(raw)]
         cands: list[tuple[int, int, int, int, str, str, str]] = []
         for i in range(len(groups)):
             acc = ""
@@ -285,9 +264,9 @@ class _Scan:
                 acc += gd
                 if len(acc) > 16:
                     break
-                if len(acc) < 8:
-                    continue
-                got = self.classify(acc, raw[groups[i][0]:ge], s, e, plus and i == 0, near)
+                if len(acc) < 8 or (not maybe and len(acc) < 15 and acc[0] not in "06"):
+                    continue  # too short, or only context could make it count and there is none
+                got = self.classify(acc, raw[groups[i][0]:ge], s, e, plus and i == 0, maybe)
                 if got:
                     kind, value, conf = got
                     cands.append((_PRIORITY[kind], len(acc), i, j, kind, value, conf))
@@ -324,46 +303,53 @@ class _Scan:
             at = text.find("@", last)
 
 
-class _Everywhere:
-    """Stands in for the near masks when every run may see enabling context."""
-
-    def __getitem__(self, _i: int) -> int:
-        return 1
-
-
 def find(text: str, column: str | None = None, context: str = "", today: date | None = None) -> list[Found]:
     """Every personal-data value in `text` as (kind, value, start, end, confidence): numbers in text
     order, then e-mail addresses. See `detectors.scan` for the parameters."""
     st = _Scan(text, column, context, today or date.today())
-    masks = st.near_masks()
-    before, after = masks if masks is not None else (_Everywhere(), _Everywhere())
-    districts, out, classify = st.districts, st.out, st.classify
+    districts, out, classify, near = st.districts, st.out, st.classify, st.near
+    low, n_text, always = st.low, st.n, st.always_near
+    rfind, tfind, enabling, account = text.rfind, text.find, ENABLING_RX.search, ACCOUNT_RX.search
     for m in (_RUN_ASCII if text.isascii() else _RUN).finditer(text):
         s, e = m.span()
         if e - s < 8:
             continue
         raw = m.group()
-        near = before[s] or after[e]
         if raw.isdigit():  # the common case: one group, one candidate
+            digits = raw
             n = len(raw)
             if n > 16:
                 continue
-            if not near:  # only a structural shape can still count
-                if n == 16:
-                    if raw[0] != "0" and raw[:6] not in districts:
-                        continue
-                elif n < 10 or not raw.startswith(("08", "628")):
+            if n == 16:
+                shaped = raw[0] == "0" or raw[:6] in districts
+            else:
+                shaped = n >= 10 and raw.startswith(("08", "628"))
+        else:
+            digits = raw.translate(_SEPARATORS)
+            n = len(digits)
+            if n < 8:
+                continue
+            shaped = n >= 16 or (n == 15 and "-" in raw and "." in raw) or _PHONE_START.search(raw) is not None
+        if not shaped and not always:
+            # Only context can make this run count. First a quick look for any NPWP, BPJS or account
+            # term in its windows, no boundaries checked (same windows as `kinds_before`/`account_after`).
+            lo = s - BEFORE if s > BEFORE else 0
+            nl = rfind("\n", lo, s)
+            if nl != -1 and text[nl + 1:s].strip():
+                lo = nl + 1
+            if enabling(low, lo, s) is None:
+                hi = e + AFTER if e + AFTER < n_text else n_text
+                nl = tfind("\n", e, hi)
+                if account(low, e, nl if nl != -1 else hi) is None:
                     continue
-            got = classify(raw, raw, s, e, False, near)
+            if not near(s, e):
+                continue
+        if digits is raw:
+            got = classify(raw, raw, s, e, False, True)
             if got:
                 out.append((got[0], got[1], s, e, got[2]))
-            continue
-        if not near:
-            digits = raw.translate(_SEPARATORS)
-            if (len(digits) < 16 and not (len(digits) == 15 and "-" in raw and "." in raw)
-                    and not _PHONE_START.search(raw)):
-                continue
-        st.split_run(raw, s, e, near)
+        else:
+            st.split_run(raw, digits, s, e, True if not shaped else near(s, e))
     if "@" in text:
         st.emails()
     return out
