@@ -50,4 +50,4 @@ def write_reports(cfg, store: Store, lang: str, now: datetime) -> list[Path]:
     paths: list[Path] = []
     paths += render.write_report(cfg, store, "monthly", month, formats=("html", "pdf"), lang=lang)
     paths += render.write_report(cfg, store, "semiannual", half, formats=("html", "pdf"), lang=lang)
-    return paths
+    return list(dict.fromkeys(paths))  # each call also refreshes index.html: list it once

@@ -72,15 +72,23 @@ def trie_pattern(terms: list[str] | tuple[str, ...]) -> str:
 
 
 TERM_KIND = {**WORD_KIND, **{p: k for p, k in PHRASES}}
-# Every context term in one plain pattern (no look-arounds, so the regex engine can skip ahead on the
-# first letters); word boundaries are checked on the hits (see `scanner._Scan.kinds_before`). Bank-account
-# terms alone serve the window after a value.
-TERMS_RX = re.compile(trie_pattern(list(TERM_KIND)))
-ACCOUNT_RX = re.compile(trie_pattern(CONTEXT_WORDS["account"] + CONTEXT_PHRASES["account"]))
+WORD_SET = frozenset(WORD_KIND)
+ACCOUNT_WORDS = frozenset(CONTEXT_WORDS["account"])
+# A single context word counts only as a whole run of letters (`[^\W\d_]`: word characters that are not
+# digits or '_'), so "nik:" and "NIK3403..." name a NIK but "teknik" does not.
+LETTERS_RX = re.compile(r"[^\W\d_]+")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def is_letter(ch: str) -> bool:
+    return _LETTER.match(ch) is not None
+
+
+# Phrases match anywhere (no boundaries): one pattern for all, one for the bank-account ones alone.
 PHRASES_RX = re.compile(trie_pattern([p for p, _k in PHRASES]))
+ACCOUNT_PHRASES_RX = re.compile(trie_pattern(CONTEXT_PHRASES["account"]))
 # Any term of an enabling kind, boundaries not checked: a quick test that a window holds no such term.
 ENABLING_RX = re.compile(trie_pattern([t for t, k in TERM_KIND.items() if k in ENABLING_KINDS]))
-ACCOUNT_PHRASES_RX = re.compile(trie_pattern(CONTEXT_PHRASES["account"]))
 
 
 def lower_aligned(text: str) -> str:

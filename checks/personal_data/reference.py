@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import date
 
 from checks.personal_data.detectors import Match, valid_kk, valid_nik
-from checks.personal_data.lexicon import PHRASES, WORD_KIND, context_kinds, lower_aligned
+from checks.personal_data.lexicon import PHRASES, WORD_KIND, context_kinds, is_letter, lower_aligned
 from checks.personal_data.regions import district_codes
 from checks.personal_data.scanner import normalise_phone
 
@@ -34,7 +34,7 @@ AFTER = 32
 
 class _Context:
     """Every context term of the text indexed once; a window's kinds are those of the terms inside it.
-    Single words need a non-letter on both sides."""
+    Single words need a non-letter on both sides (letters as in `lexicon.is_letter`)."""
 
     def __init__(self, text: str, extra: set[str]):
         self.text = text
@@ -46,7 +46,7 @@ class _Context:
             i = low.find(term)
             while i != -1:
                 j = i + len(term)
-                if not single or ((i == 0 or not low[i - 1].isalpha()) and (j >= len(low) or not low[j].isalpha())):
+                if not single or ((i == 0 or not is_letter(low[i - 1])) and (j >= len(low) or not is_letter(low[j]))):
                     hits.append((j, i, kind))
                 i = low.find(term, i + 1)
         hits.sort()

@@ -24,19 +24,8 @@ import re
 from datetime import date
 from functools import lru_cache
 
-from checks.personal_data.lexicon import (
-    ACCOUNT_PHRASES_RX,
-    ACCOUNT_RX,
-    ENABLING_KINDS,
-    ENABLING_RX,
-    MOBILE_PREFIXES,
-    PHRASES_RX,
-    TERM_KIND,
-    TERMS_RX,
-    WORD_KIND,
-    context_kinds,
-    lower_aligned,
-)
+from checks.personal_data.context import ContextIndex
+from checks.personal_data.lexicon import ENABLING_KINDS, MOBILE_PREFIXES, context_kinds, lower_aligned
 from checks.personal_data.regions import district_codes
 
 BEFORE = 48  # characters of context read before a value
@@ -70,11 +59,13 @@ Found = tuple[str, str, int, int, str]  # kind, normalised value, start, end, co
 
 
 @lru_cache(maxsize=8)
-def max_days(today: date) -> dict[str, int]:
-    """For every `MMYY` of a NIK/KK date, the last day that makes it a date no later than `today`, read
-    as 20yy or 19yy (see `detectors._birth_date`). The valid days of a month are always 1..last, so one
-    number per month replaces a date constructor per candidate."""
-    out: dict[str, int] = {}
+def last_days(today: date) -> dict[str, tuple[str, str]]:
+    """For every `MMYY` of a NIK/KK date, the last valid day as `DD` text for men (and KK issue dates)
+    and for women (+40), reading the year as 20yy or 19yy like `detectors._birth_date` (a date no later
+    than `today`). The valid days of a month are always 01..last, so a day checks with two string
+    comparisons instead of a date constructor (days written with other digits than ASCII 0-9 never
+    validate)."""
+    out: dict[str, tuple[str, str]] = {}
     for yy in range(100):
         for mm in range(1, 13):
             last = 0
@@ -84,7 +75,7 @@ def max_days(today: date) -> dict[str, int]:
                 dim = calendar.monthrange(year, mm)[1]
                 last = max(last, dim if date(year, mm, dim) <= today else today.day)
             if last:
-                out[f"{mm:02d}{yy:02d}"] = last
+                out[f"{mm:02d}{yy:02d}"] = (f"{last:02d}", f"{last + 40:02d}")
     return out
 
 
@@ -101,8 +92,8 @@ class _Scan:
     """State of one `find` call: the text, its lower-cased twin, lookup tables and the context already
     read for the current run."""
 
-    __slots__ = ("text", "low", "n", "column", "extra", "always_near", "districts", "days", "out", "_run",
-                 "_kinds", "_after")
+    __slots__ = ("text", "low", "n", "column", "extra", "always_near", "districts", "days", "out", "_ix",
+                 "_run", "_kinds", "_after")
 
     def __init__(self, text: str, column: str | None, context: str, today: date):
         self.text = text
@@ -113,8 +104,9 @@ class _Scan:
         # with a column header or a label naming such a kind, any run may count through context
         self.always_near = column is not None or bool(self.extra.intersection(ENABLING_KINDS))
         self.districts = district_codes()
-        self.days = max_days(today)
+        self.days = last_days(today)
         self.out: list[Found] = []
+        self._ix: ContextIndex | None = None  # built on first need
         self._run = -1  # start of the run whose context is cached below
         self._kinds: set[str] = set()
         self._after: bool | None = None
@@ -122,45 +114,37 @@ class _Scan:
     # -- structure -------------------------------------------------------------------------------------
 
     def nik_ok(self, d: str) -> bool:
-        if d[:6] not in self.districts or d[12:] == "0000":
+        """District known, birth date DDMMYY real (day + 40 for women), serial not 0000."""
+        last = self.days.get(d[8:12])
+        if last is None or d[:6] not in self.districts or d[12:] == "0000":
             return False
-        dd = int(d[6:8])
-        if dd > 40:  # women: day + 40
-            dd -= 40
-        return 0 < dd <= self.days.get(d[8:12], 0)
+        dd = d[6:8]
+        return "01" <= dd <= last[0] or "41" <= dd <= last[1]
 
     def kk_ok(self, d: str) -> bool:
-        return (d[:6] in self.districts and d[12:] != "0000"
-                and 0 < int(d[6:8]) <= self.days.get(d[8:12], 0))
+        """District known, issue date DDMMYY real (no +40), serial not 0000."""
+        last = self.days.get(d[8:12])
+        return last is not None and "01" <= d[6:8] <= last[0] and d[:6] in self.districts and d[12:] != "0000"
 
     # -- context ---------------------------------------------------------------------------------------
 
+    def _index(self) -> ContextIndex:
+        if self._ix is None:
+            self._ix = ContextIndex(self.text, self.low)
+        return self._ix
+
     def kinds_before(self, s: int) -> set[str]:
-        """Context kinds named before the run starting at `s` (plus the caller's context): terms up to
-        BEFORE characters back on the run's own line or, when the run starts its line, on the lines
-        above (PDF tables often put a label and its value on separate lines). Single words need a
-        non-letter on both sides, looked up in the whole text. Read once per run."""
+        """Context kinds named before the run starting at `s` (plus the caller's context): up to BEFORE
+        characters back on the run's own line or, when the run starts its line, on the lines above (PDF
+        tables often put a label and its value on separate lines). Read once per run."""
         if s == self._run:
             return self._kinds
-        text, low = self.text, self.low
+        text = self.text
         lo = s - BEFORE if s > BEFORE else 0
         nl = text.rfind("\n", lo, s)
         if nl != -1 and text[nl + 1:s].strip():
             lo = nl + 1
-        kinds = set(self.extra)
-        search = TERMS_RX.search
-        m = search(low, lo, s)
-        while m is not None:
-            term = m.group()
-            i, j = m.span()
-            if term in WORD_KIND and ((i and low[i - 1].isalpha()) or low[j].isalpha()):
-                p = PHRASES_RX.match(low, i, s)  # a phrase may start where a bounded-out word did
-                if p is None:
-                    m = search(low, i + 1, s)
-                    continue
-                term, j = p.group(), p.end()
-            kinds.add(TERM_KIND[term])
-            m = search(low, j, s)
+        kinds = (self._ix or self._index()).kinds_from(lo, s, set(self.extra))
         self._run, self._kinds, self._after = s, kinds, None
         return kinds
 
@@ -170,28 +154,21 @@ class _Scan:
         if s != self._run:
             self.kinds_before(s)
         if self._after is None:
-            low, n = self.low, self.n
-            hi = e + AFTER if e + AFTER < n else n
+            hi = e + AFTER if e + AFTER < self.n else self.n
             nl = self.text.find("\n", e, hi)
-            if nl != -1:
-                hi = nl
-            found = False
-            m = ACCOUNT_RX.search(low, e, hi)
-            while m is not None:
-                i, j = m.span()
-                if (m.group() not in WORD_KIND or (not low[i - 1].isalpha() and (j >= n or not low[j].isalpha()))
-                        or ACCOUNT_PHRASES_RX.match(low, i, hi)):
-                    found = True
-                    break
-                m = ACCOUNT_RX.search(low, i + 1, hi)
-            self._after = found
+            self._after = (self._ix or self._index()).account_inside(e, nl if nl != -1 else hi)
         return self._after
 
     def near(self, s: int, e: int) -> bool:
         """Whether an NPWP, BPJS or bank-account term is in the context of the run [s, e): without one,
-        a run only counts on structure."""
-        return (self.always_near or not self.kinds_before(s).isdisjoint(ENABLING_KINDS)
-                or self.account_after(s, e))
+        the run can only count on structure. A look at the index without line breaks first: most runs
+        have no such term anywhere near."""
+        if self.always_near:
+            return True
+        ix = self._ix or self._index()
+        if ix.enabling.find(1, s - BEFORE if s > BEFORE else 0, s) == -1 and ix.account.find(1, e, e + AFTER) == -1:
+            return False
+        return not self.kinds_before(s).isdisjoint(ENABLING_KINDS) or self.account_after(s, e)
 
     def has(self, kind: str, s: int) -> bool:
         return kind in (self._kinds if s == self._run else self.kinds_before(s))
@@ -201,11 +178,12 @@ class _Scan:
 
     # -- classification --------------------------------------------------------------------------------
 
-    def classify(self, digits: str, raw: str, s: int, e: int, plus: bool, maybe: bool,
+    def classify(self, digits: str, raw: str, s: int, e: int, plus: bool, maybe: bool | None,
                  ) -> tuple[str, str, str] | None:
         """(kind, normalised value, confidence) for one candidate digit string of the run [s, e), or None.
-        Structure is checked first; context decides between shapes and raises confidence. `maybe` False
-        says no NPWP/BPJS/bank-account term is in the run's context (see `near`), so none is looked for."""
+        Structure is checked first; context decides between shapes and raises confidence. `maybe` says
+        whether an NPWP/BPJS/bank-account term may be in the run's context (None: ask `near`); context
+        is read only when a rule needs it."""
         column = self.column
         n = len(digits)
         if n == 16:
@@ -213,19 +191,24 @@ class _Scan:
                 structural = self.kk_ok(digits) if column == "kk" else self.nik_ok(digits)
                 return column, digits, "high" if structural else "medium"  # type: ignore[return-value]
             nik_ok = self.nik_ok(digits)
-            if (nik_ok or digits[0] == "0") and maybe and self.has("npwp", s):
-                return "npwp", digits, "high"
-            if nik_ok:
-                kk = self.has("kk", s)
-                if kk and not self.has("nik", s) and self.kk_ok(digits):
-                    return "kk", digits, "high"
-                return "nik", digits, "high" if (kk or self.has("nik", s)) else "medium"
-            if self.kk_ok(digits) and self.has("kk", s):  # a KK date without the +40 of a woman's NIK
+            if nik_ok or digits[0] == "0":
+                ctx = self._kinds if s == self._run else self.kinds_before(s)
+                if "npwp" in ctx:
+                    return "npwp", digits, "high"
+                if nik_ok:
+                    kk = "kk" in ctx
+                    if kk and "nik" not in ctx and self.kk_ok(digits):
+                        return "kk", digits, "high"
+                    return "nik", digits, "high" if (kk or "nik" in ctx) else "medium"
+            # a KK date has no +40, so a KK can fail as a NIK (and the reverse)
+            if self.kk_ok(digits) and self.has("kk", s):
                 return "kk", digits, "high"
         elif n == 15:
-            if column == "npwp" or _NPWP15.match(raw) or (maybe and self.has("npwp", s)):
+            if (column == "npwp" or _NPWP15.match(raw)
+                    or ((maybe if maybe is not None else self.near(s, e)) and self.has("npwp", s))):
                 return "npwp", digits, "high"
-        elif n == 13 and (column == "bpjs" or (maybe and self.has("bpjs", s))):
+        elif n == 13 and (column == "bpjs"
+                          or ((maybe if maybe is not None else self.near(s, e)) and self.has("bpjs", s))):
             return "bpjs", digits, "high"
         if digits[0] in "06" and (not plus or digits.startswith("62")):
             phone = normalise_phone(digits)
@@ -236,11 +219,12 @@ class _Scan:
                     return "phone", phone, "high"
         if column == "account":
             return "account", digits, "high"
-        if column is None and maybe and not _AMOUNT.match(raw) and self.has_account(s, e):
+        if (column is None and (maybe if maybe is not None else self.near(s, e)) and not _AMOUNT.match(raw)
+                and self.has_account(s, e)):
             return "account", digits, "high"
         return None
 
-    def split_run(self, raw: str, whole: str, s: int, e: int, maybe: bool) -> None:
+    def split_run(self, raw: str, whole: str, s: int, e: int, maybe: bool | None) -> None:
         """A run with separators (`whole` is its digits): every group sequence of 8-16 digits is a
         candidate (phones hide in "Telp 0274 0812 3456 7890"); the strongest non-overlapping candidates
         win. `maybe` as in `classify`."""
@@ -253,6 +237,8 @@ class _Scan:
                 self.out.append((got[0], got[1], s, e, got[2]))
                 return
         groups = [(g.start(), g.end(), g.group(0)) for g in _GROUP.finditer(raw)]
+        if maybe is None:
+            maybe = self.near(s, e)
         cands: list[tuple[int, int, int, int, str, str, str]] = []
         for i in range(len(groups)):
             acc = ""
@@ -307,16 +293,13 @@ def find(text: str, column: str | None = None, context: str = "", today: date | 
     """Every personal-data value in `text` as (kind, value, start, end, confidence): numbers in text
     order, then e-mail addresses. See `detectors.scan` for the parameters."""
     st = _Scan(text, column, context, today or date.today())
-    districts, out, classify, near = st.districts, st.out, st.classify, st.near
-    low, n_text, always = st.low, st.n, st.always_near
-    rfind, tfind, enabling, account = text.rfind, text.find, ENABLING_RX.search, ACCOUNT_RX.search
+    districts, out, classify, near, split_run = st.districts, st.out, st.classify, st.near, st.split_run
     for m in (_RUN_ASCII if text.isascii() else _RUN).finditer(text):
         s, e = m.span()
         if e - s < 8:
             continue
         raw = m.group()
         if raw.isdigit():  # the common case: one group, one candidate
-            digits = raw
             n = len(raw)
             if n > 16:
                 continue
@@ -324,32 +307,20 @@ def find(text: str, column: str | None = None, context: str = "", today: date | 
                 shaped = raw[0] == "0" or raw[:6] in districts
             else:
                 shaped = n >= 10 and raw.startswith(("08", "628"))
-        else:
-            digits = raw.translate(_SEPARATORS)
-            n = len(digits)
-            if n < 8:
-                continue
-            shaped = n >= 16 or (n == 15 and "-" in raw and "." in raw) or _PHONE_START.search(raw) is not None
-        if not shaped and not always:
-            # Only context can make this run count. First a quick look for any NPWP, BPJS or account
-            # term in its windows, no boundaries checked (same windows as `kinds_before`/`account_after`).
-            lo = s - BEFORE if s > BEFORE else 0
-            nl = rfind("\n", lo, s)
-            if nl != -1 and text[nl + 1:s].strip():
-                lo = nl + 1
-            if enabling(low, lo, s) is None:
-                hi = e + AFTER if e + AFTER < n_text else n_text
-                nl = tfind("\n", e, hi)
-                if account(low, e, nl if nl != -1 else hi) is None:
-                    continue
-            if not near(s, e):
-                continue
-        if digits is raw:
-            got = classify(raw, raw, s, e, False, True)
-            if got:
-                out.append((got[0], got[1], s, e, got[2]))
-        else:
-            st.split_run(raw, digits, s, e, True if not shaped else near(s, e))
+            # an unshaped run only counts through context: skip it when there is none
+            if shaped or near(s, e):
+                got = classify(raw, raw, s, e, False, None if shaped else True)
+                if got:
+                    out.append((got[0], got[1], s, e, got[2]))
+            continue
+        digits = raw.translate(_SEPARATORS)
+        n = len(digits)
+        if n < 8:
+            continue
+        if n >= 16 or (n == 15 and "-" in raw and "." in raw) or _PHONE_START.search(raw) is not None:
+            split_run(raw, digits, s, e, None)
+        elif near(s, e):
+            split_run(raw, digits, s, e, True)
     if "@" in text:
         st.emails()
     return out
