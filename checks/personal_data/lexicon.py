@@ -48,47 +48,13 @@ _TOKEN = re.compile(r"[a-z]+")
 # Kinds whose context alone can turn a number into a finding (a 13-digit BPJS card, a 15-digit NPWP
 # without dots, any bank account): runs far from these words only count on structure.
 ENABLING_KINDS = ("npwp", "bpjs", "account")
-
-
-def trie_pattern(terms: list[str] | tuple[str, ...]) -> str:
-    """A regex matching any of `terms`, factored by shared prefixes (`b(?:ank|ri|ni)`) so the regex engine
-    tests each position against a few letters instead of every term; at a position it matches the
-    longest term there, like an alternation sorted longest first."""
-    trie: dict[str, dict] = {}
-    for term in terms:
-        node = trie
-        for ch in term:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def build(node: dict[str, dict]) -> str:
-        alts = [re.escape(ch) + build(sub) for ch, sub in sorted(node.items()) if ch]
-        if not alts:
-            return ""
-        body = alts[0] if len(alts) == 1 else f"(?:{'|'.join(alts)})"
-        return f"(?:{body})?" if "" in node else body
-
-    return build(trie)
-
-
-TERM_KIND = {**WORD_KIND, **{p: k for p, k in PHRASES}}
-WORD_SET = frozenset(WORD_KIND)
-ACCOUNT_WORDS = frozenset(CONTEXT_WORDS["account"])
-# A single context word counts only as a whole run of letters (`[^\W\d_]`: word characters that are not
-# digits or '_'), so "nik:" and "NIK3403..." name a NIK but "teknik" does not.
-LETTERS_RX = re.compile(r"[^\W\d_]+")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
 def is_letter(ch: str) -> bool:
+    """A letter in the sense of word boundaries: a word character that is not a digit or '_' (so "nik:"
+    and "NIK3403..." name a NIK, "teknik" does not)."""
     return _LETTER.match(ch) is not None
-
-
-# Phrases match anywhere (no boundaries): one pattern for all, one for the bank-account ones alone.
-PHRASES_RX = re.compile(trie_pattern([p for p, _k in PHRASES]))
-ACCOUNT_PHRASES_RX = re.compile(trie_pattern(CONTEXT_PHRASES["account"]))
-# Any term of an enabling kind, boundaries not checked: a quick test that a window holds no such term.
-ENABLING_RX = re.compile(trie_pattern([t for t, k in TERM_KIND.items() if k in ENABLING_KINDS]))
 
 
 def lower_aligned(text: str) -> str:

@@ -8,10 +8,10 @@ amounts and codes. So the work per number is staged, cheapest first:
 2. a run's shape says whether it can be a finding on structure alone: 16 digits opening with a known
    district code or a 0, a mobile prefix, an NPWP layout;
 3. any other run can only count through context (a 13-digit BPJS card, a 15-digit NPWP without dots, a
-   bank account), so one search of its own window for such words, without boundary checks, drops
-   nearly all decoys;
+   bank account): the per-text index of context words (`context.ContextIndex`, built on first need)
+   answers "is such a word anywhere near?" with a byte lookup, which drops nearly all decoys;
 4. survivors get the full classification: region set, a birth-date table, serial, operator prefix, and
-   exact context, read once per run and per kind, only when a rule asks for it.
+   exact context, read once per run and only when a rule asks for it.
 
 Stages 2-3 only drop runs that stage 4 would drop too, so results never depend on them; tests compare
 the engine with the simple reference implementation (`reference.py`).
@@ -24,7 +24,7 @@ import re
 from datetime import date
 from functools import lru_cache
 
-from checks.personal_data.context import ContextIndex
+from checks.personal_data.context import BIT, ContextIndex
 from checks.personal_data.lexicon import ENABLING_KINDS, MOBILE_PREFIXES, context_kinds, lower_aligned
 from checks.personal_data.regions import district_codes
 
@@ -42,7 +42,6 @@ _RUN_ASCII = re.compile(r"[+0-9](?<![0-9A-Za-z_+].)(?:(?<=[0-9])|(?=[0-9]))(?=[0
 _GROUP = re.compile(r"\d+")
 _AMOUNT = re.compile(r"^\d{1,3}(?:\.\d{3})+$")  # 1.250.000.000: rupiah, not an account
 _NPWP15 = re.compile(r"^\d{2}\.\d{3}\.\d{3}\.\d-\d{3}\.\d{3}$")
-_SEPARATORS = str.maketrans("", "", " .-+")
 _LONE_DIGIT_AFTER_SPACE = re.compile(r" \d(?!\d)")  # such a group never joins the digits before it
 # Where a group sequence may start a mobile number (0 or 62, then an operator prefix), separators allowed
 # between any two digits.
@@ -88,27 +87,39 @@ def normalise_phone(digits: str) -> str | None:
     return digits if digits[:4] in MOBILE_PREFIXES else None
 
 
+def kind_bits(kinds: set[str] | frozenset[str]) -> int:
+    bits = 0
+    for k in kinds:
+        bits |= BIT[k]
+    return bits
+
+
+_NIK, _KK, _NPWP, _BPJS, _PHONE, _ACCOUNT = (BIT[k] for k in ("nik", "kk", "npwp", "bpjs", "phone", "account"))
+_ENABLING = kind_bits(set(ENABLING_KINDS))
+
+
 class _Scan:
-    """State of one `find` call: the text, its lower-cased twin, lookup tables and the context already
-    read for the current run."""
+    """State of one `find` call: the text, its lower-cased twin, lookup tables, the context index (built
+    on first need) and the context already read for the current run. Context kinds travel as bits
+    (`context.BIT`)."""
 
     __slots__ = ("text", "low", "n", "column", "extra", "always_near", "districts", "days", "out", "_ix",
-                 "_run", "_kinds", "_after")
+                 "_run", "_bits", "_after")
 
     def __init__(self, text: str, column: str | None, context: str, today: date):
         self.text = text
         self.low = lower_aligned(text)
         self.n = len(text)
         self.column = column
-        self.extra = frozenset(context_kinds(context)) if context else frozenset()
+        self.extra = kind_bits(context_kinds(context)) if context else 0
         # with a column header or a label naming such a kind, any run may count through context
-        self.always_near = column is not None or bool(self.extra.intersection(ENABLING_KINDS))
+        self.always_near = column is not None or bool(self.extra & _ENABLING)
         self.districts = district_codes()
         self.days = last_days(today)
         self.out: list[Found] = []
-        self._ix: ContextIndex | None = None  # built on first need
+        self._ix: ContextIndex | None = None
         self._run = -1  # start of the run whose context is cached below
-        self._kinds: set[str] = set()
+        self._bits = 0
         self._after: bool | None = None
 
     # -- structure -------------------------------------------------------------------------------------
@@ -128,55 +139,78 @@ class _Scan:
 
     # -- context ---------------------------------------------------------------------------------------
 
-    def _index(self) -> ContextIndex:
+    def index(self) -> ContextIndex:
         if self._ix is None:
-            self._ix = ContextIndex(self.text, self.low)
+            self._ix = ContextIndex(self.text, self.low, BEFORE, AFTER)
         return self._ix
 
-    def kinds_before(self, s: int) -> set[str]:
-        """Context kinds named before the run starting at `s` (plus the caller's context): up to BEFORE
-        characters back on the run's own line or, when the run starts its line, on the lines above (PDF
-        tables often put a label and its value on separate lines). Read once per run."""
+    def before(self, s: int) -> int:
+        """Kind bits of the context before the run starting at `s` (plus the caller's context): up to
+        BEFORE characters back on the run's own line or, when the run starts its line, on the lines above
+        (PDF tables often put a label and its value on separate lines). Read once per run."""
         if s == self._run:
-            return self._kinds
-        text = self.text
+            return self._bits
+        text, kinds = self.text, (self._ix or self.index()).kinds
         lo = s - BEFORE if s > BEFORE else 0
         nl = text.rfind("\n", lo, s)
-        if nl != -1 and text[nl + 1:s].strip():
-            lo = nl + 1
-        kinds = (self._ix or self._index()).kinds_from(lo, s, set(self.extra))
-        self._run, self._kinds, self._after = s, kinds, None
-        return kinds
+        if nl != -1:
+            lo = nl + 1  # a hit on the line means text there: no need to look at the line's blanks
+            found = kinds[lo:s].translate(None, b"\x00")
+            if not found and not text[lo:s].strip():
+                found = kinds[s - BEFORE if s > BEFORE else 0:s].translate(None, b"\x00")
+        else:
+            found = kinds[lo:s].translate(None, b"\x00")
+        bits = self.extra
+        for v in found:
+            bits |= v
+        self._run, self._bits, self._after = s, bits, None
+        return bits
 
     def account_after(self, s: int, e: int) -> bool:
         """Whether a bank-account term follows the run [s, e) within AFTER characters on its line
         ("1234567890 a.n. Budi")."""
         if s != self._run:
-            self.kinds_before(s)
+            self.before(s)
         if self._after is None:
             hi = e + AFTER if e + AFTER < self.n else self.n
             nl = self.text.find("\n", e, hi)
-            self._after = (self._ix or self._index()).account_inside(e, nl if nl != -1 else hi)
+            self._after = (self._ix or self.index()).account_inside(e, nl if nl != -1 else hi)
         return self._after
 
     def near(self, s: int, e: int) -> bool:
         """Whether an NPWP, BPJS or bank-account term is in the context of the run [s, e): without one,
-        the run can only count on structure. A look at the index without line breaks first: most runs
-        have no such term anywhere near."""
+        the run can only count on structure. The index's coarse masks answer most runs."""
         if self.always_near:
             return True
-        ix = self._ix or self._index()
-        if ix.enabling.find(1, s - BEFORE if s > BEFORE else 0, s) == -1 and ix.account.find(1, e, e + AFTER) == -1:
+        ix = self._ix or self.index()
+        if not (ix.near_before[s] or ix.near_after[e]):
             return False
-        return not self.kinds_before(s).isdisjoint(ENABLING_KINDS) or self.account_after(s, e)
-
-    def has(self, kind: str, s: int) -> bool:
-        return kind in (self._kinds if s == self._run else self.kinds_before(s))
-
-    def has_account(self, s: int, e: int) -> bool:
-        return self.has("account", s) or self.account_after(s, e)
+        return bool(self.before(s) & _ENABLING) or self.account_after(s, e)
 
     # -- classification --------------------------------------------------------------------------------
+
+    def sixteen(self, d: str, s: int) -> tuple[str, str, str] | None:
+        """A 16-digit candidate outside any table column, as a NIK, KK or 16-digit NPWP (None: maybe a
+        bank account, see `classify`)."""
+        last = self.days.get(d[8:12])
+        if last is not None and d[:6] in self.districts and d[12:] != "0000":
+            dd = d[6:8]
+            kk_ok = "01" <= dd <= last[0]
+            nik_ok = kk_ok or "41" <= dd <= last[1]
+        else:
+            kk_ok = nik_ok = False
+        if nik_ok or d[0] == "0":
+            ctx = self._bits if s == self._run else self.before(s)
+            if ctx & _NPWP:
+                return "npwp", d, "high"
+            if nik_ok:
+                if ctx & _KK and not ctx & _NIK and kk_ok:
+                    return "kk", d, "high"
+                return "nik", d, "high" if ctx & (_KK | _NIK) else "medium"
+        # a KK date has no +40, so a KK can fail as a NIK (and the reverse)
+        if kk_ok and (self._bits if s == self._run else self.before(s)) & _KK:
+            return "kk", d, "high"
+        return None
 
     def classify(self, digits: str, raw: str, s: int, e: int, plus: bool, maybe: bool | None,
                  ) -> tuple[str, str, str] | None:
@@ -190,37 +224,27 @@ class _Scan:
             if column in ("nik", "kk", "npwp"):
                 structural = self.kk_ok(digits) if column == "kk" else self.nik_ok(digits)
                 return column, digits, "high" if structural else "medium"  # type: ignore[return-value]
-            nik_ok = self.nik_ok(digits)
-            if nik_ok or digits[0] == "0":
-                ctx = self._kinds if s == self._run else self.kinds_before(s)
-                if "npwp" in ctx:
-                    return "npwp", digits, "high"
-                if nik_ok:
-                    kk = "kk" in ctx
-                    if kk and "nik" not in ctx and self.kk_ok(digits):
-                        return "kk", digits, "high"
-                    return "nik", digits, "high" if (kk or "nik" in ctx) else "medium"
-            # a KK date has no +40, so a KK can fail as a NIK (and the reverse)
-            if self.kk_ok(digits) and self.has("kk", s):
-                return "kk", digits, "high"
+            got = self.sixteen(digits, s)
+            if got:
+                return got
         elif n == 15:
             if (column == "npwp" or _NPWP15.match(raw)
-                    or ((maybe if maybe is not None else self.near(s, e)) and self.has("npwp", s))):
+                    or ((maybe if maybe is not None else self.near(s, e)) and self.before(s) & _NPWP)):
                 return "npwp", digits, "high"
         elif n == 13 and (column == "bpjs"
-                          or ((maybe if maybe is not None else self.near(s, e)) and self.has("bpjs", s))):
+                          or ((maybe if maybe is not None else self.near(s, e)) and self.before(s) & _BPJS)):
             return "bpjs", digits, "high"
         if digits[0] in "06" and (not plus or digits.startswith("62")):
             phone = normalise_phone(digits)
             if phone:
                 if column is None:
-                    return "phone", phone, "high" if self.has("phone", s) else "medium"
+                    return "phone", phone, "high" if self.before(s) & _PHONE else "medium"
                 if column == "phone":
                     return "phone", phone, "high"
         if column == "account":
             return "account", digits, "high"
         if (column is None and (maybe if maybe is not None else self.near(s, e)) and not _AMOUNT.match(raw)
-                and self.has_account(s, e)):
+                and (self.before(s) & _ACCOUNT or self.account_after(s, e))):
             return "account", digits, "high"
         return None
 
@@ -239,6 +263,9 @@ class _Scan:
         groups = [(g.start(), g.end(), g.group(0)) for g in _GROUP.finditer(raw)]
         if maybe is None:
             maybe = self.near(s, e)
+        # Whether a candidate can be a bank account (see `classify`); every group sequence of an amount
+        # (1.250.000.000) is amount-shaped too.
+        account = self.column == "account" or (self.column is None and maybe and not _AMOUNT.match(raw))
         cands: list[tuple[int, int, int, int, str, str, str]] = []
         for i in range(len(groups)):
             acc = ""
@@ -250,8 +277,9 @@ class _Scan:
                 acc += gd
                 if len(acc) > 16:
                     break
-                if len(acc) < 8 or (not maybe and len(acc) < 15 and acc[0] not in "06"):
-                    continue  # too short, or only context could make it count and there is none
+                if len(acc) < 8 or (len(acc) < 15 and acc[0] not in "06" and not account
+                                    and (not maybe or len(acc) != 13)):
+                    continue  # too short, or only context could make it count and it cannot
                 got = self.classify(acc, raw[groups[i][0]:ge], s, e, plus and i == 0, maybe)
                 if got:
                     kind, value, conf = got
@@ -294,33 +322,58 @@ def find(text: str, column: str | None = None, context: str = "", today: date | 
     order, then e-mail addresses. See `detectors.scan` for the parameters."""
     st = _Scan(text, column, context, today or date.today())
     districts, out, classify, near, split_run = st.districts, st.out, st.classify, st.near, st.split_run
+    always = st.always_near
+    before = after = b""  # the index's coarse masks, once built
     for m in (_RUN_ASCII if text.isascii() else _RUN).finditer(text):
         s, e = m.span()
-        if e - s < 8:
+        n = e - s
+        if n < 8:
             continue
         raw = m.group()
         if raw.isdigit():  # the common case: one group, one candidate
-            n = len(raw)
-            if n > 16:
-                continue
             if n == 16:
                 shaped = raw[0] == "0" or raw[:6] in districts
+            elif n > 16:
+                continue
             else:
-                shaped = n >= 10 and raw.startswith(("08", "628"))
-            # an unshaped run only counts through context: skip it when there is none
-            if shaped or near(s, e):
-                got = classify(raw, raw, s, e, False, None if shaped else True)
-                if got:
-                    out.append((got[0], got[1], s, e, got[2]))
+                shaped = n >= 10 and (raw[:2] == "08" or raw[:3] == "628")
+            if not shaped and not always:  # only context can make it count: is there any?
+                if not before:
+                    ix = st.index()
+                    before, after = ix.near_before, ix.near_after
+                if not (before[s] or after[e]) or not near(s, e):
+                    continue
+            got = classify(raw, raw, s, e, False, None if shaped else True)
+            if got:
+                out.append((got[0], got[1], s, e, got[2]))
             continue
-        digits = raw.translate(_SEPARATORS)
+        if n < 16 and not ("8" in raw and _PHONE_START.search(raw)):
+            # fewer than 16 digits and no mobile prefix: only context can make it count (an NPWP
+            # written 99.999.999.9-999.999 takes 20 characters)
+            if not always:
+                if not before:
+                    ix = st.index()
+                    before, after = ix.near_before, ix.near_after
+                if not (before[s] or after[e]) or not near(s, e):
+                    continue
+            digits = raw.replace(" ", "").replace(".", "").replace("-", "").lstrip("+")
+            if len(digits) >= 8:
+                split_run(raw, digits, s, e, True)
+            continue
+        digits = raw.replace(" ", "").replace(".", "").replace("-", "").lstrip("+")  # faster than translate
         n = len(digits)
         if n < 8:
             continue
         if n >= 16 or (n == 15 and "-" in raw and "." in raw) or _PHONE_START.search(raw) is not None:
             split_run(raw, digits, s, e, None)
-        elif near(s, e):
-            split_run(raw, digits, s, e, True)
+            continue
+        if not always:
+            if not before:
+                ix = st.index()
+                before, after = ix.near_before, ix.near_after
+            if not (before[s] or after[e]) or not near(s, e):
+                continue
+        split_run(raw, digits, s, e, True)
     if "@" in text:
         st.emails()
     return out
