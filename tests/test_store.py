@@ -12,7 +12,6 @@ from auditor.errors import StoreError
 from auditor.snapshot import Headers, Page
 from auditor.store import Store
 from checks.base import Finding, Severity
-
 from tests.pg import fresh_database, postgres_server
 
 T0 = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
