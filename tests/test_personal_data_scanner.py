@@ -1,5 +1,5 @@
 """The fast scanning engine (`scanner`, behind `detectors.scan`) against the simple reference
-implementation (`reference.reference_scan`): the same values, kinds, spans and confidences on the
+implementation (`tests/pii_reference.reference_scan`): the same values, kinds, spans and confidences on the
 labelled corpus and on random documents built to hit the engine's shortcuts (context windows across
 lines, words glued to letters, separators, amounts, '+62', e-mail edges, columns and labels)."""
 
@@ -11,9 +11,9 @@ from datetime import date
 import pytest
 
 from checks.personal_data.detectors import CONTEXT_PHRASES, CONTEXT_WORDS, scan
-from checks.personal_data.reference import reference_scan
 from checks.personal_data.scanner import last_days
 from checks.personal_data.synth import corpus, make_kk, make_nik, make_phone
+from tests.pii_reference import reference_scan
 
 TODAY = date(2026, 11, 25)
 TERMS = [t for ts in CONTEXT_WORDS.values() for t in ts] + [p for ps in CONTEXT_PHRASES.values() for p in ps]

@@ -14,7 +14,7 @@ amounts and codes. So the work per number is staged, cheapest first:
    exact context, read once per run and only when a rule asks for it.
 
 Stages 2-3 only drop runs that stage 4 would drop too, so results never depend on them; tests compare
-the engine with the simple reference implementation (`reference.py`).
+the engine with the simple reference implementation (`tests/pii_reference.py`).
 """
 
 from __future__ import annotations
