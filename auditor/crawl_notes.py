@@ -9,21 +9,15 @@ class Notes:
     """Each kind of cut is noted once, counting distinct URLs, with the first one as an example."""
 
     def __init__(self) -> None:
-        self._urls: dict[tuple[str, str], set[str]] = {}  # insertion-ordered: notes in first-seen order
-        self._examples: dict[tuple[str, str], str] = {}
-        self._texts: dict[tuple[str, str], Callable[[int, str], str]] = {}
+        # Dicts keep insertion order: notes come out in first-seen order, each URL set's first key is the example.
+        self._notes: dict[tuple[str, str], tuple[Callable[[int, str], str], dict[str, None]]] = {}
 
     def add(self, kind: str, key: str, url: str, text: Callable[[int, str], str]) -> None:
         """`text(count, example)` renders the note at the end of the crawl."""
-        k = (kind, key)
-        if k not in self._urls:
-            self._urls[k] = set()
-            self._examples[k] = url
-            self._texts[k] = text
-        self._urls[k].add(url)
+        self._notes.setdefault((kind, key), (text, {}))[1][url] = None
 
     def render(self) -> list[str]:
-        return [self._texts[k](len(urls), self._examples[k]) for k, urls in self._urls.items()]
+        return [text(len(urls), next(iter(urls))) for text, urls in self._notes.values()]
 
 
 class ProgressBar:

@@ -196,21 +196,15 @@ class _Crawl:
             return
         if kind == FOLLOW_DOCUMENT:
             if self.documents_scheduled >= self.cfg.max_documents:
-                self.notes.add("limit", "max_documents", url, lambda n, ex: (
-                    f"limit: crawl.max_documents ({self.cfg.max_documents}) reached; "
-                    f"{n} more document(s) not downloaded (e.g. {ex})"))
+                self._note_limit("max_documents", self.cfg.max_documents, url, "more document(s) not downloaded")
                 return
             self.documents_scheduled += 1
         else:
             if kind == FOLLOW_PAGE and depth > self.cfg.max_depth:
-                self.notes.add("limit", "max_depth", url, lambda n, ex: (
-                    f"limit: crawl.max_depth ({self.cfg.max_depth}) reached; "
-                    f"{n} deeper URL(s) not fetched (e.g. {ex})"))
+                self._note_limit("max_depth", self.cfg.max_depth, url, "deeper URL(s) not fetched")
                 return
             if self.pages_scheduled >= self.cfg.max_pages:
-                self.notes.add("limit", "max_pages", url, lambda n, ex: (
-                    f"limit: crawl.max_pages ({self.cfg.max_pages}) reached; "
-                    f"{n} more URL(s) not fetched (e.g. {ex})"))
+                self._note_limit("max_pages", self.cfg.max_pages, url, "more URL(s) not fetched")
                 return
             self.pages_scheduled += 1
         self.seen.add(url)
@@ -218,9 +212,11 @@ class _Crawl:
         heapq.heappush(self.frontier, _Task(depth, self.seq, url, kind))
 
     def _note_budget(self, url: str) -> None:
-        self.notes.add("limit", "time_budget_s", url, lambda n, ex: (
-            f"limit: crawl.time_budget_s ({self.cfg.time_budget_s:g} s) reached; "
-            f"{n} URL(s) not fetched (e.g. {ex})"))
+        self._note_limit("time_budget_s", f"{self.cfg.time_budget_s:g} s", url, "URL(s) not fetched")
+
+    def _note_limit(self, key: str, value: object, url: str, cut: str) -> None:
+        self.notes.add("limit", key, url, lambda n, ex: (
+            f"limit: crawl.{key} ({value}) reached; {n} {cut} (e.g. {ex})"))
 
     def _handle(self, task: _Task, result: _Fetched | None) -> None:
         self.done += 1

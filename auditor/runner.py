@@ -17,7 +17,7 @@ from auditor.config import Config, SiteConfig
 from auditor.crawler import PreviousPage, Progress, crawl, make_client
 from auditor.errors import ConfigError
 from auditor.snapshot import Link, Site
-from auditor.store import Store
+from auditor.store import RunRow, Store
 from checks.base import CheckContext, CheckResult, CheckSkipped, Finding, LoadedCheck, discover_checks
 
 log = logging.getLogger("ppid_auditor.runner")
@@ -51,6 +51,11 @@ class RunOutcome:
     def reachable(self) -> bool:
         return self.site.reachable
 
+    @property
+    def unreachable_reason(self) -> str:
+        start = self.site.start_page
+        return start.error if start and start.error else "no response"
+
 
 def select_checks(cfg: Config, only: list[str] | None = None) -> list[LoadedCheck]:
     installed = discover_checks()
@@ -62,9 +67,8 @@ def select_checks(cfg: Config, only: list[str] | None = None) -> list[LoadedChec
     return [installed[n] for n in names]
 
 
-def previous_pages(store: Store, site: str) -> dict[str, PreviousPage]:
+def previous_pages(store: Store, last: RunRow | None) -> dict[str, PreviousPage]:
     """Validators and cached bodies from the latest complete run, for conditional GET."""
-    last = store.latest_run(site)
     if last is None:
         return {}
     out: dict[str, PreviousPage] = {}
@@ -112,9 +116,11 @@ def run_audit(cfg: Config, site_cfg: SiteConfig, store: Store, *, only: list[str
                              batch=batch)
     status = "incomplete"
     try:
+        # The latest complete scan feeds both conditional GET and each check's previous facts.
+        last = store.latest_run(site_cfg.name)
         http = make_client(cfg.crawl, auth=auth)
         site = crawl(effective_site, cfg.crawl, http,
-                     previous=previous_pages(store, site_cfg.name) if kind == "scan" else None,
+                     previous=previous_pages(store, last) if kind == "scan" else None,
                      progress=progress, quiet=quiet)
         store.save_pages(run_id, site_cfg.name, site.all_resources(), kind_of_run=kind)
         outcome = RunOutcome(run_id, site, target, started, started)
@@ -127,7 +133,6 @@ def run_audit(cfg: Config, site_cfg: SiteConfig, store: Store, *, only: list[str
         for res in site.all_resources():
             if res.url in history:
                 res.first_seen, res.last_changed = history[res.url]
-        last = store.latest_run(site_cfg.name)
         prev_facts = store.facts(last.id) if last else {}
 
         def ctx_for(lc: LoadedCheck) -> CheckContext:

@@ -250,7 +250,7 @@ def write_gate_report(cfg: Any, store: Store, gate_id: str, lang: str = "id",
     written: list[Path] = []
     if "html" in fmts:
         path = out_dir / f"{stem}.html"
-        render._atomic(path, lambda tmp: tmp.write_text(html, encoding="utf-8"))
+        render.write_html(path, html)
         written.append(path)
     if "pdf" in fmts:
         path = out_dir / f"{stem}.pdf"

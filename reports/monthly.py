@@ -16,7 +16,7 @@ from typing import Any
 from auditor import contentlog
 from auditor.store import RunRow, Store, StoredFinding
 from checks.base import Severity
-from reports.history import History, aware, load_history
+from reports.history import History, aware, load_history, when_of
 from reports.periods import Period
 from reports.policy import AREA_ROLE, AREAS, DUE_DAYS, OTHER, Score, area_of, score
 
@@ -237,11 +237,10 @@ def content_items(facts: Any) -> tuple[list[dict[str, Any]], float | None]:
 def build_month(cfg: Any, store: Store, site: Any, period: Period, lang: str,
                 hist: History | None = None) -> MonthData:
     hist = hist or load_history(store, site.name, period.end)
-    content_facts: Any = None
     latest = hist.latest_facts(store, period.start, period.end)
     facts = {name: f for name, (_run, f) in latest.items()}
-    facts_when = {name: aware(run.finished or run.started) for name, (run, _f) in latest.items()}
-    content_facts = facts.get("content")
+    facts_when = {name: when_of(run) for name, (run, _f) in latest.items()}
+    content_facts: Any = facts.get("content")
     responsible = responsible_by_item(content_facts)
     cov = coverage(store, hist, period)
     areas, followups, before = area_rows(hist, period, lang, responsible)

@@ -125,6 +125,10 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> None:
         raise
 
 
+def write_html(path: Path, html: str) -> None:
+    _atomic(path, lambda tmp: tmp.write_text(html, encoding="utf-8"))
+
+
 def html_to_pdf(html: str, target: Path, base_url: Path) -> None:
     import weasyprint  # heavy import: only when a PDF is asked for
 
@@ -169,7 +173,7 @@ def write_report(cfg: Any, store: Store, kind: str, period: str, formats: Iterab
         stem = report_name(kind, per.key, site_cfg.name, multi)
         if "html" in fmts:
             path = out_dir / f"{stem}.html"
-            _atomic(path, lambda tmp, h=html: tmp.write_text(h, encoding="utf-8"))
+            write_html(path, html)
             written.append(path)
         if "pdf" in fmts:
             path = out_dir / f"{stem}.pdf"
@@ -215,5 +219,5 @@ def write_index(cfg: Any, lang: str = "id", *, now: datetime | None = None) -> P
     ctx = _globals(lang, cfg.reports, now or datetime.now(UTC))
     html = _env().get_template("index.html.j2").render(ctx, groups=groups, footer_text=i18n.t("index_title", lang))
     path = out_dir / "index.html"
-    _atomic(path, lambda tmp: tmp.write_text(html, encoding="utf-8"))
+    write_html(path, html)
     return path

@@ -128,7 +128,7 @@ def build_half(cfg: Any, store: Store, site: Any, period: Period, lang: str, out
     seen = {fp: sf for fp, sf in hist.seen_in(period.start, period.end).items() if counted(sf)}
     checked = hist.areas_checked(period.start, period.end)
     summaries = {a: AreaSummary(a, checked.get(a)) for a in AREAS}
-    fixed_eps = [e for e in hist.fixed_in(period.start, period.end)]
+    fixed_eps = hist.fixed_in(period.start, period.end)
     reopened = Counter(e.fingerprint for e in hist.reopened_in(period.start, period.end))
     everything = {**seen, **start_open}
     for fp, sf in everything.items():

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import LoopbackServer, need_peer, serve
+from tests.servers import LoopbackServer, free_port, need_peer, serve
 
 SECURE_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
@@ -68,16 +68,7 @@ def write_sites_csv(path: Path, servers: list[LoopbackServer], *, extra: list[tu
 
 
 def closed_port_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/"  # nothing listens there once the socket is closed
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return f"http://127.0.0.1:{free_port()}/"  # nothing listens there once the socket is closed
 
 
 @contextlib.contextmanager

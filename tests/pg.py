@@ -7,7 +7,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -17,18 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import require_integration
+from tests.servers import free_port, require_integration, wait_port
 
 
 def pg_bin() -> Path | None:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"))
     return Path(found[-1]).parent if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
@@ -49,7 +42,7 @@ def postgres_server() -> Iterator[str]:
         shutil.chown(tmp, "postgres")
         shutil.chown(data, "postgres")
         shutil.chown(sock, "postgres")
-    port = _free_port()
+    port = free_port()
     subprocess.run([*as_pg, str(bindir / "initdb"), "-D", str(data), "-U", "ppid", "--auth=trust",
                     "-E", "UTF8", "--no-sync"], check=True, capture_output=True, timeout=120)
     proc = subprocess.Popen([*as_pg, str(bindir / "postgres"), "-D", str(data), "-p", str(port),
@@ -58,15 +51,10 @@ def postgres_server() -> Iterator[str]:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"postgresql://ppid@127.0.0.1:{port}/postgres"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("PostgreSQL did not start") from None
-                time.sleep(0.2)
+        try:
+            wait_port(port, 30, proc=proc)
+        except (TimeoutError, RuntimeError) as e:
+            raise RuntimeError("PostgreSQL did not start") from e
         time.sleep(0.3)
         yield url
     finally:

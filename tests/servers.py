@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import ssl
+import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -96,6 +99,31 @@ def serve(routes: dict[str, Route | RouteFn], *, tls: ssl.SSLContext | None = No
     finally:
         server.shutdown()
         server.server_close()
+
+
+def free_port() -> int:
+    """A 127.0.0.1 port nothing listens on right now: for a server we start, or a "connection refused" target."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 10.0, *, proc: subprocess.Popen | None = None) -> None:
+    """Return once 127.0.0.1:port accepts TCP. TimeoutError after `timeout`; RuntimeError as soon as
+    `proc` (the server we started) exits, with the head of its stderr when that was piped."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc is not None and proc.poll() is not None:
+            err = proc.stderr.read()[:500] if proc.stderr else b""
+            err = err.decode(errors="replace") if isinstance(err, bytes) else err
+            raise RuntimeError(f"{proc.args[0]} exited ({proc.returncode}) before 127.0.0.1:{port} listened: {err}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout:g} s") from None
+            time.sleep(0.05)
 
 
 def tls_context(cert: Path, key: Path, *, legacy: bool = False) -> ssl.SSLContext:

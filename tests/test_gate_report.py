@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import lxml.html
-import pypdf
 import pytest
 
 from auditor.cli import main
@@ -22,6 +21,7 @@ from auditor.errors import InputError
 from auditor.store import Store
 from reports import gate as gate_report
 from reports.render import write_gate_report, write_report
+from tests.report_text import html_text, norm, pdf_pages
 from tests.servers import serve
 from tests.test_gate import SECURE, build_production, build_staging, static_routes, write_config
 from tests.test_reports_fixture import HOSTILE, SITE, URL, fill_store, make_config
@@ -29,21 +29,6 @@ from tests.test_reports_layout import _chars_inside, page_margins_mm
 
 NOW = datetime(2026, 7, 5, tzinfo=UTC)
 GATE_DAY = datetime(2026, 5, 12, 9, 30, 15, tzinfo=UTC)
-
-
-def norm(text: str) -> str:
-    return " ".join(text.split())
-
-
-def html_text(path: Path) -> str:
-    doc = lxml.html.fromstring(path.read_bytes())
-    for el in doc.xpath("//style|//title"):
-        el.drop_tree()
-    return norm(" ".join(doc.itertext()))
-
-
-def pdf_pages(path: Path) -> list[str]:
-    return [norm(p.extract_text()) for p in pypdf.PdfReader(path).pages]
 
 
 def table_rows(path: Path, heading: str) -> list[list[str]]:

@@ -8,7 +8,6 @@ import re
 import pytest
 from pydantic import ValidationError
 
-from auditor.certs import make_ca, make_leaf, write_pair
 from auditor.http import HttpClient
 from auditor.snapshot import Headers, Site
 from checks.base import CheckContext, CheckSkipped, Severity, discover_checks
@@ -16,8 +15,8 @@ from checks.headers import HeadersCheck, HeadersConfig, rules
 from checks.headers import observatory as obs
 from checks.headers.scoring import GRADE_CHART, MINIMUM_SCORE_FOR_EXTRA_CREDIT, MODIFIERS, grade, letter_for
 from checks.headers.texts import RULES
-from tests.observatory.support import by_rule, free_port, nginx, run_headers, snapshot, wait_port
-from tests.servers import need_peer, serve, tls_context
+from tests.observatory.support import by_rule, nginx, run_headers, snapshot, write_pki
+from tests.servers import free_port, need_peer, serve, tls_context, wait_port
 
 HTML = "text/html; charset=utf-8"
 ALL_RULES = set(RULES)
@@ -39,9 +38,7 @@ BAD_BODY = ('<html><head><script src="http://cdn.example.com/jquery.js"></script
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory):
     d = tmp_path_factory.mktemp("pki")
-    ca = make_ca()
-    ca_crt, _ = write_pair(ca, d, "ca")
-    crt, key = write_pair(make_leaf(ca, ["localhost", "127.0.0.1"]), d, "leaf")
+    ca_crt, crt, key = write_pki(d)
     return ca_crt, crt, key, tls_context(crt, key)
 
 

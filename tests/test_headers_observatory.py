@@ -14,17 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from auditor.certs import make_ca, make_leaf, write_pair
 from tests.observatory.support import (
     OBSERVATORY_DIR,
-    free_port,
     nginx,
     observatory,
     run_headers,
     snapshot,
-    wait_port,
+    write_pki,
 )
-from tests.servers import need_peer, serve, tls_context
+from tests.servers import free_port, need_peer, serve, tls_context, wait_port
 
 pytestmark = pytest.mark.slow
 
@@ -145,10 +143,7 @@ NGINX_SETS = {
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory):
     d = tmp_path_factory.mktemp("pki")
-    ca = make_ca()
-    ca_crt, _ = write_pair(ca, d, "ca")
-    crt, key = write_pair(make_leaf(ca, ["localhost", "127.0.0.1"]), d, "leaf")
-    return ca_crt, crt, key
+    return write_pki(d)
 
 
 def _py_servers(stack: ExitStack, sid: str, spec: tuple, tls) -> dict:

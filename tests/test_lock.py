@@ -38,6 +38,8 @@ def wait_for_requests(srv, n: int) -> None:
     deadline = time.monotonic() + 30
     while srv.stats["requests"] < n and time.monotonic() < deadline:
         time.sleep(0.05)
+    # without this the lock tests could pass with a first scan that never got going (and never held the lock)
+    assert srv.stats["requests"] >= n, f"the first scan made {srv.stats['requests']} requests in 30 s"
 
 
 def test_two_scans_at_once_one_runs_one_exits_cleanly(tmp_path: Path) -> None:

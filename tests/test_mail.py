@@ -4,7 +4,6 @@ plain; recipients per report kind, attachments, and that no personal data leaves
 from __future__ import annotations
 
 import email
-import socket
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +24,7 @@ from auditor.config import config_from_dict
 from auditor.errors import ConfigError
 from auditor.scheduler import Scheduler, SimulatedClock
 from checks.base import Finding, Severity
+from tests.servers import free_port
 
 NIK = "3403015708900001"
 PERSONAL_EMAIL = "budi.santoso.pribadi@gmail.com"
@@ -56,12 +56,6 @@ class Sink:
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
                                       envelope.original_content or envelope.content, tls, login))
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager

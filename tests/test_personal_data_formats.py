@@ -369,29 +369,27 @@ def test_malformed_pdf_is_corrupt():
             assert res.error_kind == "corrupt"
 
 
-def test_password_protected_pdf_is_encrypted():
+def _encrypted_pdf(seed: int, user_password: str) -> bytes:
+    """A one-page PDF of three people, AES-encrypted (an empty user password opens it without asking)."""
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter()
-    for page in PdfReader(io.BytesIO(make_pdf(people(3, seed=14), pages=1))).pages:
+    for page in PdfReader(io.BytesIO(make_pdf(people(3, seed=seed), pages=1))).pages:
         writer.add_page(page)
-    writer.encrypt(user_password="rahasia", owner_password="pemilik", algorithm="AES-128")
+    writer.encrypt(user_password=user_password, owner_password="pemilik", algorithm="AES-128")
     buf = io.BytesIO()
     writer.write(buf)
-    res = _bounded(lambda: run_doc(buf.getvalue(), "terkunci.pdf"), 10, 100)
+    return buf.getvalue()
+
+
+def test_password_protected_pdf_is_encrypted():
+    data = _encrypted_pdf(14, "rahasia")
+    res = _bounded(lambda: run_doc(data, "terkunci.pdf"), 10, 100)
     assert res.error_kind == "encrypted" and "password" in res.error_en
 
 
 def test_owner_password_only_pdf_is_still_read():
-    from pypdf import PdfReader, PdfWriter
-
-    writer = PdfWriter()
-    for page in PdfReader(io.BytesIO(make_pdf(people(3, seed=15), pages=1))).pages:
-        writer.add_page(page)
-    writer.encrypt(user_password="", owner_password="pemilik", algorithm="AES-128")
-    buf = io.BytesIO()
-    writer.write(buf)
-    assert run_doc(buf.getvalue(), "izin.pdf").count("nik") == 3
+    assert run_doc(_encrypted_pdf(15, ""), "izin.pdf").count("nik") == 3
 
 
 def test_huge_sheet_hits_the_row_cap_with_a_note():

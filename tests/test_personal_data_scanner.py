@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from checks.personal_data.detectors import CONTEXT_PHRASES, CONTEXT_WORDS, scan
+from checks.personal_data.detectors import CONTEXT_PHRASES, CONTEXT_WORDS, KINDS, scan
 from checks.personal_data.scanner import last_days
 from checks.personal_data.synth import corpus, make_kk, make_nik, make_phone
 from tests.pii_reference import reference_scan
@@ -75,31 +75,39 @@ def _document(rng: random.Random, size: int) -> str:
     return "".join(parts)
 
 
-def _same(text: str, **kw) -> None:
+def _same(text: str, **kw) -> set[str]:
+    """Assert the engine equals the reference on `text`; the kinds found, so callers can check that the
+    comparison covered every kind (two engines that both find nothing would agree vacuously)."""
     got, want = scan(text, today=TODAY, **kw), reference_scan(text, today=TODAY, **kw)
     assert got == want, (text[:200], [m for m in got if m not in want], [m for m in want if m not in got])
+    return {m.kind for m in got}
 
 
 def test_same_as_reference_on_the_labelled_corpus():
     items = corpus(6000, seed=3)
-    _same("\n".join(it.text for it in items))
+    kinds = _same("\n".join(it.text for it in items))
     for it in items[:1500]:
-        _same(it.text)
+        kinds |= _same(it.text)
+    assert kinds == set(KINDS)
 
 
 @pytest.mark.parametrize("seed", range(6))
 def test_same_as_reference_on_random_documents(seed):
     rng = random.Random(seed)
+    kinds: set[str] = set()
     for _ in range(40):
-        _same(_document(rng, rng.choice([60, 400, 3000])))
+        kinds |= _same(_document(rng, rng.choice([60, 400, 3000])))
+    assert kinds == set(KINDS)
 
 
 def test_same_as_reference_with_columns_and_labels():
     rng = random.Random(42)
+    kinds: set[str] = set()
     for _ in range(400):
         cell = _document(rng, rng.choice([16, 40]))
-        _same(cell, column=rng.choice(["nik", "kk", "npwp", "bpjs", "phone", "email", "account"]))
-        _same(cell, context=rng.choice(["NIK", "No. Rekening", "No HP", "NPWP", "Nama", "BPJS", "No. KK"]))
+        kinds |= _same(cell, column=rng.choice(list(KINDS)))
+        kinds |= _same(cell, context=rng.choice(["NIK", "No. Rekening", "No HP", "NPWP", "Nama", "BPJS", "No. KK"]))
+    assert kinds == set(KINDS)
 
 
 def test_date_table_matches_the_calendar():
@@ -125,6 +133,8 @@ def test_same_as_reference_without_the_automaton(monkeypatch):
 
     monkeypatch.setattr(context, "AUTOMATON", None)
     rng = random.Random(7)
+    kinds: set[str] = set()
     for _ in range(30):
-        _same(_document(rng, rng.choice([60, 3000])))
-    _same("\n".join(it.text for it in corpus(1500, seed=5)))
+        kinds |= _same(_document(rng, rng.choice([60, 3000])))
+    kinds |= _same("\n".join(it.text for it in corpus(1500, seed=5)))
+    assert kinds == set(KINDS)

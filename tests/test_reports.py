@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import lxml.html
-import pypdf
 import pytest
 
 from auditor.cli import main
@@ -16,25 +15,11 @@ from auditor.store import Store
 from checks.base import Finding, Severity
 from reports import periods, policy
 from reports.render import write_report
+from tests.report_text import html_text, norm, pdf_text
 from tests.test_reports_fixture import PLAN, SITE, URL, _findings, fill_store, make_config
 
 NOW = datetime(2026, 7, 5, tzinfo=UTC)
 MAY_START, JUNE_START = datetime(2026, 5, 1, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC)
-
-
-def norm(text: str) -> str:
-    return " ".join(text.split())
-
-
-def html_text(path: Path) -> str:
-    doc = lxml.html.fromstring(path.read_bytes())
-    for el in doc.xpath("//style|//title"):
-        el.drop_tree()
-    return norm(" ".join(doc.itertext()))
-
-
-def pdf_text(path: Path) -> str:
-    return norm(" ".join(page.extract_text() for page in pypdf.PdfReader(path).pages))
 
 
 # -- an independent oracle over the scripted plan ------------------------------------------------------

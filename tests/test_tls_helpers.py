@@ -10,7 +10,6 @@ import socket
 import ssl
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from checks.tls import TlsCheck, TlsConfig
 from checks.tls.check import endpoint
 from checks.tls.model import TlsScan
 from checks.tls.scan import scan_host
-from tests.servers import serve
+from tests.servers import free_port, serve, wait_port
 
 MODERN_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
 PRELOAD_HSTS = "max-age=63072000; includeSubDomains; preload"
@@ -130,12 +129,7 @@ def black_hole() -> Iterator[int]:
         s.close()
 
 
-def closed_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+closed_port = free_port  # the name reads better at "connection refused" call sites
 
 
 def make_ctx(url: str, *, pages: list[Page] | None = None, now: datetime | None = None,
@@ -205,17 +199,7 @@ http {{
         proc = subprocess.Popen([binary, "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "logs/error.log")],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"nginx exited: {proc.stderr.read().decode()[:500]}")
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
-            else:
-                raise RuntimeError("nginx did not start listening within 10 s")
+            wait_port(port, 10, proc=proc)
             yield port
         finally:
             proc.terminate()

@@ -7,7 +7,6 @@ request log, never hard-coded lists of findings.
 
 from __future__ import annotations
 
-import socket
 import time
 
 import pytest
@@ -20,7 +19,7 @@ from checks.zap import check as zap_check
 from checks.zap.client import ZapError
 from checks.zap.mapping import map_alert
 from tests.fake_zap import FakeZap
-from tests.servers import serve
+from tests.servers import free_port, serve
 
 KEY = "k-3f9a-test"
 CARD = "4111111111111111"  # Luhn-valid: the fake's PII rule fires on it, like ZAP's 10062
@@ -75,12 +74,6 @@ def make_ctx(site_url: str, **cfg) -> CheckContext:
     ])
     return CheckContext(site=snapshot, config=ZapConfig(**cfg), http=None,
                         site_config=SiteConfig(name="desa", url=site_url))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def expected_groups(fake: FakeZap) -> set[tuple[str, str]]:

@@ -80,7 +80,5 @@ def run_report(args: argparse.Namespace) -> int:
         raise InputError(f"cannot write the report: {exc}") from None
     finally:
         store.close()
-    if not args.quiet:
-        for path in written:
-            print(path)
+    _common.print_written(written, args.quiet)
     return 0

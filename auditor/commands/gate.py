@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = _common.config(args)
     lang = _common.lang(args, cfg)
     site = cfg.site(args.site)
-    only = [c.strip() for c in args.checks.split(",") if c.strip()] if args.checks else None
+    only = _common.only_checks(args)
     store = _common.store(cfg)
     try:
         try:

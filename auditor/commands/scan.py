@@ -69,7 +69,7 @@ def print_summary(outcome: RunOutcome, lang: str) -> None:
 def run(args: argparse.Namespace) -> int:
     cfg = _common.config(args)
     lang = _common.lang(args, cfg)
-    only = [c.strip() for c in args.checks.split(",") if c.strip()] if args.checks else None
+    only = _common.only_checks(args)
     if args.checks is not None and not only:
         raise ConfigError("--checks: give at least one check name")
     if args.all or args.queue is not None:
@@ -90,8 +90,7 @@ def run(args: argparse.Namespace) -> int:
                 continue
             multiple = len(sites) > 1
             if not outcome.reachable:
-                start = outcome.site.start_page
-                why = start.error if start and start.error else "no response"
+                why = outcome.unreachable_reason
                 print(f"ppid-audit: {t('unreachable', lang, site=site_cfg.name, url=site_cfg.url, why=why)}",
                       file=sys.stderr)
                 exit_code = 3

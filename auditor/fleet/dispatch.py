@@ -121,7 +121,7 @@ def _wait(store: Store, batch: str, n: int, say: Callable[[str], None], text: di
 def _summarise(store: Store, batch: str, rows: list[dict], text: dict[str, str], quiet: bool,
                fail_on: Severity | None) -> int:
     code = 0
-    worst: Severity | None = None
+    severities: list[Severity] = []
     table = Table(text["site"], text["status"], text["attempts"], text["run"], text["findings"], text["note"])
     ok = 0
     for r in rows:
@@ -132,7 +132,7 @@ def _summarise(store: Store, batch: str, rows: list[dict], text: dict[str, str],
             sevs = [sf.finding.severity for sf in store.findings(r["run_id"])]
             counts = "/".join(str(sum(1 for s in sevs if s == lvl)) for lvl in
                               (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW))
-            worst = max([worst, *sevs], default=None, key=lambda s: -1 if s is None else int(s))
+            severities += sevs
         else:
             code = 3
         style = "green" if status == "complete" else "red"
@@ -145,6 +145,7 @@ def _summarise(store: Store, batch: str, rows: list[dict], text: dict[str, str],
         con.print(table)
         con.print(text["batch"].format(b=batch, ok=ok, bad=len(rows) - ok, n=len(rows)))
         con.print(f"({datetime.now(UTC).isoformat(timespec='seconds')})")
+    worst = max(severities, default=None)
     if code == 0 and fail_on is not None and worst is not None and worst >= fail_on:
         code = 1
     return code

@@ -79,9 +79,8 @@ def audit_one(cfg: Config, site: SiteConfig, batch: str, store: Store, owner: st
         log.warning("fleet: %s attempt %d failed: %s", site.name, attempts, msg)
         return _retry_or_give_up(store, batch, site.name, owner, policy, attempts, "error", msg, None)
     if not outcome.reachable:
-        start = outcome.site.start_page
-        why = (start.error if start and start.error else None) or "no response"
-        return _retry_or_give_up(store, batch, site.name, owner, policy, attempts, "failed", why, outcome.run_id)
+        return _retry_or_give_up(store, batch, site.name, owner, policy, attempts, "failed",
+                                 outcome.unreachable_reason, outcome.run_id)
     _finish(store, batch, site.name, owner, "complete", run_id=outcome.run_id)
     return JobResult(site.name, "complete", run_id=outcome.run_id, attempts=attempts)
 

@@ -12,15 +12,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from auditor.fleet.policy import FINAL
+from auditor.store import iso as _iso
 from auditor.store import pid_alive
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _iso(dt: datetime) -> str:
-    return dt.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def create_batch(store: Any, batch: str, sites: list[str], queue: str | None) -> None:

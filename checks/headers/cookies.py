@@ -7,12 +7,11 @@ but still report them as findings: a browser refuses them too, which is usually 
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from checks.headers.domains import is_public_suffix
+from checks.headers.domains import is_ip, is_public_suffix
 
 _CONTROL = re.compile(r"[\x00-\x1f]")
 SESSION_MARKERS = ("login", "sess")  # Observatory's notion of a session cookie (name contains...)
@@ -107,14 +106,6 @@ def has_invalid_samesite(raw: str) -> bool:
     return False
 
 
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-        return True
-    except ValueError:
-        return False
-
-
 def _default_path(path: str) -> str:
     if not path or not path.startswith("/") or path == "/":
         return "/"
@@ -127,9 +118,9 @@ def refusal_reason(c: Cookie, request_url: str) -> str | None:
     parts = urlsplit(request_url)
     host = (parts.hostname or "").lower()
     if c.domain:
-        if (_is_ip(c.domain) and ":" not in c.domain) or is_public_suffix(c.domain):
+        if (is_ip(c.domain) and ":" not in c.domain) or is_public_suffix(c.domain):
             return f"Domain={c.domain} is an IP address or a public suffix"
-        if not (host == c.domain or (host.endswith("." + c.domain) and not _is_ip(host))):
+        if not (host == c.domain or (host.endswith("." + c.domain) and not is_ip(host))):
             return f"Domain={c.domain} does not match the host {host}"
         c.host_only = False
     if not c.path:

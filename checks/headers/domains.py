@@ -23,7 +23,7 @@ def _extractor():
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=False)
 
 
-def _is_ip(host: str) -> bool:
+def is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host.strip("[]"))
         return True
@@ -33,7 +33,7 @@ def _is_ip(host: str) -> bool:
 
 def registrable_domain(host: str) -> str | None:
     host = (host or "").strip().rstrip(".").lower()
-    if not host or _is_ip(host) or "." not in host:
+    if not host or is_ip(host) or "." not in host:
         return None
     ex = _extractor()
     if ex is not None:

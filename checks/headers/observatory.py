@@ -13,13 +13,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from urllib.parse import urlsplit
 
 from auditor.snapshot import Headers
 from checks.headers import csp as cspmod
 from checks.headers.cookies import has_invalid_samesite, jar
 from checks.headers.domains import registrable_domain
-from checks.headers.html import parse_markup
+from checks.headers.html import PageMarkup, parse_markup
 from checks.headers.scoring import Grade, grade
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -57,6 +58,11 @@ class Observed:
     body: str = ""
     verified: bool = True  # certificate chain valid (always True for plain http)
 
+    @cached_property
+    def markup(self) -> PageMarkup:
+        """The body parsed once: the CSP, referrer and SRI tests all read it."""
+        return parse_markup(self.body or "")
+
 
 @dataclass
 class ScanInput:
@@ -79,7 +85,7 @@ def _equiv(o: Observed | None) -> tuple[list[str], list[str] | None]:
     """(meta CSP policies, meta referrer) the way the retriever extracts them (HTML only)."""
     if o is None or _mime(o) not in HTML_TYPES or not o.body:
         return [], None
-    m = parse_markup(o.body)
+    m = o.markup
     return m.meta_csp, [m.meta_referrer] if m.meta_referrer else None
 
 
@@ -350,7 +356,7 @@ def test_sri(inp: ScanInput) -> str:
         return "sri-not-implemented-but-no-scripts-loaded"
     if _mime(resp) not in HTML_TYPES:
         return "sri-not-implemented-response-not-html"
-    scripts = parse_markup(resp.body or "").scripts
+    scripts = resp.markup.scripts
     site_domain = registrable_domain(inp.hostname)
     https_session = urlsplit(resp.start_url).scheme == "https"
     result: str | None = None

@@ -17,6 +17,7 @@ from checks.personal_data.evidence import (
     _REM_CONTACT_ID,
     LABELS,
     REFERENCES,
+    SAMPLES,
     TITLES,
     DocumentResult,
     findings_for,
@@ -134,7 +135,7 @@ class PersonalDataCheck(Check):
                 if not g:
                     continue
                 g.values = {v: c for v, c in g.values.items() if (kind, v) not in sitewide}
-                g.samples = [masked(kind, v) for v in list(g.values)[:3]]
+                g.samples = [masked(kind, v) for v in list(g.values)[:SAMPLES]]
             out.extend(findings_for(r, url, key, check=self.name))
         for kind in ("phone", "email"):
             values = sorted(v for k, v in sitewide if k == kind)

@@ -196,12 +196,11 @@ class _Run:
                     sev = Severity.LOW
             latest = v.latest if v.status == "outdated" and v.latest else v.newest
             text = rules.judgement_text(rule, d.name, d.version, latest, v.reason, self.as_of)
-            src = self.data.products[d.product]
             refs = list(_sources(self.data, d.product))
             self.add(rule, sev, text, url=self.root, evidence=f"{d.name} {d.version}; " + "; ".join(d.evidence[:3]),
                      references=refs, key=d.product, confidence=d.version_confidence,
                      data={"product": d.product, "version": d.version, "status": v.status,
-                           "latest": latest, "eol": v.eol, "category": src.get("category")})
+                           "latest": latest, "eol": v.eol, "category": prod.get("category")})
 
     def disclosed(self) -> None:
         seen: set[tuple[str, str]] = set()

@@ -14,7 +14,7 @@ from typing import Any
 
 from auditor.store import StoredFinding
 from checks.base import Severity
-from reports.history import aware, load_history
+from reports.history import load_history, when_of
 from reports.monthly import content_items, counted
 from reports.periods import Period
 from reports.policy import STATUS_ORDER, Score, score
@@ -125,7 +125,7 @@ def site_row(store: Any, site: Any, period: Period, t: Callable[..., str], fmt_p
     sev_counts: dict[str, int] = {}
     for sf in open_all:
         sev_counts[sf.finding.severity.label] = sev_counts.get(sf.finding.severity.label, 0) + 1
-    last = aware(runs[-1].run.finished or runs[-1].run.started) if runs else None
+    last = when_of(runs[-1].run) if runs else None
     return FleetRow(
         site=site.name, url=site.url, score=sc, runs=len(runs), last_scan=last,
         tls=tls_cell(open_all, facts.get("tls"), checked.get("tls") == "ok", t),

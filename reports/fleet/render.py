@@ -100,7 +100,7 @@ def write_fleet_report(cfg: Any, store: Store, month: str, formats: Iterable[str
     stem = f"{PREFIX}-{data.period.key}"
     if "html" in fmts:
         path = out / f"{stem}.html"
-        render._atomic(path, lambda tmp: tmp.write_text(html, encoding="utf-8"))
+        render.write_html(path, html)
         written.append(path)
     if "pdf" in fmts:
         path = out / f"{stem}.pdf"

@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from auditor.certs import make_ca, make_leaf, write_pair
 from auditor.http import HttpClient
 from auditor.snapshot import Page, Site
 from checks.base import CheckContext, CheckResult
@@ -24,21 +23,12 @@ OBSERVATORY_DIR = REPO / "tools" / "node" / "node_modules" / "@mdn" / "mdn-http-
 DRIVER = Path(__file__).with_name("observe.mjs")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listening on 127.0.0.1:{port}")
+def write_pki(d: Path) -> tuple[Path, Path, Path]:
+    """A throw-away CA and a leaf for localhost/127.0.0.1 in `d`: (ca_crt, leaf_crt, leaf_key)."""
+    ca = make_ca()
+    ca_crt, _ = write_pair(ca, d, "ca")
+    crt, key = write_pair(make_leaf(ca, ["localhost", "127.0.0.1"]), d, "leaf")
+    return ca_crt, crt, key
 
 
 def snapshot(url: str, http: HttpClient | None = None, name: str = "t") -> Site:
