@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import LoopbackServer, free_port, need_peer, serve
+from tests.servers import LoopbackServer, free_port, need_peer, serve, stop_process
 
 SECURE_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
@@ -95,11 +95,7 @@ def redis_server() -> Iterator[str]:
             time.sleep(0.1)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, 10)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

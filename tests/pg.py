@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import free_port, require_integration, wait_port
+from tests.servers import free_port, require_integration, stop_process, wait_port
 
 
 def pg_bin() -> Path | None:
@@ -58,11 +58,7 @@ def postgres_server() -> Iterator[str]:
         time.sleep(0.3)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, 20)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -154,3 +154,15 @@ def need_peer(name: str, path: str | None = None) -> str:
         pytest.fail(msg + " and PPID_REQUIRE_INTEGRATION=1")
     pytest.skip(msg)
     raise AssertionError  # unreachable
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 10.0) -> None:
+    """Terminate a server started by a fixture; kill it if it does not stop within `timeout`."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)

@@ -29,7 +29,7 @@ from checks.tls import TlsCheck, TlsConfig
 from checks.tls.check import endpoint
 from checks.tls.model import TlsScan
 from checks.tls.scan import scan_host
-from tests.servers import free_port, serve, wait_port
+from tests.servers import free_port, serve, stop_process, wait_port
 
 MODERN_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
 PRELOAD_HSTS = "max-age=63072000; includeSubDomains; preload"
@@ -202,9 +202,4 @@ http {{
             wait_port(port, 10, proc=proc)
             yield port
         finally:
-            proc.terminate()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+            stop_process(proc, 5)

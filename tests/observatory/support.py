@@ -17,7 +17,7 @@ from auditor.http import HttpClient
 from auditor.snapshot import Page, Site
 from checks.base import CheckContext, CheckResult
 from checks.headers import HeadersCheck, HeadersConfig
-from tests.servers import REPO
+from tests.servers import REPO, stop_process
 
 OBSERVATORY_DIR = REPO / "tools" / "node" / "node_modules" / "@mdn" / "mdn-http-observatory"
 DRIVER = Path(__file__).with_name("observe.mjs")
@@ -97,9 +97,4 @@ http {{
     try:
         yield
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        stop_process(proc, 10)
