@@ -15,7 +15,7 @@ from auditor.errors import ConfigError
 from auditor.fleet import scan_all
 from auditor.fleet import state as fleet_state
 from auditor.fleet.policy import task_policy
-from auditor.store import Store
+from auditor.store import Store, StoredFinding
 from reports.fleet.ranking import Cell, FleetRow, compliance_cell, headers_cell, rank_rows
 from reports.policy import score
 from tests.fleet_sites import closed_port_url, village_sites, write_sites_csv
@@ -266,3 +266,15 @@ def test_report_fleet_ranks_every_site_html_and_pdf(tmp_path, capsys):
     from auditor.cli import main
     assert main(["report", "fleet", "--config", str(cfg_path), "--month", "2026-13"]) == 2
     assert "--month 2026-13" in capsys.readouterr().err
+
+
+def test_fleet_cell_names_the_worst_severity_in_the_report_language() -> None:
+    from checks.base import Finding, Severity
+    from reports.fleet.ranking import _count_cell
+    from reports.fleet.render import translator
+
+    found = [StoredFinding("r1", Finding(check="tls", rule="tls.cert.expired", severity=sev, title="x"), fp, "new")
+             for sev, fp in ((Severity.LOW, "a"), (Severity.HIGH, "b"))]
+    assert _count_cell(found, True, translator("id")).text == "2 temuan (tinggi)"
+    assert _count_cell(found, True, translator("en")).text == "2 finding(s) (high)"
+    assert _count_cell([], False, translator("id")).text == "—"

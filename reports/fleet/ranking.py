@@ -71,7 +71,7 @@ def _count_cell(found: list[StoredFinding], checked: bool, t: Callable[..., str]
     if not found:
         return Cell(t("cell_none"), "ok")
     worst = max(sf.finding.severity for sf in found)
-    return Cell(t("cell_count", n=len(found), sev=t(worst.label)), _severity_level(worst))
+    return Cell(t("cell_count", n=len(found), sev=t(f"sev_{worst.label}")), _severity_level(worst))
 
 
 def tls_cell(open_: list[StoredFinding], facts: Any, checked: bool, t: Callable[..., str]) -> Cell:

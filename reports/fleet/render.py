@@ -46,9 +46,6 @@ TEXT: dict[str, dict[str, str]] = {
     "not_scanned": {"id": "Belum dipindai pada periode ini", "en": "Not scanned in this period"},
     "legend": {"id": "Tanda — berarti pemeriksaan bidang itu tidak berjalan dengan baik pada periode ini.",
                "en": "A dash means that area's check did not run cleanly in this period."},
-    "critical": {"id": "kritis", "en": "critical"}, "high": {"id": "tinggi", "en": "high"},
-    "medium": {"id": "sedang", "en": "medium"}, "low": {"id": "rendah", "en": "low"},
-    "info": {"id": "info", "en": "info"},
 }
 
 
