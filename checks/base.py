@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import entry_points
@@ -158,14 +158,20 @@ class Check:
     description: ClassVar[str] = ""
     enabled_by_default: ClassVar[bool] = True
     config_model: ClassVar[type[BaseModel]] = CheckConfig
-    # Rule ids this check owns (without the check-independent prefix), for docs and SARIF rule tables.
-    rules: ClassVar[dict[str, str]] = {}
+    # The report area this check covers ("tls", "headers", "software", "pii", "content", "zap", ...).
+    area: ClassVar[str] = ""
+    # One record per rule this check can emit (checks.rules.RuleBook); findings are made from them.
+    rulebook: ClassVar[Mapping[str, Any]] = {}
 
     def run(self, ctx: CheckContext) -> CheckResult | Iterable[Finding]:
         raise NotImplementedError
 
     def finding(self, rule: str, severity: Severity | str, title: str, **kw: Any) -> Finding:
         return Finding(check=self.name, rule=rule, severity=Severity.parse(severity), title=title, **kw)
+
+    def finding_from(self, rule_id: str, **kw: Any) -> Finding:
+        """A finding made from this check's record for `rule_id` (see `checks.rules.Rule.finding`)."""
+        return self.rulebook[rule_id].finding(self.name, **kw)
 
 
 @dataclass
