@@ -1,4 +1,4 @@
-"""The reports' message catalogue (`messages.yaml`): Bahasa Indonesia first, English with lang="en".
+"""The reports' view of the one catalogue (`auditor/messages/reports.yaml`): Bahasa Indonesia first.
 
 One set of templates; every visible word comes from here. A missing English text falls back to Bahasa
 Indonesia, a missing key shows the key (so a gap is visible, never a crash).
@@ -7,31 +7,11 @@ Indonesia, a missing key shows the key (so a gap is visible, never a crash).
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import yaml
+from auditor.catalogue import messages, t  # re-exported for the templates
 
-CATALOGUE = Path(__file__).with_name("messages.yaml")
-
-
-@lru_cache(maxsize=1)
-def messages() -> dict[str, dict[str, Any]]:
-    return yaml.safe_load(CATALOGUE.read_text(encoding="utf-8"))
-
-
-def t(key: str, lang: str = "id", **kw: Any) -> str:
-    entry = messages().get(key)
-    if entry is None:
-        return key
-    text = entry.get(lang) if entry.get(lang) is not None else entry.get("id", key)
-    if kw:
-        try:
-            return str(text).format(**kw)
-        except (KeyError, IndexError, ValueError):
-            return str(text)
-    return str(text)
+__all__ = ["messages", "t", "month_name"]
 
 
 def month_name(m: int, lang: str = "id") -> str:

@@ -44,7 +44,7 @@ STATUS_ORDER = ("baik", "perlu_perbaikan", "buruk")
 DUE_DAYS: dict[Severity, int] = {Severity.CRITICAL: 3, Severity.HIGH: 7, Severity.MEDIUM: 30,
                                  Severity.LOW: 90, Severity.INFO: 180}
 
-# Who follows up when the approved list names nobody: a role per area (message keys, see messages.yaml).
+# Who follows up when the approved list names nobody: a role per area (message keys, see auditor/messages/reports.yaml).
 AREA_ROLE: dict[str, str] = {"tls": "role_hosting", "headers": "role_webadmin", "software": "role_webadmin",
                              "pii": "role_operator_pii", "content": "role_operator", "zap": "role_webadmin",
                              OTHER: "role_kasi"}
