@@ -1,23 +1,19 @@
-"""Parsing for the crawler: links and title from HTML (beautifulsoup4 + lxml), sitemaps, robots.txt."""
+"""Parsing for the crawler: links and title from a page's shared lxml.html tree, sitemaps, robots.txt."""
 
 from __future__ import annotations
 
 import gzip
 import io
-import re
-import warnings
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
 from lxml import etree
 
 from auditor.crawl_urls import canonicalize
+from auditor.htmldoc import collapse as _collapse
+from auditor.htmldoc import parse_document, text_of
 from auditor.snapshot import Link, is_document_url
-
-warnings.filterwarnings("ignore", category=XMLParsedAsHTMLWarning)
-warnings.filterwarnings("ignore", category=MarkupResemblesLocatorWarning)
 
 # tag -> attribute holding the reference
 _REF_ATTRS = {
@@ -25,7 +21,6 @@ _REF_ATTRS = {
     "frame": "src", "form": "action", "embed": "src", "object": "data", "source": "src",
 }
 _SKIP_SCHEMES = ("javascript:", "data:", "about:", "blob:", "vbscript:")
-_WS = re.compile(r"\s+")
 
 FOLLOW_PAGE = "page"
 FOLLOW_DOCUMENT = "document"
@@ -39,33 +34,33 @@ class Parsed:
     follow: list[tuple[str, str]] = field(default_factory=list)  # (canonical URL, FOLLOW_*)
 
 
-def _collapse(text: str | None) -> str:
-    return _WS.sub(" ", text or "").strip()
-
-
 def parse_html(text: str, base_url: str) -> Parsed:
-    """Title, every outgoing reference (a, img, script, link, iframe, form...) and what to fetch next.
+    """`parse_tree` of an HTML text (for callers without a `Page`)."""
+    return parse_tree(parse_document(text), base_url)
+
+
+def parse_tree(root: etree._Element | None, base_url: str) -> Parsed:
+    """Title, every outgoing reference (a, img, script, link, iframe, form...) and what to fetch next,
+    read from a page's shared tree (`Page.document`; None: nothing to read).
 
     Link URLs are canonical for http(s) so they match `Page.url`; mailto:/tel: links are kept verbatim.
     """
     out = Parsed()
-    try:
-        soup = BeautifulSoup(text, "lxml")
-    except Exception:  # lxml refuses some binary junk; a page we cannot parse has no links
+    if root is None:
         return out
-    title = soup.find("title")
+    title = next(root.iter("title"), None)
     if title is not None:
-        out.title = _collapse(title.get_text())[:500]
+        out.title = text_of(title, "")[:500]
     base = base_url
-    base_tag = soup.find("base", href=True)
+    base_tag = next((b for b in root.iter("base") if b.get("href") is not None), None)
     if base_tag is not None:
-        candidate = canonicalize(str(base_tag["href"]), base_url)
+        candidate = canonicalize(str(base_tag.get("href")), base_url)
         if candidate:
             base = candidate
     seen_links: set[tuple[str, str, str]] = set()
     seen_follow: set[str] = set()
-    for el in soup.find_all(list(_REF_ATTRS)):
-        tag = el.name
+    for el in root.iter(*_REF_ATTRS):
+        tag = el.tag
         ref = el.get(_REF_ATTRS[tag])
         if not isinstance(ref, str):
             continue
@@ -75,10 +70,10 @@ def parse_html(text: str, base_url: str) -> Parsed:
         if tag in ("img", "embed", "object", "source"):
             label = _collapse(el.get("alt") or el.get("title") or "")
         elif tag in ("a", "area"):
-            label = _collapse(el.get_text(" ")) or _collapse(el.get("title") or el.get("aria-label") or "")
+            label = text_of(el) or _collapse(el.get("title") or el.get("aria-label") or "")
             if not label:
-                img = el.find("img", alt=True)
-                label = _collapse(img["alt"]) if img is not None else ""
+                img = next((i for i in el.iter("img") if i.get("alt") is not None), None)
+                label = _collapse(img.get("alt")) if img is not None else ""
         else:
             label = _collapse(el.get("title") or "")
         url = canonicalize(ref, base)
@@ -108,8 +103,7 @@ def _follow_kind(tag: str, el, url: str) -> str | None:
     if tag == "script":
         return FOLLOW_ASSET
     if tag == "link":
-        rel = el.get("rel") or []
-        rel = [r.lower() for r in (rel if isinstance(rel, list) else rel.split())]
+        rel = (el.get("rel") or "").lower().split()
         if "stylesheet" in rel:
             return FOLLOW_ASSET
         if is_document_url(url):

@@ -28,9 +28,9 @@ from auditor.crawl_parse import (
     FOLLOW_PAGE,
     MAX_SITEMAP_BYTES,
     allow_all_robots,
-    parse_html,
     parse_robots,
     parse_sitemap,
+    parse_tree,
     robots_sitemaps,
 )
 from auditor.crawl_urls import Scope, TrapGuard, canonicalize, origin, trap_note
@@ -341,10 +341,10 @@ class _Crawl:
                   not_modified=not_modified)
         if cls is Page and task.kind == FOLLOW_ASSET:
             res.kind = "asset"
-        # NUL bytes never occur in real HTML: a mislabelled binary (or a bomb of zeros) is not parsed.
-        if (res.kind == "page" and res.ok and res.is_html and not isinstance(res, Document)
-                and b"\0" not in res.body[:4096] and time.monotonic() < self.deadline):
-            parsed = parse_html(res.text, canonicalize(res.final_url) or res.url)
+        # The page's one parse (`Page.document`), kept for the checks.
+        if (res.kind == "page" and res.ok and res.parseable and not isinstance(res, Document)
+                and time.monotonic() < self.deadline):
+            parsed = parse_tree(res.document, canonicalize(res.final_url) or res.url)
             res.title = parsed.title
             res.links = parsed.links
             return res, parsed.follow

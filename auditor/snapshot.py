@@ -10,7 +10,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
 
 DOCUMENT_EXTENSIONS = (
     ".pdf", ".xls", ".xlsx", ".xlsm", ".doc", ".docx", ".ods", ".odt", ".csv", ".zip", ".txt",
@@ -101,6 +105,10 @@ class Page:
     first_seen: datetime | None = None
     last_changed: datetime | None = None
     kind: str = "page"
+    # The one parse of the body (see `document`); shared by the crawler and every check, released by the
+    # runner after the checks (`Site.release_documents`).
+    _document: Any = field(default=None, init=False, repr=False, compare=False)
+    _parsed: bool = field(default=False, init=False, repr=False, compare=False)
 
     @property
     def content_type(self) -> str:
@@ -138,6 +146,30 @@ class Page:
             except (LookupError, UnicodeDecodeError):
                 continue
         return self.body.decode("utf-8", "replace")
+
+    @property
+    def parseable(self) -> bool:
+        """An HTML response worth parsing. NUL bytes never occur in real HTML: a mislabelled binary (or a
+        bomb of zeros) is not parsed."""
+        return bool(self.body) and self.is_html and b"\0" not in self.body[:4096]
+
+    @property
+    def document(self) -> HtmlElement | None:
+        """The page's lxml.html tree, parsed on first use and then shared (None: not HTML, unparseable).
+
+        Read-only for everyone: never remove or change elements (see `auditor.htmldoc`).
+        """
+        # No lock: a page is parsed by the one crawl worker that fetched it, then read by the checks in turn.
+        if not self._parsed:
+            from auditor.htmldoc import parse_document
+
+            self._document = parse_document(self.text) if self.parseable else None
+            self._parsed = True
+        return self._document
+
+    def release_document(self) -> None:
+        """Drop the parsed tree (it is parsed again if asked for)."""
+        self._document, self._parsed = None, False
 
 
 @dataclass
@@ -180,6 +212,11 @@ class Site:
     def page_count(self) -> int:
         """HTML pages only: scripts and stylesheets fetched for the checks (`kind="asset"`) don't count."""
         return sum(1 for p in self.pages if p.kind == "page")
+
+    def release_documents(self) -> None:
+        """Free every parsed tree (after the checks: the snapshot itself stays)."""
+        for res in self.all_resources():
+            res.release_document()
 
     def get(self, url: str) -> Page | None:
         for res in self.all_resources():

@@ -16,8 +16,9 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from bs4 import BeautifulSoup
+from lxml import etree
 
+from auditor.htmldoc import text_of, visible_text
 from auditor.snapshot import Document, Page
 from checks.content.dates import find_dates, parse_machine_date
 
@@ -90,22 +91,29 @@ _META_MODIFIED = ("article:modified_time", "og:updated_time", "last-modified", "
 _META_PUBLISHED = ("article:published_time", "dcterms.created", "dc.date", "date", "pubdate")
 
 
-def structured_evidence(soup: BeautifulSoup, url: str) -> list[Evidence]:
+_LD_JSON = re.compile(r"ld\+json", re.I)
+_NOT_TEXT = frozenset({"script", "style", "noscript", "template"})  # <svg> <text> labels may carry dates
+
+
+def structured_evidence(root: etree._Element, url: str) -> list[Evidence]:
+    """Dates from JSON-LD, <meta> and <time> in a page's shared tree (`Page.document`)."""
     ev: list[Evidence] = []
     found: dict[str, list[date]] = {"dateModified": [], "datePublished": []}
-    for tag in soup.find_all("script", attrs={"type": re.compile(r"ld\+json", re.I)}):
+    for tag in root.iter("script"):
+        if not _LD_JSON.search(tag.get("type") or ""):
+            continue
         try:
-            _walk_jsonld(json.loads(tag.string or tag.get_text() or "null"), found)
+            _walk_jsonld(json.loads(tag.text or "null"), found)
         except (ValueError, TypeError, RecursionError):  # broken or absurdly nested JSON-LD
             continue
     key = "dateModified" if found["dateModified"] else "datePublished"
     if found[key]:
         ev.append(Evidence(max(found[key]), "jsonld", f"JSON-LD {key}", url))
     metas: dict[str, str] = {}
-    for m in soup.find_all("meta"):
+    for m in root.iter("meta"):
         name = (m.get("property") or m.get("name") or m.get("itemprop") or "").strip().lower()
         if name and m.get("content"):
-            metas.setdefault(name, m["content"])
+            metas.setdefault(name, m.get("content"))
     for names in (_META_MODIFIED, _META_PUBLISHED):
         hits = [(n, parse_machine_date(metas[n])) for n in names if n in metas]
         hits = [(n, d) for n, d in hits if d]
@@ -115,22 +123,16 @@ def structured_evidence(soup: BeautifulSoup, url: str) -> list[Evidence]:
             break
     modified: list[date] = []
     other: list[date] = []
-    for t in soup.find_all("time"):
-        d = parse_machine_date(t.get("datetime") or t.get_text(" ", strip=True))
+    for t in root.iter("time"):
+        d = parse_machine_date(t.get("datetime") or text_of(t))
         if not d:
             continue
-        marks = " ".join([t.get("itemprop") or "", " ".join(t.get("class") or [])]).lower()
+        marks = " ".join([t.get("itemprop") or "", t.get("class") or ""]).lower()
         (modified if ("modified" in marks or "updated" in marks) else other).append(d)
     if modified or other:
         ev.append(Evidence(max(modified or other), "time",
                            "<time> " + ("dateModified/updated" if modified else "datetime"), url))
     return ev
-
-
-def visible_text(soup: BeautifulSoup) -> str:
-    for tag in soup(["script", "style", "noscript", "template"]):
-        tag.decompose()
-    return soup.get_text(" ", strip=True)
 
 
 def text_evidence(text: str, url: str, *, today: date, fetched: date | None, source: str = "text",
@@ -244,11 +246,10 @@ def resource_evidence(res: Page, hints: SiteHints, *, today: date) -> list[Evide
     ev: list[Evidence] = []
     if res.kind == "document":
         ev += document_evidence(res, today=today)
-    elif res.is_html and res.body:
-        soup = BeautifulSoup(res.text, "lxml")
-        ev += structured_evidence(soup, url)
+    elif res.document is not None:
+        ev += structured_evidence(res.document, url)
         fetched = res.fetched_at.date() if res.fetched_at else None
-        ev += text_evidence(visible_text(soup), url, today=today, fetched=fetched)
+        ev += text_evidence(visible_text(res.document, _NOT_TEXT), url, today=today, fetched=fetched)
     for source, table in (("wp_rest", hints.wp_rest), ("sitemap", hints.sitemap), ("feed", hints.feed)):
         for k in keys:
             if k in table:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import islice
 from urllib.parse import unquote, urlsplit
 
-from bs4 import BeautifulSoup
-
+from auditor.htmldoc import text_of
 from auditor.snapshot import Page, Site
 
 # Expansions as data; keys are single normalised tokens.
@@ -67,6 +68,7 @@ GENERIC = frozenset("dokumen informasi data berkas file unduh download pdf doc d
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 
 
+@lru_cache(maxsize=1 << 16)  # the same titles and link texts are scored against every item's patterns
 def normalise(text: str) -> str:
     """Lower-case, accents and punctuation removed, abbreviations expanded."""
     text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode("ascii").lower()
@@ -113,12 +115,13 @@ def build_candidates(site: Site) -> list[Candidate]:
             cand.texts.append(("nama dokumen" if res.kind == "document" else "alamat", name))
         if res.title:
             cand.texts.append(("judul", res.title))
-        if res.kind != "document" and res.is_html and res.body:
-            soup = BeautifulSoup(res.text, "lxml")
-            if not res.title and soup.title and soup.title.string:
-                cand.texts.append(("judul", soup.title.string.strip()))
-            for h in soup.find_all(["h1", "h2", "h3"], limit=12):
-                txt = h.get_text(" ", strip=True)
+        root = res.document if res.kind != "document" else None
+        if root is not None:
+            title = next(root.iter("title"), None)
+            if not res.title and title is not None and title.text and len(title) == 0:
+                cand.texts.append(("judul", title.text.strip()))
+            for h in islice(root.iter("h1", "h2", "h3"), 12):
+                txt = text_of(h)
                 if txt:
                     cand.texts.append(("judul bagian", txt))
     for page in site.pages:

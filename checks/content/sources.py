@@ -14,8 +14,6 @@ from datetime import date
 from typing import Any
 from urllib.parse import urljoin
 
-from bs4 import BeautifulSoup
-
 from auditor.snapshot import Page, Site
 from checks.content.dates import parse_machine_date
 from checks.content.evidence import SiteHints
@@ -83,8 +81,12 @@ def feed_dates(site: Site, http: Any, log: logging.Logger) -> dict[str, date]:
             out.update(parse_feed(res.body))
     wanted: list[str] = []
     for page in _html_pages(site):
-        soup = BeautifulSoup(page.text, "lxml")
-        for link in soup.find_all("link", attrs={"type": _FEED_TYPES}):
+        root = page.document
+        if root is None:
+            continue
+        for link in root.iter("link"):
+            if not _FEED_TYPES.search(link.get("type") or ""):
+                continue
             href = link.get("href")
             if href:
                 url = urljoin(page.final_url or page.url, href)

@@ -22,7 +22,7 @@ from checks.base import (
     site_relative,
 )
 from checks.headers import rules
-from checks.headers.html import parse_markup
+from checks.headers.html import markup_of
 from checks.headers.observatory import DEFAULT_CORS_ORIGIN, Observed, ScanInput, score
 from checks.headers.scoring import OBSERVATORY_VERSION
 from checks.headers.texts import RULES
@@ -111,7 +111,7 @@ class HeadersCheck(Check):
     def _page_issues(self, page: Page, cfg: HeadersConfig) -> list[rules.Issue]:
         url = page.final_url or page.url
         https = urlsplit(url).scheme == "https"
-        markup = parse_markup(page.text) if page.body else None
+        markup = markup_of(page.document) if page.body else None
         h = page.headers
         out: list[rules.Issue] = []
         if https:
@@ -211,7 +211,7 @@ class HeadersCheck(Check):
         scheme = urlsplit(start_url).scheme
         vclient = self._verifying_client(ctx, cfg)
         page_obs = Observed(start_url, start.final_url or start.url, start.status, start.headers, start.text,
-                            True)
+                            True, tree=start.document)
         page_cookies = [(raw, page_obs.final_url) for raw in start.headers.get_all("set-cookie")]
         http_obs: Observed | None = None
         route: list[tuple[str, int]] = []

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
+
+from lxml import etree
+
+from auditor.htmldoc import parse_document
 
 # tag -> attributes holding a URL the browser loads as part of the page (mixed content when http:)
 SUBRESOURCE_ATTRS: dict[str, tuple[str, ...]] = {
@@ -30,43 +33,38 @@ class PageMarkup:
     form_actions: list[str] = field(default_factory=list)
 
 
-class _Parser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.out = PageMarkup()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a: dict[str, str] = {}
-        for k, v in attrs:
-            a.setdefault(k.lower(), v if v is not None else "")
+def markup_of(root: etree._Element | None) -> PageMarkup:
+    """Read from a page's shared tree (`Page.document`); None gives empty markup."""
+    out = PageMarkup()
+    if root is None:
+        return out
+    for el in root.iter(etree.Element):
+        tag = el.tag
+        if not isinstance(tag, str):
+            continue
+        a = el.attrib
         if tag == "script":
-            self.out.scripts.append(Script(a.get("src"), a.get("integrity"), a.get("crossorigin")))
+            out.scripts.append(Script(a.get("src"), a.get("integrity"), a.get("crossorigin")))
         elif tag == "meta":
             equiv = a.get("http-equiv")
             content = a.get("content")
             if equiv is not None and content is not None:
                 if equiv.strip().lower() == "content-security-policy" and content:
-                    self.out.meta_csp.append(content)
+                    out.meta_csp.append(content)
             elif (a.get("name") or "").strip().lower() == "referrer" and content:
-                self.out.meta_referrer = content
+                out.meta_referrer = content
         elif tag == "link":
             rels = set((a.get("rel") or "").lower().split())
             if rels & _LINK_RELS_LOADED and a.get("href"):
-                self.out.subresources.append(("link", a["href"]))
+                out.subresources.append(("link", a["href"]))
         elif tag == "form" and a.get("action"):
-            self.out.form_actions.append(a["action"])
+            out.form_actions.append(a["action"])
         for attr in SUBRESOURCE_ATTRS.get(tag, ()):
             if a.get(attr):
-                self.out.subresources.append((tag, a[attr]))
-
-    handle_startendtag = handle_starttag
+                out.subresources.append((tag, a[attr]))
+    return out
 
 
 def parse_markup(text: str) -> PageMarkup:
-    p = _Parser()
-    try:
-        p.feed(text)
-        p.close()
-    except Exception:  # html.parser is forgiving, but a hostile page must never stop the check
-        pass
-    return p.out
+    """`markup_of` an HTML text that is not a snapshot page (a probe's response)."""
+    return markup_of(parse_document(text))

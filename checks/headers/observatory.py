@@ -14,13 +14,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 from urllib.parse import urlsplit
 
 from auditor.snapshot import Headers
 from checks.headers import csp as cspmod
 from checks.headers.cookies import has_invalid_samesite, jar
 from checks.headers.domains import registrable_domain
-from checks.headers.html import PageMarkup, parse_markup
+from checks.headers.html import PageMarkup, markup_of, parse_markup
 from checks.headers.scoring import Grade, grade
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -57,11 +58,12 @@ class Observed:
     headers: Headers
     body: str = ""
     verified: bool = True  # certificate chain valid (always True for plain http)
+    tree: Any = field(default=None, repr=False)  # the snapshot page's shared parse, when it is one
 
     @cached_property
     def markup(self) -> PageMarkup:
         """The body parsed once: the CSP, referrer and SRI tests all read it."""
-        return parse_markup(self.body or "")
+        return markup_of(self.tree) if self.tree is not None else parse_markup(self.body or "")
 
 
 @dataclass

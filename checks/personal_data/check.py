@@ -23,7 +23,7 @@ from checks.personal_data.evidence import (
     findings_for,
     scan_extraction,
 )
-from checks.personal_data.extract import extract
+from checks.personal_data.extract import extract, extract_page
 from checks.personal_data.limits import MB, Limits
 
 
@@ -65,7 +65,8 @@ class PersonalDataCheck(Check):
         res = CheckResult()
         notes: list[dict[str, str]] = []
         page_results: list[tuple[str, DocumentResult]] = []
-        doc_summaries: list[dict[str, Any]] = []
+        doc_summaries: list[dict[str, Any]] = []  # the first 500; `docs_scanned` counts them all
+        docs_scanned = 0
 
         def over_budget() -> bool:
             if time.monotonic() - started > cfg.time_budget_s:
@@ -79,7 +80,7 @@ class PersonalDataCheck(Check):
             if not (page.ok and page.body and page.is_html) or over_budget():
                 continue
             try:
-                ex = extract(page.body, "page.html", content_type="text/html", limits=limits)
+                ex = extract_page(page, limits)
                 page_results.append((page.final_url or page.url, scan_extraction(ex, allow, today)))
             except Exception as exc:  # one odd page must not stop the rest
                 ctx.log.debug("personal_data: page %s: %s", page.url, type(exc).__name__)
@@ -95,6 +96,7 @@ class PersonalDataCheck(Check):
             except Exception as exc:
                 ctx.log.debug("personal_data: document %s: %s", url, type(exc).__name__)
                 continue
+            docs_scanned += 1
             if doc.truncated:
                 trunc = "dokumen terpotong pada batas unduhan crawl.max_document_mb"
                 if dres.error_kind == "corrupt":
@@ -112,7 +114,7 @@ class PersonalDataCheck(Check):
         for f in res.findings:
             if f.rule != "pii.document.unscannable":
                 totals[f.rule.removeprefix("pii.")] += int(f.data.get("count", 0))
-        res.facts = {"pages_scanned": len(page_results), "documents_scanned": len(doc_summaries),
+        res.facts = {"pages_scanned": len(page_results), "documents_scanned": docs_scanned,
                      "counts": dict(totals), "documents": doc_summaries, "notes": notes[:500],
                      "unscannable": sum(1 for f in res.findings if f.rule == "pii.document.unscannable")}
         return res

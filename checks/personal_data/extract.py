@@ -13,10 +13,15 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from checks.personal_data import office
+from checks.personal_data.html_text import html_chunks
 from checks.personal_data.limits import Budget, Chunk, Limits, Note, StopExtraction, Unreadable
 from checks.personal_data.tables import table_chunks
+
+if TYPE_CHECKING:
+    from auditor.snapshot import Page
 
 log = logging.getLogger("ppid_auditor.checks.personal_data")
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # its recovery warnings are ours to report, as notes
@@ -104,6 +109,16 @@ def decode_text(data: bytes) -> str:
     return data.decode("latin-1")
 
 
+def extract_page(page: Page, limits: Limits | None = None) -> Extraction:
+    """A crawled HTML page's text from its shared tree (`Page.document`): the page is not parsed again."""
+    limits = limits or Limits()
+    if len(page.body) > limits.max_bytes or page.document is None:
+        return extract(page.body, "page.html", content_type="text/html", limits=limits)
+    ex = Extraction("page.html", "html", limits)
+    ex._gen = html_chunks(page.text, ex.budget, root=page.document)
+    return ex
+
+
 def extract(data: bytes, name: str, *, content_type: str = "", limits: Limits | None = None,
             depth: int = 0) -> Extraction:
     limits = limits or Limits()
@@ -175,72 +190,6 @@ def csv_chunks(text: str, budget: Budget) -> Iterator[Chunk]:
                 budget.note("csv.row", "ada baris CSV rusak yang dilewati", "a malformed CSV row was skipped")
 
     yield from table_chunks(rows(), lambda r, c: f"baris {r + 1} kolom {c + 1}", budget)
-
-
-_SKIP_TAGS = {"script", "style", "noscript", "template", "svg"}
-_BLOCK_TAGS = {"p", "div", "br", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "section",
-               "article", "header", "footer", "table", "ul", "ol", "dd", "dt", "pre", "blockquote",
-               "option", "label", "address", "figcaption", "caption", "nav", "aside"}
-_ATTRS = ("alt", "title", "value", "placeholder", "content", "aria-label", "label", "data-original-title")
-
-
-def html_chunks(text: str, budget: Budget) -> Iterator[Chunk]:
-    """Visible text, table cells with their headers, attribute values and comments (readable in the
-    page source by anyone) of an HTML page."""
-    import lxml.html
-    from lxml import etree
-
-    budget.add_text(text)
-    try:
-        root = lxml.html.document_fromstring(text.encode("utf-8"),
-                                             parser=lxml.html.HTMLParser(encoding="utf-8", no_network=True))
-    except (etree.ParserError, ValueError):
-        yield Chunk(text, "", by_line=True)
-        return
-    for el in root.iter(*_SKIP_TAGS):
-        el.text = None
-        for child in list(el):
-            el.remove(child)
-    for t, table in enumerate(root.iter("table"), 1):
-        if table.find(".//table") is not None:
-            continue  # layout table around tables: its inner tables are handled on their own
-        rows = [[" ".join(cell.text_content().split()) for cell in tr if cell.tag in ("td", "th")]
-                for tr in table.iter("tr")]
-        yield from table_chunks(rows, lambda r, c, t=t: f"tabel {t} baris {r + 1}", budget)
-        table.clear(keep_tail=True)
-    attrs: list[str] = []
-    parts: list[str] = []
-    comments: list[str] = []
-    for el in root.iter():
-        if not isinstance(el.tag, str):
-            if el.tag is etree.Comment and el.text:
-                comments.append(el.text)
-            if el.tail:
-                parts.append(el.tail)
-            continue
-        for a in _ATTRS:
-            v = el.get(a)
-            if v:
-                attrs.append(v)
-        href = el.get("href") or ""
-        if href[:7].lower() in ("mailto:", "tel:+62", "tel:08") or "wa.me/" in href:
-            attrs.append(href.split(":", 1)[-1].split("?")[0])
-        for k, v in el.attrib.items():
-            if k.startswith("data-") and v and len(v) < 200:
-                attrs.append(v)
-        block = el.tag in _BLOCK_TAGS
-        if block:
-            parts.append("\n")
-        if el.text:
-            parts.append(el.text)
-        if el.tail:
-            parts.append(el.tail)
-    body = "".join(parts)
-    yield Chunk(re.sub(r"[ \t\r\f\v]+", " ", body), "teks", by_line=True)
-    if attrs:
-        yield Chunk("\n".join(attrs), "atribut HTML")
-    if comments:
-        yield Chunk("\n".join(comments), "komentar HTML")
 
 
 def pdf_chunks(data: bytes, budget: Budget) -> Iterator[Chunk]:

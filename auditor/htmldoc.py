@@ -1,0 +1,75 @@
+"""One parse per page: the lxml.html tree that the crawler and every check share (`Page.document`).
+
+Chosen by `bench/html_parsers.py` (lxml.html against BeautifulSoup over lxml and selectolax; figures in
+docs/ARCHITECTURE.md "Parse once"). The tree is shared, so consumers only READ it: never remove, clear or
+re-parent elements (walk around what you want to skip, as `visible_text` does).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import lxml.html
+from lxml import etree
+
+_PARSER = lxml.html.HTMLParser(encoding="utf-8", no_network=True, remove_blank_text=False)
+_WS = re.compile(r"\s+")
+# Elements whose content no visitor reads as text.
+HIDDEN_TAGS = frozenset({"script", "style", "noscript", "template", "svg"})
+
+
+def parse_document(text: str) -> lxml.html.HtmlElement | None:
+    """The document tree of an HTML text, or None when there is nothing to parse (empty, binary junk).
+
+    Encoded to UTF-8 bytes with the parser told so: lxml refuses `str` input carrying an XML encoding
+    declaration, and a declared charset in <meta> must not make it decode the bytes a second time.
+    """
+    if not text or not text.strip():
+        return None
+    try:
+        root = lxml.html.document_fromstring(text.encode("utf-8", "replace"), parser=_PARSER)
+    except (etree.ParserError, ValueError, etree.XMLSyntaxError):
+        return None
+    return root
+
+
+def collapse(text: str | None) -> str:
+    return _WS.sub(" ", text or "").strip()
+
+
+def text_of(el: etree._Element, sep: str = " ") -> str:
+    """The element's text content, pieces joined with `sep` and whitespace collapsed."""
+    return collapse(sep.join(el.itertext()))
+
+
+def iter_visible(root: etree._Element, skip: frozenset[str] = HIDDEN_TAGS) -> Iterator[etree._Element]:
+    """Every element in document order except those inside `skip` tags (without changing the tree)."""
+    stack = [root]
+    while stack:
+        el = stack.pop()
+        yield el
+        if isinstance(el.tag, str) and el.tag in skip:
+            continue
+        stack.extend(reversed(el))
+
+
+def visible_text(root: etree._Element, skip: frozenset[str] = HIDDEN_TAGS) -> str:
+    """The page's readable text: every text piece outside `skip` tags (and comments), each stripped, joined
+    with one space (what BeautifulSoup's `get_text(" ", strip=True)` gave after dropping those tags)."""
+    parts: list[str] = []
+    stack: list[tuple[etree._Element, bool]] = [(root, False)]
+    while stack:
+        el, tail_only = stack.pop()
+        if tail_only:
+            if el.tail and el is not root:
+                parts.append(el.tail)
+            continue
+        tag = el.tag if isinstance(el.tag, str) else ""
+        stack.append((el, True))
+        if not tag or tag in skip:
+            continue
+        if el.text:
+            parts.append(el.text)
+        stack.extend((child, False) for child in reversed(el))
+    return " ".join(p for p in (piece.strip() for piece in parts) if p)

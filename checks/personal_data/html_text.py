@@ -1,0 +1,117 @@
+"""The text of an HTML page as the personal-data scanner reads it, from the page's shared tree.
+
+Visible text, table cells with their headers, attribute values and comments (readable in the page source
+by anyone). The tree is `Page.document`, shared with the crawler and the other checks: it is only read,
+never changed (script/style content and the tables already read are walked around, not removed).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from lxml import etree
+
+from auditor.htmldoc import parse_document
+from checks.personal_data.limits import Budget, Chunk
+from checks.personal_data.tables import table_chunks
+
+_SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "svg"})
+_BLOCK_TAGS = frozenset({
+    "p", "div", "br", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "header",
+    "footer", "table", "ul", "ol", "dd", "dt", "pre", "blockquote", "option", "label", "address", "figcaption",
+    "caption", "nav", "aside"})
+_ATTRS = ("alt", "title", "value", "placeholder", "content", "aria-label", "label", "data-original-title")
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+
+
+def _outside_skip(root: etree._Element, tag: str) -> Iterator[etree._Element]:
+    """Elements named `tag`, in document order, that are not inside a skipped tag."""
+    stack = [root]
+    while stack:
+        el = stack.pop()
+        if not isinstance(el.tag, str) or el.tag in _SKIP_TAGS:
+            continue
+        if el.tag == tag:
+            yield el
+        stack.extend(reversed(el))
+
+
+def _cell_text(cell: etree._Element) -> str:
+    """text_content() without what skipped tags hold (their tails stay), whitespace collapsed."""
+    parts: list[str] = []
+    stack: list[tuple[etree._Element, bool]] = [(cell, False)]
+    while stack:
+        el, closing = stack.pop()
+        if closing:
+            if el.tail and el is not cell:
+                parts.append(el.tail)
+            continue
+        stack.append((el, True))
+        if not isinstance(el.tag, str) or el.tag in _SKIP_TAGS:
+            continue  # comments are not text either
+        if el.text:
+            parts.append(el.text)
+        stack.extend((child, False) for child in reversed(el))
+    return " ".join("".join(parts).split())
+
+
+def html_chunks(text: str, budget: Budget, root: etree._Element | None = None) -> Iterator[Chunk]:
+    """Chunks of one HTML page; `root` is its already parsed tree (parsed here from `text` if absent)."""
+    budget.add_text(text)
+    if root is None:
+        root = parse_document(text)
+    if root is None:
+        yield Chunk(text, "", by_line=True)
+        return
+    read_tables: set[etree._Element] = set()  # references held: lxml proxies keep their identity
+    for t, table in enumerate(_outside_skip(root, "table"), 1):
+        if any(True for child in table for _ in _outside_skip(child, "table")):
+            continue  # layout table around tables: its inner tables are handled on their own
+        rows = [[_cell_text(cell) for cell in tr if cell.tag in ("td", "th")] for tr in table.iter("tr")]
+        yield from table_chunks(rows, lambda r, c, t=t: f"tabel {t} baris {r + 1}", budget)
+        read_tables.add(table)
+    attrs: list[str] = []
+    parts: list[str] = []
+    comments: list[str] = []
+    stack: list[tuple[etree._Element, bool]] = [(root, False)]
+    while stack:
+        el, closing = stack.pop()
+        if closing:
+            if el.tail and el is not root:
+                parts.append(el.tail)
+            continue
+        stack.append((el, True))
+        if not isinstance(el.tag, str):
+            if el.tag is etree.Comment and el.text:
+                comments.append(el.text)
+            continue
+        if el in read_tables:
+            parts.append("\n")  # its cells were chunked above
+            continue
+        _collect_attrs(el, attrs)
+        if el.tag in _BLOCK_TAGS:
+            parts.append("\n")
+        if el.tag in _SKIP_TAGS:
+            continue
+        if el.text:
+            parts.append(el.text)
+        stack.extend((child, False) for child in reversed(el))
+    yield Chunk(_SPACES.sub(" ", "".join(parts)), "teks", by_line=True)
+    if attrs:
+        yield Chunk("\n".join(attrs), "atribut HTML")
+    if comments:
+        yield Chunk("\n".join(comments), "komentar HTML")
+
+
+def _collect_attrs(el: etree._Element, attrs: list[str]) -> None:
+    for a in _ATTRS:
+        v = el.get(a)
+        if v:
+            attrs.append(v)
+    href = el.get("href") or ""
+    if href[:7].lower() in ("mailto:", "tel:+62", "tel:08") or "wa.me/" in href:
+        attrs.append(href.split(":", 1)[-1].split("?")[0])
+    for k, v in el.attrib.items():
+        if k.startswith("data-") and v and len(v) < 200:
+            attrs.append(v)
