@@ -148,6 +148,7 @@ def run_audit(cfg: Config, site_cfg: SiteConfig, store: Store, *, only: list[str
             outcome.findings.extend(result.findings)
             if on_check:
                 on_check(st)
+        site.release_documents()  # the checks are done with the parsed trees (bounded memory per run)
         outcome.finished = clock()
         status = "complete"
         outcome.lifecycle = store.finish_run(run_id, status="complete", finished=outcome.finished,

@@ -78,8 +78,9 @@ def normalise(text: str) -> str:
     return " ".join(ABBREVIATIONS.get(tok, tok) for tok in text.split())
 
 
-def tokens(text: str) -> list[str]:
-    return [t for t in normalise(text).split() if t not in STOPWORDS]
+@lru_cache(maxsize=1 << 16)
+def tokens(text: str) -> tuple[str, ...]:
+    return tuple(t for t in normalise(text).split() if t not in STOPWORDS)
 
 
 @dataclass
@@ -193,8 +194,11 @@ def tied(matches: list[Match], epsilon: float = 0.05) -> list[Match]:
                     and not linked(top.candidate, m.candidate)]
 
 
+@lru_cache(maxsize=1 << 14)
+def _url_key(u: str) -> str:
+    parts = urlsplit(u)
+    return f"{(parts.hostname or '').lower()}:{parts.port or ''}{parts.path.rstrip('/') or '/'}?{parts.query}"
+
+
 def same_url(a: str, b: str) -> bool:
-    def norm(u: str) -> str:
-        parts = urlsplit(u)
-        return f"{(parts.hostname or '').lower()}:{parts.port or ''}{parts.path.rstrip('/') or '/'}?{parts.query}"
-    return norm(a) == norm(b)
+    return _url_key(a) == _url_key(b)

@@ -105,13 +105,12 @@ def html_chunks(text: str, budget: Budget, root: etree._Element | None = None) -
 
 
 def _collect_attrs(el: etree._Element, attrs: list[str]) -> None:
-    for a in _ATTRS:
-        v = el.get(a)
-        if v:
-            attrs.append(v)
-    href = el.get("href") or ""
+    items = el.items()
+    if not items:
+        return
+    a = dict(items)
+    attrs.extend(v for name in _ATTRS if (v := a.get(name)))
+    href = a.get("href") or ""
     if href[:7].lower() in ("mailto:", "tel:+62", "tel:08") or "wa.me/" in href:
         attrs.append(href.split(":", 1)[-1].split("?")[0])
-    for k, v in el.attrib.items():
-        if k.startswith("data-") and v and len(v) < 200:
-            attrs.append(v)
+    attrs.extend(v for k, v in items if k.startswith("data-") and v and len(v) < 200)

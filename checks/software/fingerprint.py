@@ -11,6 +11,7 @@ from __future__ import annotations
 import html as htmlmod
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 from auditor.snapshot import Headers
@@ -144,13 +145,14 @@ def meta_generators(text: str) -> list[str]:
     return out
 
 
-def asset_urls(base: str, text: str) -> list[str]:
+@lru_cache(maxsize=128)  # the software check reads each page's assets twice (CMS signals, JS libraries)
+def asset_urls(base: str, text: str) -> tuple[str, ...]:
     # JSON-escaped URLs (`http:\/\/x\/wp-includes\/...`) appear in inline settings such as WordPress's emoji.
     unescaped = text.replace("\\/", "/")
     urls = [urljoin(base, htmlmod.unescape(u)) for u in _ASSET_ATTR.findall(unescaped)]
     urls += re.findall(r"https?://[^\s\"'<>()]+?\.(?:js|css)(?:\?[^\s\"'<>()]*)?", unescaped)
     seen: set[str] = set()
-    return [u for u in urls if not (u in seen or seen.add(u))]
+    return tuple(u for u in urls if not (u in seen or seen.add(u)))
 
 
 def html_signals(url: str, text: str) -> list[Signal]:
