@@ -133,12 +133,13 @@ def run_audit(cfg: Config, site_cfg: SiteConfig, store: Store, *, only: list[str
         for res in site.all_resources():
             if res.url in history:
                 res.first_seen, res.last_changed = history[res.url]
-        prev_facts = store.facts(last.id) if last else {}
+        models = {lc.name: lc.cls.facts_model for lc in loaded if lc.cls is not None and lc.cls.facts_model}
+        prev_facts = store.typed_facts(last.id, models) if last else {}
 
         def ctx_for(lc: LoadedCheck) -> CheckContext:
             return CheckContext(site=site, config=cfg.check_blocks.get(lc.name) or lc.cls.config_model(),
                                 http=http, site_config=effective_site, secret_key=store.secret_key, now=clock,
-                                base_dir=cfg.base_dir, previous_facts=prev_facts.get(lc.name, {}),
+                                base_dir=cfg.base_dir, previous_facts=prev_facts.get(lc.name),
                                 log=logging.getLogger(f"ppid_auditor.checks.{lc.name}"))
 
         for lc in loaded:

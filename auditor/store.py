@@ -25,6 +25,7 @@ from typing import Any
 from auditor.errors import StoreError
 from auditor.storedb import Database, upsert
 from checks.base import Finding, Severity
+from checks.facts import Facts, load_facts
 
 MIGRATIONS: list[str] = [
     # 1: initial schema
@@ -84,6 +85,11 @@ MIGRATIONS: list[str] = [
         batch TEXT NOT NULL, site TEXT NOT NULL, status TEXT NOT NULL,
         attempts INTEGER NOT NULL DEFAULT 0, owner TEXT, owner_pid INTEGER, owner_host TEXT,
         lease_until TEXT, run_id TEXT, error TEXT, updated TEXT NOT NULL, PRIMARY KEY (batch, site));
+    """,
+    # 5 (issue 16, typed facts): the version of the facts model that wrote each row; NULL = written before
+    # facts were typed, read as version 1 (checks/facts.py `parse_facts`)
+    """
+    ALTER TABLE facts ADD COLUMN version INTEGER;
     """,
 ]
 
@@ -282,7 +288,7 @@ class Store:
                         sum(1 for r in resources if r.kind == "document"), run_id))
 
     def save_check(self, run_id: str, name: str, status: str, duration_s: float, error: str | None,
-                   findings: list[Finding], facts: dict[str, Any] | None = None) -> None:
+                   findings: list[Finding], facts: Facts | dict[str, Any] | None = None) -> None:
         with self.tx() as db:
             db.execute(upsert("check_runs", ("run_id", "name", "status", "duration_s", "error"), ("run_id", "name")),
                        (run_id, name, status, duration_s, error))
@@ -294,7 +300,11 @@ class Store:
                     (run_id, f.fingerprint, f.check, f.rule, f.severity.label, f.title, f.title_en, f.url,
                      f.evidence, f.remediation, f.remediation_en, json.dumps(f.references),
                      f.confidence, json.dumps(f.data, default=str)))
-            if facts:
+            if isinstance(facts, Facts):
+                db.execute(upsert("facts", ("run_id", "check_name", "data", "version"), ("run_id", "check_name")),
+                           (run_id, name, json.dumps(facts.model_dump(mode="json", by_alias=True)),
+                            type(facts).VERSION))
+            elif facts:  # a plugin's plain dict: stored as is, without a version
                 db.execute(upsert("facts", ("run_id", "check_name", "data"), ("run_id", "check_name")),
                            (run_id, name, json.dumps(facts, default=str)))
 
@@ -403,8 +413,21 @@ class Store:
         return out
 
     def facts(self, run_id: str) -> dict[str, Any]:
+        """check name -> the stored JSON, untyped (see `typed_facts`)."""
         return {r["check_name"]: json.loads(r["data"])
                 for r in self.db.execute("SELECT * FROM facts WHERE run_id=?", (run_id,))}
+
+    def facts_versions(self, run_id: str) -> dict[str, tuple[int | None, Any]]:
+        """check name -> (model version or None for rows written before typed facts, stored JSON)."""
+        return {r["check_name"]: (r["version"], json.loads(r["data"]))
+                for r in self.db.execute("SELECT * FROM facts WHERE run_id=?", (run_id,))}
+
+    def typed_facts(self, run_id: str, models: dict[str, type[Facts]] | None = None) -> dict[str, Any]:
+        """check name -> facts read through the check's model (`models`, else the built-in ones); a check
+        without a model gives its stored JSON, an unreadable row gives None (`checks.facts.load_facts`)."""
+        models = models or {}
+        return {name: load_facts(name, data, version, models.get(name))
+                for name, (version, data) in self.facts_versions(run_id).items()}
 
     def issues(self, site: str | None = None, status: str | None = None) -> list[IssueRow]:
         sql, args = "SELECT * FROM issues WHERE 1=1", []

@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
+from checks.facts import Facts
+
 if TYPE_CHECKING:
     from auditor.http import HttpClient
     from auditor.snapshot import Site
@@ -126,8 +128,10 @@ class CheckSkipped(Exception):
 @dataclass
 class CheckResult:
     findings: list[Finding] = field(default_factory=list)
-    # JSON-able facts stored per run for the reports (certificate dates, detected software, item status).
-    facts: dict[str, Any] = field(default_factory=dict)
+    # What the reports (and this check's next run) read: an instance of the check's `facts_model`
+    # (`checks.facts`), stored with its version. A plain JSON-able dict still works for a plugin without a
+    # model; it is stored as is.
+    facts: Facts | dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -141,7 +145,9 @@ class CheckContext:
     secret_key: bytes = b""  # per-store key for keyed fingerprints of personal data
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     base_dir: Path = Path(".")  # directory of the config file, for relative paths in check config
-    previous_facts: dict[str, Any] = field(default_factory=dict)  # this check's facts from the last run
+    # This check's facts from the last complete run: an instance of its `facts_model` (None: no earlier
+    # run, or unreadable), or the stored dict for a check without a model.
+    previous_facts: Any = None
     log: logging.Logger = log
 
 
@@ -158,6 +164,8 @@ class Check:
     description: ClassVar[str] = ""
     enabled_by_default: ClassVar[bool] = True
     config_model: ClassVar[type[BaseModel]] = CheckConfig
+    # The pydantic model of `CheckResult.facts` (`checks.facts.Facts`); None: facts are a plain dict.
+    facts_model: ClassVar[type[Facts] | None] = None
     # The report area this check covers ("tls", "headers", "software", "pii", "content", "zap", ...).
     area: ClassVar[str] = ""
     # One record per rule this check can emit (checks.rules.RuleBook); findings are made from them.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from checks.base import Check, CheckConfig, CheckContext, CheckResult, Severity
+from checks.facts import LinksFacts
 
 REFERENCES = ["https://developer.mozilla.org/en-US/docs/Web/HTTP/Status"]
 
@@ -16,6 +17,7 @@ class LinksCheck(Check):
     name = "links"
     description = "Tautan internal dan dokumen yang rusak (4xx/5xx/timeout)"
     config_model = LinksConfig
+    facts_model = LinksFacts
     rules = {"content.link.broken": "Internal link or document is broken"}
 
     def run(self, ctx: CheckContext) -> CheckResult:
@@ -48,7 +50,7 @@ class LinksCheck(Check):
                 references=REFERENCES,
                 data={"status": res.status, "error": res.error, "referrers": referrers[: cfg.max_referrers],
                       "kind": res.kind}))
-        result.facts = {"checked": len(ctx.site.all_resources()), "broken": broken}
+        result.facts = LinksFacts(checked=len(ctx.site.all_resources()), broken=broken)
         return result
 
 

@@ -16,6 +16,7 @@ from auditor.snapshot import Link
 from checks.base import CheckContext, Severity, discover_checks
 from checks.content import ContentCheck, ContentConfig
 from checks.content.daftar import CADENCE_MONTHS
+from checks.facts import ContentFacts
 from tests.content_sites import BASE, document, make_pdf, make_xlsx, page, site, text_date
 
 TODAY = datetime(2026, 8, 20, 10, 0, tzinfo=UTC)
@@ -34,7 +35,8 @@ def run_check(s, *, daftar: dict | None, tmp_path: Path, previous: dict | None =
         (tmp_path / "daftar.yaml").write_text(yaml.safe_dump(daftar, allow_unicode=True), encoding="utf-8")
         site_cfg.approved_content = Path("daftar.yaml")
     ctx = CheckContext(site=s, config=ContentConfig(**cfg), http=HttpClient(timeout_s=3), site_config=site_cfg,
-                       now=lambda: TODAY, base_dir=tmp_path, previous_facts=previous or {})
+                       now=lambda: TODAY, base_dir=tmp_path,
+                       previous_facts=ContentFacts.model_validate(previous) if previous else None)
     return ContentCheck().run(ctx)
 
 
@@ -43,7 +45,8 @@ def by_rule(result, rule: str) -> list:
 
 
 def item_row(result, item_id: str) -> dict:
-    return next(r for r in result.facts["items"] if r["id"] == item_id)
+    """The item as stored (the model's JSON)."""
+    return next(r.model_dump(mode="json") for r in result.facts.items if r.id == item_id)
 
 
 def approved(items: list[dict], on: date = date(2026, 7, 1)) -> dict:
@@ -140,7 +143,7 @@ def test_every_item_verdict_and_date_source(truth_run):
         assert row["status"] == status, (item_id, row)
         assert (item_id in stale_ids) == (status == "stale")
     assert not by_rule(result, "content.item.missing")
-    assert result.facts["summary"]["ok"] == result.facts["summary"]["stale"] == len(truth) // 2
+    assert result.facts.summary["ok"] == result.facts.summary["stale"] == len(truth) // 2
 
 
 def test_stale_findings_carry_source_and_due_date(truth_run):
@@ -274,15 +277,16 @@ def test_excluded_item_is_not_required(scenario):
     row = item_row(scenario, "rahasia")
     assert row["status"] == "excluded"
     assert not any(f.data.get("item") == "rahasia" for f in scenario.findings)
-    assert any("rahasia" in n for n in scenario.facts["notes"])
+    assert any("rahasia" in n for n in scenario.facts.notes)
 
 
 def test_missing_since_carries_over_from_previous_run(tmp_path):
-    prev = {"items": [{"id": "pungutan", "status": "missing", "missing_since": "2026-05-01"}],
+    prev = {"items": [{"id": "pungutan", "title": "Pungutan", "category": "berkala", "cadence": "annual",
+                       "status": "missing", "missing_since": "2026-05-01"}],
             "history_since": "2026-01-01"}
     result = run_check(scenario_site(), daftar=approved(SCENARIO_ITEMS), tmp_path=tmp_path, previous=prev)
     assert item_row(result, "pungutan")["missing_since"] == "2026-05-01"
-    assert result.facts["history_since"] == "2026-01-01"
+    assert result.facts.history_since == date(2026, 1, 1)
 
 
 # --- list, site, mandatory --------------------------------------------------------------------------------
@@ -293,7 +297,7 @@ def test_list_expired_after_three_calendar_months(tmp_path, approved_on, expired
     result = run_check(site([]), daftar=approved([], on=approved_on), tmp_path=tmp_path, mandatory=False)
     found = by_rule(result, "content.list.expired")
     assert bool(found) == expired
-    assert result.facts["list"]["expired"] is expired
+    assert result.facts.approved_list.expired is expired
     if expired:
         assert approved_on.isoformat() in found[0].evidence and found[0].severity == Severity.MEDIUM
 
@@ -302,13 +306,13 @@ def test_no_list_runs_site_and_mandatory_only(tmp_path):
     old = date(2026, 5, 2)
     s = site([page("/berita", "Berita Desa", f"<p>{text_date(old, 0)}</p>", fetched=TODAY)])
     result = run_check(s, daftar=None, tmp_path=tmp_path)
-    assert result.facts["items"] == []
+    assert result.facts.items == []
     note = by_rule(result, "content.list.expired")
     assert len(note) == 1 and note[0].severity == Severity.INFO
     stale = by_rule(result, "content.site.stale")
     assert len(stale) == 1 and "2026-05-02" in stale[0].evidence
-    assert result.facts["latest_update"]["date"] == "2026-05-02"
-    assert result.facts["latest_update"]["source"] == "text"
+    assert result.facts.latest_update.date == date(2026, 5, 2)
+    assert result.facts.latest_update.source == "text"
     assert by_rule(result, "content.mandatory.missing")
 
 
@@ -327,17 +331,17 @@ def test_site_fresh_when_a_page_changed_recently(tmp_path):
     s = site([page("/a", "Kabar", fetched=TODAY, first_seen=datetime(2026, 3, 1, tzinfo=UTC), last_changed=recent)])
     result = run_check(s, daftar=None, tmp_path=tmp_path, mandatory=False)
     assert not by_rule(result, "content.site.stale")
-    assert result.facts["latest_update"]["source"] == "history_changed"
+    assert result.facts.latest_update.source == "history_changed"
 
 
 def test_first_seen_on_first_watch_day_is_not_an_update(tmp_path):
     s = site([page("/a", "Kabar", fetched=TODAY, first_seen=TODAY)])
     result = run_check(s, daftar=None, tmp_path=tmp_path, mandatory=False)
-    assert result.facts["latest_update"] is None
+    assert result.facts.latest_update is None
     # a page first seen after we started watching is a real addition
     result2 = run_check(s, daftar=None, tmp_path=tmp_path, mandatory=False,
                         previous={"history_since": "2026-06-01"})
-    assert result2.facts["latest_update"]["source"] == "history_first_seen"
+    assert result2.facts.latest_update.source == "history_first_seen"
     assert not by_rule(result2, "content.site.stale")
 
 
@@ -345,7 +349,7 @@ def test_mandatory_information_found_and_missing_with_citations(tmp_path):
     pages = [page("/profil", "Profil Desa"), page("/apbdes", "APBDes 2026"),
              page("/dip", "Daftar Informasi Publik Desa Sukamaju")]
     result = run_check(site(pages), daftar=None, tmp_path=tmp_path)
-    status = {r["id"]: r["status"] for r in result.facts["mandatory"]}
+    status = {r.id: r.status for r in result.facts.mandatory}
     assert status["profil-badan-publik-desa"] == status["perdes-apbdes"] == "ok"
     assert status["daftar-informasi-publik"] == "ok"
     missing = {f.data["mandatory"]: f for f in by_rule(result, "content.mandatory.missing")}
@@ -381,5 +385,5 @@ def test_bad_documents_and_pages_never_crash(tmp_path):
     result = run_check(site(pages, [junk_pdf, junk_zip]), daftar=approved(items), tmp_path=tmp_path)
     row = item_row(result, "rusak")
     assert row["matched_url"] in (junk_pdf.url, junk_zip.url) and row["status"] == "unknown"
-    assert isinstance(result.facts["errors"], list)
-    assert not any("RecursionError" in e for e in result.facts["errors"])
+    assert isinstance(result.facts.errors, list)
+    assert not any("RecursionError" in e for e in result.facts.errors)

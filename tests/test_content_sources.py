@@ -74,7 +74,7 @@ def test_wordpress_feed_sitemap_and_pdf_sources(tmp_path: Path):
         ctx = CheckContext(site=site, config=ContentConfig(), http=http, site_config=site_cfg, now=lambda: TODAY,
                            base_dir=tmp_path)
         result = ContentCheck().run(ctx)
-    rows = {r["id"]: r for r in result.facts["items"]}
+    rows = {r.id: r.model_dump(mode="json") for r in result.facts.items}
     expect = {"profil": ("wp_rest", "2026-08-15", "ok"), "kegiatan": ("wp_rest", "2026-02-01", "stale"),
               "berita": ("feed", "2026-08-17", "ok"), "perdes": ("sitemap", "2026-03-01", "stale"),
               "realisasi": ("document_metadata", "2026-07-10", "ok")}
@@ -83,7 +83,7 @@ def test_wordpress_feed_sitemap_and_pdf_sources(tmp_path: Path):
         assert (row["date_source"], row["last_updated"], row["status"]) == (source, day, status), row
     assert rows["realisasi"]["matched_url"].endswith("/wp-content/uploads/realisasi.pdf")
     assert {f.data["item"] for f in result.findings if f.rule == "content.item.stale"} == {"kegiatan", "perdes"}
-    assert not result.facts["errors"]
+    assert not result.facts.errors
 
 
 def test_remote_sources_can_be_disabled(tmp_path: Path):
@@ -99,7 +99,7 @@ def test_remote_sources_can_be_disabled(tmp_path: Path):
                            site_config=SimpleNamespace(approved_content=None), now=lambda: TODAY, base_dir=tmp_path)
         result = ContentCheck().run(ctx)
         assert srv.stats["requests"] == before  # nothing fetched by the check
-    assert "remote date sources disabled" in result.facts["notes"]
+    assert "remote date sources disabled" in result.facts.notes
 
 
 def test_parse_feed_rss_and_atom_and_garbage():

@@ -64,7 +64,7 @@ def test_good_site_has_only_the_grade(pki):
     g = found["headers.grade"]
     assert g.severity == Severity.INFO
     assert re.fullmatch(r"Nilai header keamanan: [A-F][+-]? \(\d+\)", g.title)
-    assert g.data["observatory_version"] == "1.4.8" and g.data["score"] == res.facts["grade"]["score"]
+    assert g.data["observatory_version"] == "1.4.8" and g.data["score"] == res.facts.grade.score
 
 
 def test_bad_site_every_rule_once_per_site(pki):
@@ -89,7 +89,7 @@ def test_bad_site_every_rule_once_per_site(pki):
     assert "Report-Only" in found["headers.csp.missing"].evidence
     assert found["headers.cookie.insecure"].severity == Severity.MEDIUM  # session cookie, no Secure/HttpOnly
     assert found["headers.mixed_content"].severity == Severity.MEDIUM  # an http script is active content
-    assert res.facts["grade"]["grade"] == "F"
+    assert res.facts.grade.grade == "F"
 
 
 def test_malformed_values_are_findings_not_crashes(pki):
@@ -117,7 +117,7 @@ def test_malformed_values_are_findings_not_crashes(pki):
     details = " ".join(found["headers.cookie.insecure"].data["details"])
     assert "SameSite='Bogus' not valid" in details and "__Host- prefix" in details and "cannot be parsed" in details
     # The Observatory reads the duplicated HSTS as invalid, whatever max-age says.
-    assert res.facts["grade"]["tests"]["strict-transport-security"] == "hsts-header-invalid"
+    assert res.facts.grade.tests["strict-transport-security"] == "hsts-header-invalid"
 
 
 def test_hsts_short_and_preload_facts(pki):
@@ -128,9 +128,9 @@ def test_hsts_short_and_preload_facts(pki):
         res_short = run(crawl(s.url, ["/"]), ca)
         res_full = run(Site("t", s.url + "full", pages=crawl(s.url, ["/full"]).pages), ca)
     assert "shorter than" in by_rule(res_short)["headers.hsts.invalid"].evidence
-    assert res_short.facts["hsts"]["preload_eligible"] is False
+    assert res_short.facts.hsts.preload_ready is False and res_short.facts.hsts.max_age == 300
     assert "headers.hsts.invalid" not in by_rule(res_full) and "headers.hsts.missing" not in by_rule(res_full)
-    assert res_full.facts["hsts"]["preload_eligible"] is True
+    assert res_full.facts.hsts.preload_ready is True
 
 
 def test_http_site_has_no_hsts_or_mixed_content_rule():
@@ -138,7 +138,7 @@ def test_http_site_has_no_hsts_or_mixed_content_rule():
         res = run(crawl(s.url, ["/"]), None)
     found = by_rule(res)
     assert "headers.hsts.missing" not in found and "headers.mixed_content" not in found  # tls.* owns http
-    assert res.facts["grade"]["tests"]["redirection"] == "redirection-missing"
+    assert res.facts.grade.tests["redirection"] == "redirection-missing"
     assert not any(f.rule.startswith("tls.") or "software" in f.rule for f in res.findings)
 
 
@@ -164,9 +164,9 @@ def test_redirect_probe_follows_configured_http_url(pki):
             site = crawl(s.url, ["/"])
             res = run(site, ca, http_url=plain.url)
             untrusted = run(site, None, http_url=plain.url)  # no CA given: the chain is not trusted
-    assert res.facts["grade"]["tests"]["redirection"] == "redirection-to-https"
-    assert untrusted.facts["grade"]["tests"]["redirection"] == "redirection-invalid-cert"
-    assert untrusted.facts["grade"]["tests"]["strict-transport-security"] == "hsts-invalid-cert"
+    assert res.facts.grade.tests["redirection"] == "redirection-to-https"
+    assert untrusted.facts.grade.tests["redirection"] == "redirection-invalid-cert"
+    assert untrusted.facts.grade.tests["strict-transport-security"] == "hsts-invalid-cert"
 
 
 def _nginx_lines(rule: str) -> str:
@@ -198,7 +198,7 @@ def test_nginx_remediation_lines_fix_their_rules(pki, tmp_path):
         after = run(crawl(f"https://127.0.0.1:{fixed}/", ["/"]), ca)
     assert set(fixed_rules) <= set(before)
     assert not set(fixed_rules) & set(by_rule(after)), {f.rule: f.evidence for f in after.findings}
-    assert after.facts["grade"]["score"] > 0
+    assert after.facts.grade.score > 0
 
 
 def test_fingerprints_stable_across_runs_and_page_order(pki):

@@ -241,7 +241,7 @@ def test_check_on_a_site_snapshot():
     assert sitewide.data["count"] == 1 and sitewide.severity == Severity.LOW  # lurah; office is allowlisted
     assert by_rule["pii.document.unscannable"][0].url.endswith("rusak.pdf")
     assert "terpotong" in by_rule["pii.document.unscannable"][0].evidence
-    assert res.facts["counts"]["nik"] == 300 and res.facts["documents_scanned"] == 2
+    assert res.facts.counts["nik"] == 300 and res.facts.documents_scanned == 2
     # nothing personal in full anywhere: findings JSON, facts, SARIF-relevant fields
     blob = json.dumps([f.to_json() for f in res.findings]) + json.dumps(res.facts, default=str)
     for value in [*niks, office_hp, lurah_hp, personal_hp]:

@@ -87,8 +87,8 @@ def test_old_wordpress_site_with_exposed_files():
     js = [f for f in findings if f.rule == "software.js.vulnerable"]
     assert {f.data["version"] for f in js} >= {"1.8.3", "1.12.4"}
     assert all(any(r.startswith("CVE-") for r in f.references) for f in js)
-    wp = next(d for d in facts["detected"] if d["product"] == "wordpress")
-    assert wp["version"] == "4.5.3" and wp["evidence"]
+    wp = next(d for d in facts.detected if d.product == "wordpress")
+    assert wp.version == "4.5.3" and wp.evidence
     assert made < 80  # bounded
 
 
@@ -112,7 +112,7 @@ def test_soft_404_sites_produce_no_exposure_findings(kind):
         findings, facts = run_check(srv.url)
     got = rules_of(findings)
     assert not got & {"software.file.exposed", "software.directory.listing", "software.admin.exposed"}, got
-    assert facts["probes"]["soft_404"] is True
+    assert facts.probes.soft_404 is True
 
 
 def test_lying_headers_do_not_make_a_static_site_a_cms():
@@ -121,7 +121,7 @@ def test_lying_headers_do_not_make_a_static_site_a_cms():
     with serve({"/": (200, headers, page)}) as srv:
         findings, facts = run_check(srv.url)
     assert not rules_of(findings) & {"software.cms.eol", "software.cms.outdated", "software.admin.exposed"}
-    claimed = {d["product"]: d["confidence"] for d in facts["detected"]}
+    claimed = {d.product: d.confidence for d in facts.detected}
     assert claimed.get("wordpress") == "low" and claimed.get("drupal") == "low"
 
 
@@ -137,7 +137,7 @@ def test_static_site_without_cms_has_no_false_findings():
     # Python's own server banner ("BaseHTTP/0.6 Python/3.x") is a real disclosure; nothing else may appear.
     assert rules_of(findings) <= {"software.version.disclosed"}
     assert all("BaseHTTP" in f.evidence for f in findings)
-    assert not [d for d in facts["detected"] if d["category"] == "cms"]
+    assert not [d for d in facts.detected if d.category == "cms"]
 
 
 def test_opensid_site_is_judged_by_release_month():
@@ -158,8 +158,8 @@ def test_stale_data_is_noted_and_fresh_data_is_not():
     with serve({"/": (200, HTML, "<html><body>Desa</body></html>")}) as srv:
         _, stale = run_check(srv.url, now=datetime.combine(data.oldest, datetime.min.time(), UTC).replace(year=data.oldest.year + 1))
         _, fresh = run_check(srv.url, now=datetime.combine(data.oldest, datetime.min.time(), UTC))
-    assert stale["data"]["stale"] and any("data update" in n["text"] for n in stale["notes"])
-    assert not fresh["data"]["stale"] and not fresh["notes"]
+    assert stale.data.stale and any("data update" in n.text for n in stale.notes)
+    assert not fresh.data.stale and not fresh.notes
 
 
 def test_probes_can_be_disabled_and_are_bounded():

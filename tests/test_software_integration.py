@@ -74,12 +74,12 @@ def installed_wordpress_version() -> str:
 def test_real_wordpress_version_detected_and_judged(wordpress):
     findings, facts, _ = run_check(wordpress["URL"])
     version = installed_wordpress_version()
-    wp = next(d for d in facts["detected"] if d["product"] == "wordpress")
-    assert wp["version"] == version and wp["version_confidence"] == "high" and wp["confidence"] == "high"
+    wp = next(d for d in facts.detected if d.product == "wordpress")
+    assert wp.version == version and wp.version_confidence == "high" and wp.confidence == "high"
     # Judged against the bundled data: the same verdict the data gives, and a finding exactly when due.
     data = load_data(BUNDLED_DIR.parent / "no-user-data")
     expected = judge(data.products["wordpress"], version, datetime.now(UTC))
-    assert wp["verdict"]["status"] == expected.status
+    assert wp.verdict.status == expected.status
     cms = [f for f in findings if f.rule in ("software.cms.outdated", "software.cms.eol")]
     if expected.status in ("eol", "outdated", "behind"):
         assert len(cms) == 1 and version in cms[0].title and cms[0].data["version"] == version
@@ -109,7 +109,7 @@ def test_superset_of_whatweb(wordpress, tmp_path):
                 theirs.setdefault(PLUGIN_PRODUCTS[plugin], set()).update(body.get("version") or [])
     assert "wordpress" in theirs  # otherwise the comparison means nothing
     _, facts, ours_s = run_check(wordpress["URL"])
-    ours = {d["product"]: d["version"] for d in facts["detected"]}
+    ours = {d.product: d.version for d in facts.detected}
     for product, versions in theirs.items():
         assert product in ours, f"whatweb found {product}, we did not"
         for v in versions:
@@ -158,7 +158,7 @@ def test_js_libraries_superset_of_retire(tmp_path):
     with serve(routes) as srv:
         findings, facts, ours_s = run_check(srv.url)
     ours = {(f.data["library"], f.data["version"]) for f in findings if f.rule == "software.js.vulnerable"}
-    detected = {(h["library"], h["version"]) for h in facts["js_libraries"]}
+    detected = {(h.library, h.version) for h in facts.js_libraries}
     assert len(detected) >= 10
 
     t0 = time.monotonic()

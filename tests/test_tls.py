@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ssl
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -50,16 +50,16 @@ def test_good_server_has_no_findings_but_facts(good):
     # Python's ssl cannot staple OCSP, so only that informational note remains.
     assert set(rules(res)) == {"tls.ocsp.stapling_missing"}
     f = res.facts
-    assert f["https"]["available"] is True
-    assert f["protocols"] == {"SSLv2": False, "SSLv3": False, "TLSv1.0": False, "TLSv1.1": False,
-                              "TLSv1.2": True, "TLSv1.3": True}
-    assert f["weak_ciphers"] == {} and f["forward_secrecy"] is True
-    cert = f["certificate"]
-    assert cert["sans"] == ["localhost", "127.0.0.1"] and cert["key_type"] == "RSA" and cert["key_size"] == 2048
-    assert 360 <= cert["days_left"] <= 366 and cert["issuer_cn"] == "ppid-auditor Test CA"
-    assert cert["signature_algorithm"] == "sha256WithRSAEncryption"
-    assert f["trust"]["trusted_by"] == ["Supplied CA file"]
-    assert f["redirect"]["to_https"] is True and f["hsts"]["preload_ready"] is True
+    assert f.https.available is True
+    assert f.protocols == {"SSLv2": False, "SSLv3": False, "TLSv1.0": False, "TLSv1.1": False,
+                           "TLSv1.2": True, "TLSv1.3": True}
+    assert f.weak_ciphers == {} and f.forward_secrecy is True
+    cert = f.certificate
+    assert cert.sans == ["localhost", "127.0.0.1"] and cert.key_type == "RSA" and cert.key_size == 2048
+    assert 360 <= cert.days_left <= 366 and cert.issuer_cn == "ppid-auditor Test CA"
+    assert cert.signature_algorithm == "sha256WithRSAEncryption"
+    assert f.trust.trusted_by == ["Supplied CA file"]
+    assert f.redirect.to_https is True and f.hsts.preload_ready is True and f.hsts.max_age == 63072000
 
 
 def test_findings_are_bilingual_and_fingerprints_stable(good, certs):
@@ -69,7 +69,7 @@ def test_findings_are_bilingual_and_fingerprints_stable(good, certs):
     assert [f.fingerprint for f in again.findings] == [f.fingerprint for f in res.findings]
     for f in res.findings:
         assert f.title and f.title_en and f.remediation and f.remediation_en and f.check == "tls"
-    assert again.facts["certificate"]["changed_since_last_run"] is False
+    assert again.facts.certificate.changed_since_last_run is False
 
 
 def test_internal_ca_needs_ca_file(good, certs, tmp_path):
@@ -146,17 +146,17 @@ def test_certificate_problems(certs, scenario, expected):
         res = run_check(f"https://localhost:{port}/", ca_file=certs.ca_file, check_redirect=False)
     # Exactly the expected certificate rules: an expired or misnamed cert is not also "untrusted".
     assert CERT_RULES & set(rules(res)) == expected
-    assert res.facts["certificate"]["sha256"]
+    assert res.facts.certificate.sha256
     r = rules(res)
     if scenario == "expired":
         assert r["tls.cert.expired"][0].severity == Severity.CRITICAL
-        assert res.facts["certificate"]["days_left"] < 0
+        assert res.facts.certificate.days_left < 0
     if scenario == "weak":
         assert "SHA1" in r["tls.cert.weak_signature"][0].evidence
         assert "RSA 1024" in r["tls.cert.weak_key"][0].evidence
-        assert res.facts["certificate"]["key_size"] == 1024
+        assert res.facts.certificate.key_size == 1024
     if scenario == "ec":
-        assert res.facts["certificate"]["key_type"] == "EC"
+        assert res.facts.certificate.key_type == "EC"
 
 
 def test_expiring_severity_rises_as_date_nears(certs, good):
@@ -172,7 +172,7 @@ def test_expiring_severity_rises_as_date_nears(certs, good):
     port, res = good
     url = f"https://localhost:{port}/"
     scan = scan_for(url, ca_file=certs.ca_file)
-    end = datetime.fromisoformat(res.facts["certificate"]["not_after"])
+    end = res.facts.certificate.not_after
     seen = {}
     for days, sev in ((40, None), (25, Severity.LOW), (12, Severity.MEDIUM), (3, Severity.HIGH)):
         r = evaluate(url, scan, ca_file=certs.ca_file, check_redirect=False, check_hsts_preload=False,
@@ -189,7 +189,7 @@ def test_https_missing_refused_non_tls_and_silent_port():
         site = f"http://127.0.0.1:{hp}/"
         res = run_check(site, https_port=closed_port())
         assert [f.rule for f in res.findings] == ["tls.https.missing"]
-        assert "refused" in res.findings[0].evidence and res.facts["https"]["available"] is False
+        assert "refused" in res.findings[0].evidence and res.facts.https.available is False
         res = run_check(site, https_port=hp)  # plain HTTP on the "HTTPS" port
         assert [f.rule for f in res.findings] == ["tls.https.missing"]
         assert "not a TLS server" in res.findings[0].evidence
@@ -225,10 +225,10 @@ def test_redirect_missing_and_present(certs):
             assert "tls.redirect.missing" in rules(res)
         with http_server(https_url) as to_https:
             res = evaluate(https_url, scan, http_url=f"http://localhost:{to_https}/", ca_file=certs.ca_file)
-            assert "tls.redirect.missing" not in rules(res) and res.facts["redirect"]["to_https"]
+            assert "tls.redirect.missing" not in rules(res) and res.facts.redirect.to_https
         # Nothing on plain HTTP at all: nothing to redirect, no finding.
         res = evaluate(https_url, scan, http_url=f"http://localhost:{closed_port()}/", ca_file=certs.ca_file)
-        assert "tls.redirect.missing" not in rules(res) and res.facts["redirect"]["served"] is False
+        assert "tls.redirect.missing" not in rules(res) and res.facts.redirect.served is False
 
 
 @pytest.mark.parametrize("header, ready", [
@@ -249,11 +249,11 @@ def test_ocsp_stapling_with_nginx(certs):
     stapled = f"ssl_stapling on; ssl_stapling_file {certs.dir / 'good.ocsp.der'};"
     with nginx_server(crt, key, extra=stapled) as port:
         res = run_check(f"https://localhost:{port}/", ca_file=certs.ca_file, check_redirect=False)
-    assert res.facts["ocsp_stapled"] is True
+    assert res.facts.ocsp_stapled is True
     assert rules(res) == {}  # nginx with a good config: nothing at all
     with nginx_server(crt, key) as port:
         res = run_check(f"https://localhost:{port}/", ca_file=certs.ca_file, check_redirect=False)
         assert set(rules(res)) == {"tls.ocsp.stapling_missing"}
         quiet = run_check(f"https://localhost:{port}/", ca_file=certs.ca_file, check_redirect=False,
                           ocsp_stapling_info=False)
-    assert rules(quiet) == {} and quiet.facts["ocsp_stapled"] is False
+    assert rules(quiet) == {} and quiet.facts.ocsp_stapled is False

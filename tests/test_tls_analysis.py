@@ -193,4 +193,4 @@ def test_one_failing_part_does_not_stop_the_rest(monkeypatch):
     monkeypatch.setattr(TlsCheck, "_cert_findings", boom)
     res = _evaluate(_synthetic(protocols={"TLSv1.0": True, "TLSv1.2": True, "TLSv1.3": True}))
     assert [f.rule for f in res.findings] == ["tls.protocol.legacy"]
-    assert "odd certificate" in res.facts["errors"]["certificate"]
+    assert "odd certificate" in res.facts.errors["certificate"]

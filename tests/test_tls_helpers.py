@@ -133,13 +133,13 @@ closed_port = free_port  # the name reads better at "connection refused" call si
 
 
 def make_ctx(url: str, *, pages: list[Page] | None = None, now: datetime | None = None,
-             previous: dict | None = None, base_dir: Path | None = None, **cfg: Any) -> CheckContext:
+             previous: Any = None, base_dir: Path | None = None, **cfg: Any) -> CheckContext:
     cfg.setdefault("timeout_s", 3)
     # The crawl snapshot (empty by default: the check then fetches what it needs itself).
     site = Site(name="desa", url=url, pages=list(pages or []))
     ctx = CheckContext(site=site, config=TlsConfig(**cfg), http=HttpClient(timeout_s=3),
                        site_config=SimpleNamespace(url=url), base_dir=base_dir or Path("."),
-                       previous_facts=previous or {})
+                       previous_facts=previous)
     if now is not None:
         ctx.now = lambda: now
     return ctx

@@ -77,9 +77,9 @@ def verdicts_of_testssl(items: dict[str, dict]) -> dict:
 
 def our_verdicts(res) -> dict:
     found = rules(res)
-    cats = set(res.facts["weak_ciphers"])
+    cats = set(res.facts.weak_ciphers)
     return {
-        "protocols": {p: bool(v) for p, v in res.facts["protocols"].items()},
+        "protocols": {p: bool(v) for p, v in res.facts.protocols.items()},
         "weak": {lst for lst, ours in TESTSSL_CIPHERLISTS.items() if ours & cats},
         "expired": "tls.cert.expired" in found,
         "chain_ok": not CHAIN_RULES & set(found),

@@ -115,7 +115,7 @@ def test_passive_happy_path(site, fake):
     assert site.url in seeded and not any("logout" in u or "gone" in u for u in seeded)
     spider = fake.called("spider/action/scan")[0]
     assert spider["contextName"] == "ppid-auditor-desa" and spider["url"] == site.url
-    assert res.facts["version"] == "2.15.0" and res.facts["findings"] == len(res.findings)
+    assert res.facts.version == "2.15.0" and res.facts.findings == len(res.findings)
     assert_clean(fake)
     # Fingerprints are stable per rule + URL, so the next run tracks the same issues.
     again = ZapCheck().run(make_ctx(site.url, api_url=fake.url))
@@ -129,7 +129,7 @@ def test_active_mode_with_consent(site, fake):
     assert call["scanPolicyName"] == "Default Policy" and call["contextId"]
     xss = [f for f in res.findings if f.rule == "zap.40012"]
     assert xss and all("/cari" in f.url for f in xss) and xss[0].severity.label == "high"
-    assert res.facts["active_scan"] is True
+    assert res.facts.active_scan is True
     assert not any("logout" in p or "hapus" in p for p in site.stats["paths"])
     assert_clean(fake)
 
@@ -160,7 +160,7 @@ def test_alert_paging_loses_and_repeats_nothing(site, fake, monkeypatch):
     monkeypatch.setattr(zap_check, "ALERT_PAGE", 2)  # ZAP pages overlap by one record
     res = ZapCheck().run(make_ctx(site.url, api_url=fake.url))
     assert {(f.rule, f.url) for f in res.findings} == expected_groups(fake)
-    assert res.facts["alerts_total"] == len(fake.alerts)
+    assert res.facts.alerts_total == len(fake.alerts)
 
 
 def test_alerts_outside_scope_are_ignored(site, fake):
@@ -222,20 +222,20 @@ def test_key_env_not_set(site, fake, monkeypatch):
 def test_zap_still_starting_behind_proxy(site, fake):
     fake.bad_gateway(0.6)
     res = ZapCheck().run(make_ctx(site.url, api_url=fake.url, startup_wait_s=5))
-    assert res.findings and res.facts["outages"] > 0
+    assert res.findings and res.facts.outages > 0
 
 
 def test_502_blip_mid_scan_is_ridden_through(site, fake):
     fake.on_call("spider/view/status", 1, lambda: fake.bad_gateway(0.5))
     res = ZapCheck().run(make_ctx(site.url, api_url=fake.url))
     assert {(f.rule, f.url) for f in res.findings} == expected_groups(fake)
-    assert res.facts["outages"] > 0 and res.facts["attempts"] == 1
+    assert res.facts.outages > 0 and res.facts.attempts == 1
 
 
 def test_zap_restart_mid_scan_starts_over_once(site, fake):
     fake.on_call("spider/view/status", 1, lambda: fake.restart(0.5))
     res = ZapCheck().run(make_ctx(site.url, api_url=fake.url))
-    assert res.facts["attempts"] == 2 and res.findings
+    assert res.facts.attempts == 2 and res.findings
     assert {(f.rule, f.url) for f in res.findings} == expected_groups(fake)
     assert_clean(fake)
 
@@ -288,7 +288,7 @@ def test_malformed_alerts_are_skipped_not_fatal(site, fake):
            {**good, "id": "a3", "evidence": {"nested": True}}, {"id": "a4"}]
     fake.raw_alerts += bad
     res = ZapCheck().run(make_ctx(site.url, api_url=fake.url))
-    assert res.facts["malformed_alerts"] == len(bad)
+    assert res.facts.malformed_alerts == len(bad)
     assert {(f.rule, f.url) for f in res.findings} == expected_groups(fake)
 
 

@@ -22,6 +22,7 @@ from checks.content.dates import add_months
 from checks.content.evidence import Evidence, SiteHints, best, conflicts, resource_evidence
 from checks.content.matching import Candidate, build_candidates, find_matches, same_url, tied
 from checks.content.sources import collect_hints
+from checks.facts import ContentFacts, ItemStatus
 
 # Scoring tables as data.
 MISSING_SEVERITY = {"berkala": Severity.MEDIUM, "setiap_saat": Severity.MEDIUM, "serta_merta": Severity.LOW}
@@ -46,6 +47,7 @@ class ContentCheck(Check):
     name = "content"
     description = "Freshness and completeness against the approved content list (Daftar Informasi Publik)"
     config_model = ContentConfig
+    facts_model = ContentFacts
     rules = {
         "content.item.missing": "An approved item cannot be found on the site",
         "content.item.stale": "An approved item is older than its update cadence plus grace",
@@ -70,9 +72,10 @@ class _Run:
         self.notes: list[str] = []
         self.errors: list[str] = []
         self._evidence: dict[int, list[Evidence]] = {}
-        prev = ctx.previous_facts or {}
-        self.history_since = _iso(prev.get("history_since")) or self.today
-        self.prev_items = {i.get("id"): i for i in prev.get("items", []) if isinstance(i, dict)}
+        prev = ctx.previous_facts if isinstance(ctx.previous_facts, ContentFacts) else ContentFacts()
+        self.history_since = prev.history_since or self.today
+        self.prev_items = {i.id: i for i in prev.items}
+        self.list_info: dict[str, Any] | None = None
         self.hints = SiteHints({}, {}, {})
         self.candidates: list[Candidate] = []
 
@@ -119,16 +122,10 @@ class _Run:
                     items.append(row)
         latest = self.guarded("site.stale", self.site_stale)
         mandatory_rows = self.guarded("mandatory", self.mandatory) if self.cfg.mandatory else None
-        facts = self.result.facts
-        facts["items"] = items
-        facts["latest_update"] = latest
-        facts["mandatory"] = mandatory_rows or []
-        facts["history_since"] = self.history_since.isoformat()
-        facts["today"] = self.today.isoformat()
-        facts["notes"] = self.notes
-        facts["errors"] = self.errors
-        facts["summary"] = {s: sum(1 for i in items if i["status"] == s)
-                            for s in ("ok", "stale", "missing", "unknown", "excluded")}
+        self.result.facts = ContentFacts(
+            approved_list=self.list_info, items=items, latest_update=latest, mandatory=mandatory_rows or [],
+            history_since=self.history_since, today=self.today, notes=self.notes, errors=self.errors,
+            summary={s: sum(1 for i in items if i["status"] == s) for s in ItemStatus})
         return self.result
 
     def load_list(self) -> Daftar | None:
@@ -152,7 +149,7 @@ class _Run:
         full = Path(path)
         if not full.is_absolute():
             full = Path(self.ctx.base_dir) / full
-        self.result.facts["list"] = {"path": str(path)}
+        self.list_info = {"path": str(path)}
         try:
             daftar = load_daftar(full)
         except DaftarError as exc:
@@ -163,7 +160,7 @@ class _Run:
                      remediation="Perbaiki berkas daftar (atau impor ulang dari tabel yang ditandatangani).",
                      remediation_en="Fix the list file (or re-import it from the signed table).")
             return None
-        self.result.facts["list"].update({
+        self.list_info.update({
             "approved_by": daftar.approved_by,
             "approved_on": daftar.approved_on.isoformat() if daftar.approved_on else None,
             "items": len(daftar.items)})
@@ -172,7 +169,9 @@ class _Run:
     def list_expired(self, daftar: Daftar) -> None:
         site_url = self.ctx.site.url
         months = self.cfg.list_max_age_months
-        info = self.result.facts.setdefault("list", {})
+        if self.list_info is None:
+            self.list_info = {"path": ""}
+        info = self.list_info
         if daftar.approved_on is None:
             info["expired"] = True
             self.add("content.list.expired", LIST_SEVERITY, "Daftar Informasi Publik tidak memiliki tanggal penetapan",
@@ -243,11 +242,11 @@ class _Run:
         row: dict[str, Any] = {"id": item.id, "title": item.title, "category": item.category,
                                "cadence": item.cadence, "responsible": item.responsible,
                                "matched_url": None, "last_updated": None, "date_source": None,
-                               "date_detail": None, "due": None, "status": "unknown"}
+                               "date_detail": None, "due": None, "status": ItemStatus.UNKNOWN}
         res, info = self.locate(item)
         row.update(info)
         if item.category == "dikecualikan":
-            row["status"] = "excluded"
+            row["status"] = ItemStatus.EXCLUDED
             row["matched_url"] = (res.final_url or res.url) if res else None
             if res is not None:
                 self.notes.append(f"item {item.id} is 'dikecualikan' but appears published at {row['matched_url']}")
@@ -263,17 +262,17 @@ class _Run:
             row["conflicts"] = [e.to_json() for e in conflicts(ev, chosen)]
         months = CADENCE_MONTHS[item.cadence]
         if months is None:
-            row["status"] = "ok"
+            row["status"] = ItemStatus.OK
             return row
         if chosen is None:
-            row["status"] = "unknown"
+            row["status"] = ItemStatus.UNKNOWN
             return row
         due = add_months(chosen.date, months) + timedelta(days=self.cfg.grace_days)
         row["due"] = due.isoformat()
         if self.today <= due:
-            row["status"] = "ok"
+            row["status"] = ItemStatus.OK
             return row
-        row["status"] = "stale"
+        row["status"] = ItemStatus.STALE
         long_overdue = self.today > add_months(chosen.date, 2 * months) + timedelta(days=self.cfg.grace_days)
         days = (self.today - chosen.date).days
         self.add("content.item.stale", STALE_SEVERITY_LONG if long_overdue else STALE_SEVERITY,
@@ -293,10 +292,10 @@ class _Run:
         return row
 
     def missing(self, item: Item, row: dict[str, Any]) -> dict[str, Any]:
-        row["status"] = "missing"
-        prev = self.prev_items.get(item.id) or {}
-        since = prev.get("missing_since") if prev.get("status") == "missing" else None
-        row["missing_since"] = since or self.today.isoformat()
+        row["status"] = ItemStatus.MISSING
+        prev = self.prev_items.get(item.id)
+        since = prev.missing_since if prev is not None and prev.status is ItemStatus.MISSING else None
+        row["missing_since"] = (since or self.today).isoformat()
         where = row.get("configured_url") or self.ctx.site.url
         looked = f"URL {row['configured_url']}: {row.get('url_problem')}; " if row.get("configured_url") else ""
         self.add("content.item.missing", MISSING_SEVERITY.get(item.category, Severity.MEDIUM),
@@ -346,7 +345,7 @@ class _Run:
             matches = find_matches(entry.match, self.candidates, min_score=self.cfg.min_match_score)
             found = matches[0].candidate.url if matches else None
             rows.append({"id": entry.id, "title": entry.title, "basis": entry.basis, "found_url": found,
-                         "status": "ok" if found else "missing"})
+                         "status": ItemStatus.OK if found else ItemStatus.MISSING})
             if found:
                 continue
             basis = "; ".join(entry.basis)
@@ -366,9 +365,3 @@ def _cadence_id(cadence: str) -> str:
     return {"monthly": "bulanan", "quarterly": "triwulan", "semiannual": "semester", "annual": "tahunan",
             "once": "sekali"}[cadence]
 
-
-def _iso(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None

@@ -21,6 +21,7 @@ from checks.base import (
     Severity,
     site_relative,
 )
+from checks.facts import Grade, HeadersFacts
 from checks.headers import rules
 from checks.headers.html import markup_of
 from checks.headers.observatory import DEFAULT_CORS_ORIGIN, Observed, ScanInput, score
@@ -72,6 +73,7 @@ class HeadersCheck(Check):
     name = "headers"
     description = "Security headers, cookies, CORS, SRI and mixed content, graded like MDN HTTP Observatory"
     config_model = HeadersConfig
+    facts_model = HeadersFacts
     rules = {rule: text.title_en for rule, text in RULES.items()}
 
     def run(self, ctx: CheckContext) -> CheckResult:
@@ -79,7 +81,8 @@ class HeadersCheck(Check):
         pages = [p for p in ctx.site.pages if _eligible(p)]
         if not pages and ctx.site.start_page is None:
             raise CheckSkipped("no page with a response to read headers from")
-        res = CheckResult()
+        res = CheckResult(facts=HeadersFacts())
+        facts: HeadersFacts = res.facts  # type: ignore[assignment]
         aggs: dict[str, _Agg] = {}
         for page in pages:
             try:
@@ -99,11 +102,11 @@ class HeadersCheck(Check):
             self._grade(ctx, cfg, res, cors_headers)
         except Exception as exc:
             ctx.log.warning("headers: grading failed: %s: %s", type(exc).__name__, exc)
-            res.facts["grade"] = {"error": f"{type(exc).__name__}: {exc}"}
-        res.facts["pages_checked"] = len(pages)
-        res.facts["rules"] = {rule: len(agg.entries) for rule, agg in aggs.items()}
+            facts.grade = Grade(error=f"{type(exc).__name__}: {exc}")
+        facts.pages_checked = len(pages)
+        facts.rules = {rule: len(agg.entries) for rule, agg in aggs.items()}
         if pages and urlsplit(pages[0].final_url or pages[0].url).scheme == "https":
-            res.facts["hsts"] = rules.hsts_facts(pages[0].headers)
+            facts.hsts = rules.hsts_facts(pages[0].headers)
         return res
 
     # --- per page ------------------------------------------------------------------------------------
@@ -205,7 +208,7 @@ class HeadersCheck(Check):
     def _grade(self, ctx: CheckContext, cfg: HeadersConfig, res: CheckResult, cors: Headers | None) -> None:
         start = ctx.site.start_page
         if start is None or start.status is None:
-            res.facts["grade"] = {"error": "start page has no response"}
+            res.facts.grade = Grade(error="start page has no response")
             return
         start_url = ctx.site.url
         scheme = urlsplit(start_url).scheme
@@ -245,7 +248,7 @@ class HeadersCheck(Check):
         if start.redirects:
             notes.append("cookies set on redirect hops are not in the crawl snapshot and are not graded")
         if not _gradable(auto.status):
-            res.facts["grade"] = {"error": f"HTTP status {auto.status}: the Observatory refuses to grade it"}
+            res.facts.grade = Grade(error=f"HTTP status {auto.status}: the Observatory refuses to grade it")
             return
         inp = ScanInput(hostname=urlsplit(start_url).hostname or "", auto=auto, https=https_obs, http=http_obs,
                         http_route=route, cors=cors, cors_origin=cfg.cors_origin, set_cookies=cookies,
@@ -264,5 +267,5 @@ class HeadersCheck(Check):
             references=list(text.references), key="grade",
             data={"score": g.score, "grade": g.letter, "observatory_version": OBSERVATORY_VERSION,
                   "tests": tests, "notes": notes}))
-        res.facts["grade"] = {"score": g.score, "grade": g.letter, "observatory_version": OBSERVATORY_VERSION,
-                              "tests": {t: r for t, r in results.items()}, "notes": notes}
+        res.facts.grade = Grade(score=g.score, grade=g.letter, observatory_version=OBSERVATORY_VERSION,
+                                tests=dict(results), notes=notes)

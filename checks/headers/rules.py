@@ -6,7 +6,6 @@ misspelled CSP directive) and always explicit: every malformed value becomes a f
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -16,6 +15,7 @@ from checks.headers import csp as cspmod
 from checks.headers.cookies import Cookie, jar
 from checks.headers.domains import registrable_domain
 from checks.headers.html import PageMarkup
+from checks.hsts import HstsFacts, parse_hsts
 
 SIX_MONTHS = 15552000
 REFERRER_GOOD = ("no-referrer", "same-origin", "strict-origin", "strict-origin-when-cross-origin")
@@ -39,27 +39,10 @@ def hsts_issues(headers: Headers, *, min_max_age: int = SIX_MONTHS) -> list[Issu
     values = headers.get_all("strict-transport-security")
     if not values:
         return [Issue("headers.hsts.missing", Severity.MEDIUM, "no Strict-Transport-Security header")]
-    problems: list[str] = []
-    if len(values) > 1 or any("," in v for v in values):
-        problems.append(f"header sent {len(values)} times or comma-joined (browsers use only the first)")
-    directives: dict[str, str | None] = {}
-    for part in values[0].split(";"):
-        part = part.strip()
-        if not part:
-            continue
-        name, sep, val = part.partition("=")
-        name = name.strip().lower()
-        if name in directives:
-            problems.append(f"directive {name} repeated")
-        directives[name] = val.strip().strip('"') if sep else None
-    if "max-age" not in directives:
-        problems.append("max-age missing")
-    else:
-        raw = directives["max-age"] or ""
-        if not re.fullmatch(r"\d+", raw):
-            problems.append(f"max-age is not a number: {_clip(raw, 40)!r}")
-        elif int(raw) < min_max_age:
-            problems.append(f"max-age={raw} is shorter than {min_max_age} (six months)")
+    hsts = parse_hsts(values)
+    problems = list(hsts.problems)
+    if hsts.max_age is not None and hsts.max_age < min_max_age:
+        problems.append(f"max-age={hsts.directives['max-age']} is shorter than {min_max_age} (six months)")
     if not problems:
         return []
     sev = Severity.MEDIUM if any("missing" in p or "not a number" in p for p in problems) else Severity.LOW
@@ -67,16 +50,8 @@ def hsts_issues(headers: Headers, *, min_max_age: int = SIX_MONTHS) -> list[Issu
     return [Issue("headers.hsts.invalid", sev, "; ".join(problems) + f" in {shown!r}")]
 
 
-def hsts_facts(headers: Headers) -> dict:
-    value = headers.get("strict-transport-security") or ""
-    low = value.lower()
-    m = re.search(r"max-age\s*=\s*\"?(\d+)", low)
-    max_age = int(m.group(1)) if m else None
-    subdomains = "includesubdomains" in low
-    preload = "preload" in low
-    return {"value": _clip(value, 200) or None, "max_age": max_age, "include_subdomains": subdomains,
-            "preload": preload,
-            "preload_eligible": bool(max_age and max_age >= 31536000 and subdomains and preload)}
+def hsts_facts(headers: Headers) -> HstsFacts:
+    return HstsFacts.of(parse_hsts(headers.get_all("strict-transport-security")))
 
 
 def csp_issues(headers: Headers, markup: PageMarkup | None, *, https: bool) -> list[Issue]:

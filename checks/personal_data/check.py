@@ -11,6 +11,7 @@ from pydantic import Field
 
 from auditor.redact import keyed_hash
 from checks.base import Check, CheckConfig, CheckContext, CheckResult, Finding, Severity
+from checks.facts import PersonalDataFacts
 from checks.personal_data.detectors import Allowlist, masked
 from checks.personal_data.evidence import (
     _REM_CONTACT_EN,
@@ -53,6 +54,7 @@ class PersonalDataCheck(Check):
     name = "personal_data"
     description = "Data pribadi (NIK, KK, NPWP, BPJS, HP, e-mail, rekening) di halaman dan dokumen"
     config_model = PersonalDataConfig
+    facts_model = PersonalDataFacts
     rules = {f"pii.{k}": TITLES[k][1] for k in TITLES}
 
     def run(self, ctx: CheckContext) -> CheckResult:
@@ -114,9 +116,10 @@ class PersonalDataCheck(Check):
         for f in res.findings:
             if f.rule != "pii.document.unscannable":
                 totals[f.rule.removeprefix("pii.")] += int(f.data.get("count", 0))
-        res.facts = {"pages_scanned": len(page_results), "documents_scanned": docs_scanned,
-                     "counts": dict(totals), "documents": doc_summaries, "notes": notes[:500],
-                     "unscannable": sum(1 for f in res.findings if f.rule == "pii.document.unscannable")}
+        res.facts = PersonalDataFacts(
+            pages_scanned=len(page_results), documents_scanned=docs_scanned, counts=dict(totals),
+            documents=doc_summaries, notes=notes[:500],
+            unscannable=sum(1 for f in res.findings if f.rule == "pii.document.unscannable"))
         return res
 
     def _page_findings(self, results: list[tuple[str, DocumentResult]], site_url: str, key: bytes,

@@ -11,6 +11,7 @@ from urllib.parse import urljoin, urlsplit
 from pydantic import Field
 
 from checks.base import Check, CheckConfig, CheckContext, CheckResult, CheckSkipped, Severity
+from checks.facts import JsLibrary, Note, Probes, SoftwareFacts
 from checks.software import fingerprint as fp
 from checks.software import rules
 from checks.software.data import DataError, SoftwareData, load_data, user_data_dir
@@ -48,6 +49,7 @@ class SoftwareCheck(Check):
     name = "software"
     description = "Outdated CMS/server/PHP/JS libraries, version disclosure, exposed files and admin pages"
     config_model = SoftwareConfig
+    facts_model = SoftwareFacts
     rules = rules.RULES
 
     def run(self, ctx: CheckContext) -> CheckResult:
@@ -76,16 +78,14 @@ class SoftwareCheck(Check):
             except Exception as exc:  # one failing part must not stop the rest
                 ctx.log.warning("software: %s failed: %s: %s", step.__name__, type(exc).__name__, exc)
                 notes.append(f"{step.__name__} failed: {type(exc).__name__}: {exc}")
-        res.facts = {
-            "detected": run.detected_json(),
-            "js_libraries": [{"library": h.component, "version": h.version, "url": h.url,
-                              "detection": h.detection, "vulnerable": h.vulnerable,
-                              "ids": sorted({i for v in h.vulnerabilities for i in v.ids})}
-                             for h in run.js_hits],
-            "data": {"files": data.describe(), "age_days": age, "stale": data.stale(now)},
-            "probes": {"made": run.requests, "soft_404": run.soft_404},
-            "notes": [{"level": "info", "text": n} for n in notes],
-        }
+        res.facts = SoftwareFacts(
+            detected=run.detected_json(),
+            js_libraries=[JsLibrary(library=h.component, version=h.version, url=h.url, detection=h.detection,
+                                    vulnerable=h.vulnerable, ids=sorted({i for v in h.vulnerabilities for i in v.ids}))
+                          for h in run.js_hits],
+            data={"files": data.describe(), "age_days": age, "stale": data.stale(now)},
+            probes=Probes(made=run.requests, soft_404=run.soft_404),
+            notes=[Note(text=n) for n in notes])
         return res
 
 

@@ -12,10 +12,10 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 from cryptography.x509.oid import NameOID
 
 from checks.base import Severity
+from checks.hsts import parse_hsts
 from checks.tls.model import AcceptedCipher
 from checks.tls.rules import (
     EXPIRY_STEPS,
-    HSTS_PRELOAD_MIN_AGE,
     MIN_EC_BITS,
     MIN_RSA_BITS,
     WEAK_SIGNATURE_HASHES,
@@ -245,26 +245,14 @@ class HstsVerdict:
     reason: str  # English, for evidence
 
 
-def hsts_preload(header: str | None) -> HstsVerdict:
-    """hstspreload.org's requirements: max-age >= 1 year, includeSubDomains, preload."""
-    if not header:
+def hsts_preload(header: str | list[str] | None) -> HstsVerdict:
+    """hstspreload.org's requirements: max-age >= 1 year, includeSubDomains, preload (`checks.hsts`)."""
+    hsts = parse_hsts([header] if isinstance(header, str) and header else list(header or []))
+    if not hsts.present:
         return HstsVerdict(False, "no Strict-Transport-Security header")
-    directives: dict[str, str] = {}
-    for part in header.split(";"):
-        name, _, value = part.strip().partition("=")
-        if name:
-            directives[name.strip().lower()] = value.strip().strip('"')
-    missing = []
-    try:
-        age = int(directives.get("max-age", ""))
-    except ValueError:
-        age = -1
-    if age < HSTS_PRELOAD_MIN_AGE:
-        missing.append(f"max-age >= {HSTS_PRELOAD_MIN_AGE}")
-    if "includesubdomains" not in directives:
-        missing.append("includeSubDomains")
-    if "preload" not in directives:
-        missing.append("preload")
+    missing = hsts.preload_missing()
     if missing:
         return HstsVerdict(False, "Strict-Transport-Security lacks " + ", ".join(missing))
+    if hsts.problems:
+        return HstsVerdict(False, "Strict-Transport-Security is malformed: " + "; ".join(hsts.problems))
     return HstsVerdict(True, "preload-ready")

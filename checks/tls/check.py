@@ -14,6 +14,8 @@ from pydantic import Field, field_validator
 from auditor.errors import FetchError
 from auditor.http import guard_target
 from checks.base import Check, CheckConfig, CheckContext, CheckResult, CheckSkipped, Finding, Severity
+from checks.facts import HttpsAvailability, RedirectFacts, TlsEndpoint, TlsFacts, Trust
+from checks.hsts import HstsFacts, parse_hsts
 from checks.tls import analysis as an
 from checks.tls.model import LEGACY_PROTOCOLS, TlsScan
 from checks.tls.rules import CIPHER_CATEGORY, PROTOCOL_SEVERITY, RULES
@@ -83,6 +85,7 @@ class TlsCheck(Check):
     name = "tls"
     description = "HTTPS, redirect, TLS protocols and cipher suites, certificate validity (sslyze)"
     config_model = TlsConfig
+    facts_model = TlsFacts
     rules = {rid: r.title_en for rid, r in RULES.items()}
 
     def _make(self, rule: str, url: str, evidence: str, *, severity: Severity | None = None,
@@ -106,12 +109,11 @@ class TlsCheck(Check):
         cfg = _config(ctx)
         ep = endpoint(ctx, cfg)
         res = CheckResult()
-        facts: dict[str, Any] = {"endpoint": {"host": ep.host, "port": ep.port, "url": ep.https_url}}
+        facts = TlsFacts(endpoint=TlsEndpoint(host=ep.host, port=ep.port, url=ep.https_url),
+                         scan_duration_s=round(scan.duration_s, 3),
+                         https=HttpsAvailability(available=scan.reachable, error=scan.error),
+                         notes=list(scan.notes))
         res.facts = facts
-        facts["scan_duration_s"] = round(scan.duration_s, 3)
-        facts["https"] = {"available": scan.reachable, "error": scan.error}
-        if scan.notes:
-            facts["notes"] = list(scan.notes)
         if not scan.reachable:
             if ep.site_url.startswith("https://") and not ctx.site.reachable:
                 raise CheckSkipped(f"site unreachable: {scan.error}")
@@ -135,13 +137,13 @@ class TlsCheck(Check):
                 res.findings += part()
             except Exception as exc:  # one broken part (odd certificate, odd header) must not stop the rest
                 ctx.log.warning("tls: %s part failed: %s: %s", name, type(exc).__name__, exc)
-                facts.setdefault("errors", {})[name] = f"{type(exc).__name__}: {exc}"
+                facts.errors[name] = f"{type(exc).__name__}: {exc}"
         return res
 
     # -- protocols and ciphers ---------------------------------------------------------------------------
 
-    def _protocol_findings(self, scan: TlsScan, url: str, facts: dict) -> list[Finding]:
-        facts["protocols"] = dict(scan.protocols)
+    def _protocol_findings(self, scan: TlsScan, url: str, facts: TlsFacts) -> list[Finding]:
+        facts.protocols = dict(scan.protocols)
         out = []
         for proto in LEGACY_PROTOCOLS:
             if scan.protocols.get(proto):
@@ -155,12 +157,12 @@ class TlsCheck(Check):
             out.append(self._make("tls.protocol.tls13_missing", url, "TLS 1.3 refused"))
         return out
 
-    def _cipher_findings(self, scan: TlsScan, url: str, facts: dict) -> list[Finding]:
+    def _cipher_findings(self, scan: TlsScan, url: str, facts: TlsFacts) -> list[Finding]:
         weak = an.weak_ciphers(scan.ciphers)
         fs = any(an.is_forward_secret(c) for c in scan.ciphers)
-        facts["weak_ciphers"] = weak
-        facts["forward_secrecy"] = fs
-        facts["cipher_count"] = len(scan.ciphers)
+        facts.weak_ciphers = weak
+        facts.forward_secrecy = fs
+        facts.cipher_count = len(scan.ciphers)
         out = []
         for cat, names in sorted(weak.items(), key=lambda kv: -CIPHER_CATEGORY[kv[0]][0]):
             sev, label = CIPHER_CATEGORY[cat]
@@ -175,20 +177,20 @@ class TlsCheck(Check):
     # -- certificate -------------------------------------------------------------------------------------
 
     def _cert_findings(self, scan: TlsScan, url: str, host: str, cfg: TlsConfig, ca_file: Path | None,
-                       ctx: CheckContext, facts: dict) -> list[Finding]:
+                       ctx: CheckContext, facts: TlsFacts) -> list[Finding]:
         if not scan.chain:
             return []
         now = ctx.now()
         leaf = scan.chain[0]
         info = an.cert_facts(leaf, now)
-        previous = (ctx.previous_facts or {}).get("certificate") or {}
-        if previous.get("sha256"):
-            info["changed_since_last_run"] = previous["sha256"] != info["sha256"]
-        facts["certificate"] = info
-        facts["chain"] = [{"subject": c.subject.rfc4514_string(), "issuer": c.issuer.rfc4514_string(),
+        previous = ctx.previous_facts.certificate if isinstance(ctx.previous_facts, TlsFacts) else None
+        if previous is not None and previous.sha256:
+            info["changed_since_last_run"] = previous.sha256 != info["sha256"]
+        facts.certificate = info
+        facts.chain = [{"subject": c.subject.rfc4514_string(), "issuer": c.issuer.rfc4514_string(),
                            "not_after": c.not_valid_after_utc.isoformat(),
                            "signature_algorithm": an.signature_name(c)} for c in scan.chain]
-        facts["ocsp_stapled"] = scan.ocsp_stapled
+        facts.ocsp_stapled = scan.ocsp_stapled
         out: list[Finding] = []
         if now < leaf.not_valid_before_utc:
             out.append(self._make("tls.cert.not_yet_valid", url, f"notBefore {info['not_before']}",
@@ -221,11 +223,11 @@ class TlsCheck(Check):
         return out
 
     def _trust_findings(self, scan: TlsScan, url: str, leaf: x509.Certificate, ca_file: Path | None,
-                        facts: dict) -> list[Finding]:
+                        facts: TlsFacts) -> list[Finding]:
         trusted_by = [t.store for t in scan.trust if t.ok]
         pinned = ca_file is not None and _pinned(leaf, ca_file)
-        facts["trust"] = {"trusted": bool(trusted_by) or pinned, "trusted_by": trusted_by, "pinned": pinned,
-                          "self_signed": an.is_self_signed(leaf)}
+        facts.trust = Trust(trusted=bool(trusted_by) or pinned, trusted_by=trusted_by, pinned=pinned,
+                            self_signed=an.is_self_signed(leaf))
         if trusted_by or pinned:
             return []
         # Validation also fails for expiry and hostname: those have their own findings above.
@@ -251,29 +253,29 @@ class TlsCheck(Check):
     # -- HTTP side ---------------------------------------------------------------------------------------
 
     def _hsts_findings(self, ctx: CheckContext, https_url: str, host: str, cfg: TlsConfig,
-                       facts: dict) -> list[Finding]:
-        header = None
+                       facts: TlsFacts) -> list[Finding]:
+        values: list[str] = []
         page = next((p for p in ctx.site.pages if p.status and (p.final_url or p.url).startswith("https://")
                      and p.host == host), None)
         if page is not None:
-            header = page.headers.get("strict-transport-security")
+            values = page.headers.get_all("strict-transport-security")
         elif ctx.http is not None:
             resp = ctx.http.fetch(https_url, max_bytes=HEAD_BYTES, timeout_s=cfg.timeout_s,
                                   follow_redirects=False)
             if resp.status is None:
-                facts["hsts"] = {"error": resp.error}
+                facts.hsts = HstsFacts(error=resp.error)
                 return []
-            header = resp.headers.get("strict-transport-security")
+            values = resp.headers.get_all("strict-transport-security")
         else:
             return []
-        verdict = an.hsts_preload(header)
-        facts["hsts"] = {"header": header, "preload_ready": verdict.preload_ready}
+        verdict = an.hsts_preload(values)
+        facts.hsts = HstsFacts.of(parse_hsts(values))
         if verdict.preload_ready:
             return []
         return [self._make("tls.hsts.preload_missing", https_url, verdict.reason, key="hsts_preload")]
 
     def _redirect_findings(self, ctx: CheckContext, site_url: str, netloc: str, cfg: TlsConfig,
-                           facts: dict) -> list[Finding]:
+                           facts: TlsFacts) -> list[Finding]:
         http_url = cfg.http_url or (site_url if site_url.startswith("http://") else f"http://{netloc}/")
         start = ctx.site.start_page
         if cfg.http_url is None and site_url.startswith("http://") and start is not None \
@@ -286,16 +288,16 @@ class TlsCheck(Check):
             try:
                 resp = ctx.http.fetch(http_url, max_bytes=HEAD_BYTES, timeout_s=cfg.timeout_s)
             except FetchError as exc:
-                facts["redirect"] = {"http_url": http_url, "error": str(exc)}
+                facts.redirect = RedirectFacts(http_url=http_url, error=str(exc))
                 return []
             final, status, error = resp.final_url, resp.status, resp.error
             hops = [h.url for h in resp.redirects]
         if status is None and not hops:
             # Nothing listens on plain HTTP: nothing to redirect.
-            facts["redirect"] = {"http_url": http_url, "served": False, "error": error}
+            facts.redirect = RedirectFacts(http_url=http_url, served=False, error=error)
             return []
         ok = final.startswith("https://")
-        facts["redirect"] = {"http_url": http_url, "served": True, "final_url": final, "to_https": ok}
+        facts.redirect = RedirectFacts(http_url=http_url, served=True, final_url=final, to_https=ok)
         if ok:
             return []
         evidence = (f"{http_url} answered {status} without redirecting" if not hops

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from auditor.http import LOOPBACK_ENV, is_loopback_host
 from checks.base import Check, CheckContext, CheckResult, CheckSkipped
+from checks.facts import ZapFacts
 from checks.zap.client import BoundedZap, Caller, ZapApiError, ZapError, ZapProtocolError, ZapUnavailable
 from checks.zap.config import ACTIVE_REFUSED, ZapConfig
 from checks.zap.mapping import (
@@ -47,6 +48,7 @@ class ZapCheck(Check):
     name = "zap"
     description = "OWASP ZAP spider + passive scan (active scan only with allow_active) via the ZAP API"
     config_model = ZapConfig
+    facts_model = ZapFacts
     rules: ClassVar[dict[str, str]] = {"zap.<pluginId>": "an alert raised by the OWASP ZAP rule <pluginId>"}
     sleep = staticmethod(time.sleep)
 
@@ -78,8 +80,10 @@ class ZapCheck(Check):
                 except ZapUnavailable as exc:
                     raise ZapError(f"ZAP API at {cfg.api_url} stopped answering during the scan ({exc}; "
                                    f"waited retry_s={cfg.retry_s:g})") from None
-                result.facts.update({"version": version, "attempts": attempt, "outages": call.outages,
-                                     "duration_s": round(time.monotonic() - started, 2)})
+                result.facts = ZapFacts.model_validate({
+                    **(result.facts.model_dump() if isinstance(result.facts, ZapFacts) else result.facts),
+                    "version": version, "attempts": attempt, "outages": call.outages,
+                    "duration_s": round(time.monotonic() - started, 2)})
                 return result
         finally:
             zap.close()
@@ -288,7 +292,7 @@ class _Scan:
             ))
         self.facts.update(alerts_total=total, malformed_alerts=malformed, findings=len(result.findings),
                           by_severity=dict(Counter(f.severity.label for f in result.findings)))
-        result.facts = self.facts
+        result.facts = ZapFacts.model_validate(self.facts)
         return result
 
     def _cleanup(self) -> None:
