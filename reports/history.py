@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from auditor.store import CheckRunRow, RunRow, Store, StoredFinding
+from checks.facts import ContentFacts, HeadersFacts, PersonalDataFacts, SoftwareFacts, TlsFacts
 from reports.policy import CHECK_AREA, area_of
+
+T = TypeVar("T")
 
 
 def aware(dt: datetime) -> datetime:
@@ -96,12 +99,42 @@ class History:
         return out
 
     def latest_facts(self, store: Store, start: datetime, end: datetime) -> dict[str, tuple[RunRow, Any]]:
-        """check name -> (run, facts) from the newest run in the period that stored facts for it."""
+        """check name -> (run, typed facts) from the newest run in the period that stored facts for it
+        (`Store.typed_facts`: built-in checks' facts come back as their models)."""
         out: dict[str, tuple[RunRow, Any]] = {}
         for r in reversed(self.runs_in(start, end)):
-            for name, facts in store.facts(r.run.id).items():
+            for name, facts in store.typed_facts(r.run.id).items():
                 out.setdefault(name, (r.run, facts))
         return out
+
+    def site_facts(self, store: Store, start: datetime, end: datetime) -> SiteFacts:
+        return SiteFacts.of(self.latest_facts(store, start, end))
+
+
+def _typed(model: type[T], value: Any) -> T | None:
+    return value if isinstance(value, model) else None
+
+
+@dataclass
+class SiteFacts:
+    """The newest facts of a period that the reports read, each through its check's model (None: that
+    check stored no readable facts in the period)."""
+
+    tls: TlsFacts | None = None
+    headers: HeadersFacts | None = None
+    software: SoftwareFacts | None = None
+    personal_data: PersonalDataFacts | None = None
+    content: ContentFacts | None = None
+    when: dict[str, datetime] = field(default_factory=dict)  # check name -> when its facts were made
+
+    @classmethod
+    def of(cls, latest: dict[str, tuple[RunRow, Any]]) -> SiteFacts:
+        got = {name: facts for name, (_run, facts) in latest.items()}
+        return cls(tls=_typed(TlsFacts, got.get("tls")), headers=_typed(HeadersFacts, got.get("headers")),
+                   software=_typed(SoftwareFacts, got.get("software")),
+                   personal_data=_typed(PersonalDataFacts, got.get("personal_data")),
+                   content=_typed(ContentFacts, got.get("content")),
+                   when={name: when_of(run) for name, (run, _f) in latest.items()})
 
 
 def when_of(run: RunRow) -> datetime:

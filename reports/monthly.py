@@ -16,7 +16,8 @@ from typing import Any
 from auditor import contentlog
 from auditor.store import RunRow, Store, StoredFinding
 from checks.base import Severity
-from reports.history import History, aware, load_history, when_of
+from checks.facts import ContentFacts, ContentItem, ListInfo
+from reports.history import History, SiteFacts, aware, load_history
 from reports.periods import Period
 from reports.policy import AREA_ROLE, AREAS, DUE_DAYS, OTHER, Score, area_of, score
 
@@ -112,10 +113,9 @@ class MonthData:
     followups_more: int
     open_by_severity: dict[str, int]
     totals: dict[str, int]
-    facts: dict[str, Any]  # check name -> facts from the newest run of the month
-    facts_when: dict[str, datetime]
-    content_items: list[dict[str, Any]]
-    content_list: dict[str, Any] | None
+    facts: SiteFacts  # the newest facts of the month, typed
+    content_items: list[ContentItem]
+    content_list: ListInfo | None
     compliance: float | None
     content_log: contentlog.ContentLog | None
     content_log_error: str | None
@@ -137,10 +137,8 @@ def _short(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def responsible_by_item(content_facts: Any) -> dict[str, str]:
-    items = content_facts.get("items") if isinstance(content_facts, dict) else None
-    return {str(i.get("id")): str(i.get("responsible")) for i in items or []
-            if isinstance(i, dict) and i.get("responsible")}
+def responsible_by_item(content: ContentFacts | None) -> dict[str, str]:
+    return {i.id: i.responsible for i in (content.items if content else []) if i.responsible}
 
 
 def finding_row(sf: StoredFinding, hist: History, lang: str, state: str, end: datetime,
@@ -227,26 +225,23 @@ def area_rows(hist: History, period: Period, lang: str, responsible: dict[str, s
     return ordered, followups, before
 
 
-def content_items(facts: Any) -> tuple[list[dict[str, Any]], float | None]:
-    items = [i for i in (facts.get("items") or []) if isinstance(i, dict)] if isinstance(facts, dict) else []
-    statuses = Counter(str(i.get("status")) for i in items)
-    due = sum(statuses[s] for s in ("ok", "stale", "missing", "unknown"))
-    return items, (statuses["ok"] / due if due else None)
+def content_items(content: ContentFacts | None) -> tuple[list[ContentItem], float | None]:
+    """The approved items and the compliance rate (ok / due, `checks.facts.DUE_STATUSES`)."""
+    if content is None:
+        return [], None
+    return list(content.items), content.compliance()
 
 
 def build_month(cfg: Any, store: Store, site: Any, period: Period, lang: str,
                 hist: History | None = None) -> MonthData:
     hist = hist or load_history(store, site.name, period.end)
-    latest = hist.latest_facts(store, period.start, period.end)
-    facts = {name: f for name, (_run, f) in latest.items()}
-    facts_when = {name: when_of(run) for name, (run, _f) in latest.items()}
-    content_facts: Any = facts.get("content")
-    responsible = responsible_by_item(content_facts)
+    facts = hist.site_facts(store, period.start, period.end)
+    responsible = responsible_by_item(facts.content)
     cov = coverage(store, hist, period)
     areas, followups, before = area_rows(hist, period, lang, responsible)
     open_sev = Counter(f.severity.label for f in followups)
     prev_runs = [r for r in hist.records if aware(r.run.started) < period.start]
-    items, compliance = content_items(content_facts)
+    items, compliance = content_items(facts.content)
     log, log_error = None, None
     if cov.runs:
         try:
@@ -260,14 +255,13 @@ def build_month(cfg: Any, store: Store, site: Any, period: Period, lang: str,
         gates_error = f"{type(exc).__name__}: {exc}"
     totals = {k: sum(getattr(a, k) for a in areas) for k in ("before", "new", "still_open", "fixed",
                                                                "reopened", "open_end")}
-    content_list = content_facts.get("list") if isinstance(content_facts, dict) else None
     return MonthData(
         period=period, site=site.name, url=site.url, lang=lang, coverage=cov,
         score=score((f.severity for f in followups), scored=cov.runs > 0),
         previous_score=score((sf.finding.severity for sf in before.values()), scored=bool(prev_runs)),
         areas=areas, followups=followups[:MAX_FOLLOWUPS], followups_more=max(0, len(followups) - MAX_FOLLOWUPS),
-        open_by_severity=dict(open_sev), totals=totals, facts=facts, facts_when=facts_when,
-        content_items=items, content_list=content_list if isinstance(content_list, dict) else None,
+        open_by_severity=dict(open_sev), totals=totals, facts=facts,
+        content_items=items, content_list=facts.content.approved_list if facts.content else None,
         compliance=compliance, content_log=log, content_log_error=log_error, gates=gates, gates_error=gates_error)
 
 

@@ -232,9 +232,11 @@ def test_ranking_cells_follow_the_tables():
     def t(key, **kw):
         return key
 
-    assert headers_cell([], {"grade": {"grade": "A+", "score": 105}}, True, t) == Cell("A+ (105)", "ok")
-    assert headers_cell([], {"grade": {"grade": "F", "score": 0}}, True, t).level == "bad"
-    assert headers_cell([], {"grade": {"error": "x"}}, False, t) == Cell("—", "na")
+    from checks.facts import HeadersFacts
+
+    assert headers_cell([], HeadersFacts(grade={"grade": "A+", "score": 105}), True, t) == Cell("A+ (105)", "ok")
+    assert headers_cell([], HeadersFacts(grade={"grade": "F", "score": 0}), True, t).level == "bad"
+    assert headers_cell([], HeadersFacts(grade={"error": "x"}), False, t) == Cell("—", "na")
     assert compliance_cell(0.9, True, t, lambda v: f"{v:.0%}") == Cell("90%", "ok")
     assert compliance_cell(0.5, True, t, str).level == "warn"
     assert compliance_cell(None, True, t, str) == Cell("cell_no_list", "na")

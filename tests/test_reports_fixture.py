@@ -12,12 +12,12 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from auditor.config import Config, config_from_dict
 from auditor.snapshot import Document, Headers, Page
 from auditor.store import Store
 from checks.base import Finding, Severity
+from checks.facts import CertFacts, ContentFacts, Facts, HeadersFacts, SoftwareFacts, TlsFacts
 
 SITE, URL = "katongan", "https://katongan.desa.test/"
 
@@ -67,7 +67,7 @@ PLAN: list[tuple[datetime, str, tuple[str, ...], str]] = [
 ITEMS_OK = [2, 3, 3, 4, 2, 0, 3]
 
 
-def _facts(i: int, when: datetime, hostile: bool) -> dict[str, dict[str, Any]]:
+def _facts(i: int, when: datetime, hostile: bool) -> dict[str, Facts]:
     title = (lambda s: s + " " + HOSTILE) if hostile else (lambda s: s)
     statuses = ["ok"] * ITEMS_OK[i] + ["stale"] * (4 - ITEMS_OK[i])
     items = [{"id": f"i{n}", "title": title(f"Informasi berkala {n}"), "category": "berkala", "cadence": "monthly",
@@ -78,14 +78,20 @@ def _facts(i: int, when: datetime, hostile: bool) -> dict[str, dict[str, Any]]:
     items.append({"id": "dik", "title": "Data dikecualikan", "category": "dikecualikan", "cadence": "once",
                   "status": "excluded"})
     not_after = datetime(2026, 7, 1, tzinfo=UTC)
+    cert = CertFacts(subject="CN=katongan.desa.test", subject_cn="katongan.desa.test", issuer="CN=Demo CA",
+                     issuer_cn="Demo CA", serial="1", not_before=not_after - timedelta(days=365),
+                     not_after=not_after, days_left=(not_after - when).days, key_type="RSA", key_size=2048,
+                     signature_algorithm="sha256WithRSAEncryption", sha256="00" * 32)
     return {
-        "tls": {"certificate": {"not_after": not_after.isoformat(), "days_left": (not_after - when).days,
-                                "subject_cn": "katongan.desa.test", "issuer_cn": "Demo CA"}},
-        "headers": {"grade": {"grade": "D", "score": 40}},
-        "software": {"detected": [{"product": "wordpress", "name": "WordPress", "version": "5.8.1",
-                                   "verdict": {"status": "outdated"}}]},
-        "content": {"items": items, "list": {"approved_by": "Bambang Rekaan", "approved_on": "2026-01-02",
-                                             "items": len(items)}},
+        "tls": TlsFacts(endpoint={"host": "katongan.desa.test", "port": 443, "url": URL},
+                        https={"available": True}, certificate=cert),
+        "headers": HeadersFacts(grade={"grade": "D", "score": 40}),
+        "software": SoftwareFacts(detected=[{"product": "wordpress", "name": "WordPress", "category": "cms",
+                                             "version": "5.8.1", "confidence": "high",
+                                             "verdict": {"status": "outdated"}}],
+                                  data={"age_days": 10, "stale": False}),
+        "content": ContentFacts(items=items, approved_list={"path": "daftar.yaml", "approved_by": "Bambang Rekaan",
+                                                            "approved_on": "2026-01-02", "items": len(items)}),
     }
 
 

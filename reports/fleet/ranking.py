@@ -14,6 +14,7 @@ from typing import Any
 
 from auditor.store import StoredFinding
 from checks.base import Severity
+from checks.facts import HeadersFacts, TlsFacts
 from reports.history import load_history, when_of
 from reports.monthly import content_items, counted
 from reports.periods import Period
@@ -74,18 +75,18 @@ def _count_cell(found: list[StoredFinding], checked: bool, t: Callable[..., str]
     return Cell(t("cell_count", n=len(found), sev=t(f"sev_{worst.label}")), _severity_level(worst))
 
 
-def tls_cell(open_: list[StoredFinding], facts: Any, checked: bool, t: Callable[..., str]) -> Cell:
-    https = facts.get("https") if isinstance(facts, dict) else None
-    if checked and isinstance(https, dict) and https.get("available") is False:
+def tls_cell(open_: list[StoredFinding], facts: TlsFacts | None, checked: bool, t: Callable[..., str]) -> Cell:
+    if checked and facts is not None and facts.https.available is False:
         return Cell(t("cell_no_https"), "bad")
     return _count_cell([sf for sf in open_ if sf.finding.rule.startswith("tls.")], checked, t)
 
 
-def headers_cell(open_: list[StoredFinding], facts: Any, checked: bool, t: Callable[..., str]) -> Cell:
-    grade = facts.get("grade") if isinstance(facts, dict) else None
-    if isinstance(grade, dict) and grade.get("grade"):
-        letter = str(grade["grade"])
-        return Cell(f"{letter} ({grade.get('score', '?')})", GRADE_LEVEL.get(letter[:1], "warn"))
+def headers_cell(open_: list[StoredFinding], facts: HeadersFacts | None, checked: bool,
+                 t: Callable[..., str]) -> Cell:
+    grade = facts.grade if facts is not None else None
+    if grade is not None and grade.grade:
+        return Cell(f"{grade.grade} ({grade.score if grade.score is not None else '?'})",
+                    GRADE_LEVEL.get(grade.grade[:1], "warn"))
     return _count_cell([sf for sf in open_ if sf.finding.rule.startswith("headers.")], checked, t)
 
 
@@ -119,8 +120,8 @@ def site_row(store: Any, site: Any, period: Period, t: Callable[..., str], fmt_p
     # a column is judged only when its own check ran cleanly in the month (`links` also covers the
     # content area, but says nothing about the approved list)
     checked = {c.name: "ok" for r in runs for c in r.checks if c.status == "ok"}
-    facts = {name: f for name, (_run, f) in hist.latest_facts(store, period.start, period.end).items()}
-    _items, share = content_items(facts.get("content"))
+    facts = hist.site_facts(store, period.start, period.end)
+    _items, share = content_items(facts.content)
     sc = score((sf.finding.severity for sf in open_all), scored=bool(runs))  # = the monthly score
     sev_counts: dict[str, int] = {}
     for sf in open_all:
@@ -128,8 +129,8 @@ def site_row(store: Any, site: Any, period: Period, t: Callable[..., str], fmt_p
     last = when_of(runs[-1].run) if runs else None
     return FleetRow(
         site=site.name, url=site.url, score=sc, runs=len(runs), last_scan=last,
-        tls=tls_cell(open_all, facts.get("tls"), checked.get("tls") == "ok", t),
-        headers=headers_cell(open_all, facts.get("headers"), checked.get("headers") == "ok", t),
+        tls=tls_cell(open_all, facts.tls, checked.get("tls") == "ok", t),
+        headers=headers_cell(open_all, facts.headers, checked.get("headers") == "ok", t),
         software=_count_cell([sf for sf in open_all if sf.finding.rule in OUTDATED_RULES],
                              checked.get("software") == "ok", t),
         pii=_count_cell([sf for sf in open_all if sf.finding.rule.startswith("pii.")],
