@@ -86,6 +86,21 @@ class HttpClient:
         self._lock = threading.Lock()
         self._next_slot: dict[str, float] = {}
         self._host_delay: dict[str, float] = {}
+        self._probes: dict[str, tuple[Response, bool | None]] = {}
+
+    def probed(self, url: str) -> tuple[Response, bool | None] | None:
+        """A GET probe of `url` some check already made in this run (see `remember_probe`), or None."""
+        with self._lock:
+            return self._probes.get(url)
+
+    def remember_probe(self, url: str, resp: Response, verified: bool | None = None) -> None:
+        """Share a check's probe of `url` (e.g. the http:// variant of the start URL, which tls and headers
+        both judge) with the later checks of the run, so the site is asked once. `verified`: whether the
+        certificates on the way were verified (None: fetched without verification)."""
+        with self._lock:
+            current = self._probes.get(url)
+            if current is None or (current[1] is None and verified is not None):
+                self._probes[url] = (resp, verified)
 
     def set_host_delay(self, netloc: str, delay_s: float) -> None:
         """A longer delay for one host (robots.txt Crawl-delay); never shorter than `delay_s`."""

@@ -302,3 +302,24 @@ def test_grade_extra_credit_rule_follows_the_table():
     for lower, letter in GRADE_CHART.items():
         assert letter_for(lower) == letter and letter_for(lower + 4) == letter
     assert letter_for(-30) == GRADE_CHART[0]
+
+
+def test_http_variant_is_probed_once_for_headers_and_tls(pki):
+    """tls and headers both judge how http:// answers: one request, shared through the run's client."""
+    from checks.tls import TlsCheck, TlsConfig
+    from tests.test_tls_helpers import scan_for
+
+    ca, *_, tls = pki
+    with serve({"/": (200, GOOD_HEADERS, GOOD_BODY)}, tls=tls) as s:
+        with serve({"/": (301, {"Location": s.url}, b"")}) as plain:
+            site = crawl(s.url, ["/"])
+            http = HttpClient(timeout_s=10)
+            headers = run_headers(site, http, ca_file=ca, http_url=plain.url, https_url=s.url)
+            scan = scan_for(s.url, ca_file=ca)
+            ctx = CheckContext(site=site, config=TlsConfig(ca_file=ca, http_url=plain.url, check_hsts_preload=False),
+                               http=http, site_config=None)
+            tls_res = TlsCheck().evaluate(ctx, scan)
+            asked = plain.stats["requests"]
+    assert headers.facts.grade.tests["redirection"] == "redirection-to-https"
+    assert tls_res.facts.redirect.to_https is True and tls_res.facts.redirect.final_url == s.url
+    assert asked == 1

@@ -225,7 +225,12 @@ class HeadersCheck(Check):
                 _, https_obs.verified = self._fetch(ctx, vclient, start_url, max_bytes=1024)
             if cfg.probe_http:
                 http_url = cfg.http_url or _swap_scheme(start_url, "http")
-                r, verified = self._fetch(ctx, vclient, http_url)
+                shared = ctx.http.probed(http_url)
+                if shared is not None and shared[1] is not None:  # another check asked already, verifying
+                    r, verified = shared
+                else:
+                    r, verified = self._fetch(ctx, vclient, http_url)
+                    ctx.http.remember_probe(http_url, r, verified)
                 if r.status is not None:
                     http_obs = Observed(http_url, r.final_url, r.status, r.headers, "", verified)
                     route = [(h.url, h.status) for h in r.redirects] + [(r.final_url, r.status)]

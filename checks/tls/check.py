@@ -285,11 +285,16 @@ class TlsCheck(Check):
         else:
             if ctx.http is None:
                 return []
-            try:
-                resp = ctx.http.fetch(http_url, max_bytes=HEAD_BYTES, timeout_s=cfg.timeout_s)
-            except FetchError as exc:
-                facts.redirect = RedirectFacts(http_url=http_url, error=str(exc))
-                return []
+            shared = ctx.http.probed(http_url)  # the headers check may have asked http:// already
+            if shared is not None:
+                resp = shared[0]
+            else:
+                try:
+                    resp = ctx.http.fetch(http_url, max_bytes=HEAD_BYTES, timeout_s=cfg.timeout_s)
+                except FetchError as exc:
+                    facts.redirect = RedirectFacts(http_url=http_url, error=str(exc))
+                    return []
+                ctx.http.remember_probe(http_url, resp)
             final, status, error = resp.final_url, resp.status, resp.error
             hops = [h.url for h in resp.redirects]
         if status is None and not hops:
