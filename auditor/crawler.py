@@ -368,10 +368,15 @@ class _Crawl:
             final = canonicalize(res.final_url) if res.final_url else None
             if final:
                 by_url.setdefault(final, res)
+        known: dict[int, set[str]] = {}  # a menu link is on every page: list membership would be quadratic
         for page in self.site.pages:
             for link in page.links:
                 target = by_url.get(link.url)
-                if target is not None and target is not page and page.url not in target.referrers:
+                if target is None or target is page:
+                    continue
+                seen = known.setdefault(id(target), set(target.referrers))
+                if page.url not in seen:
+                    seen.add(page.url)
                     target.referrers.append(page.url)
 
     def _report(self, url: str) -> None:

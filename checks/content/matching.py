@@ -83,6 +83,11 @@ def tokens(text: str) -> tuple[str, ...]:
     return tuple(t for t in normalise(text).split() if t not in STOPWORDS)
 
 
+@lru_cache(maxsize=1 << 16)
+def _token_set(text: str) -> frozenset[str]:
+    return frozenset(tokens(text))
+
+
 @dataclass
 class Candidate:
     """A crawled resource and the texts that name it."""
@@ -154,7 +159,7 @@ def score_text(pattern: str, text: str) -> float:
     if not p or not t:
         return 0.0
     required = [tok for tok in p if tok not in GENERIC] or p
-    tset = set(t)
+    tset = _token_set(text)
     if any(tok not in tset for tok in required):
         return 0.0
     precision = len(set(required)) / len(tset - (GENERIC - set(required)))  if tset - (GENERIC - set(required)) else 1.0
