@@ -150,3 +150,41 @@ def test_kill_9_mid_scan_leaves_db_valid(tmp_path: Path) -> None:
     assert runs[0].id == first.id
     assert [s.fingerprint for s in store.findings(first.id)] == first_findings
     assert store.check_runs(first.id)[0].status == "ok"
+
+
+def test_next_run_gets_typed_previous_facts_and_parses_each_page_once(tmp_path: Path, monkeypatch) -> None:
+    from auditor import htmldoc
+    from checks.content import ContentCheck
+    from checks.facts import ContentFacts, LinksFacts
+
+    seen: list = []
+    real_run = ContentCheck.run
+
+    def spy(self, ctx):
+        seen.append(ctx.previous_facts)
+        return real_run(self, ctx)
+
+    monkeypatch.setattr(ContentCheck, "run", spy)
+    parses: list[int] = []
+    real_parse = htmldoc.parse_document
+    monkeypatch.setattr(htmldoc, "parse_document", lambda text: parses.append(1) or real_parse(text))
+    with serve(site_routes()) as srv:
+        cfg = load_config(write_config(tmp_path, srv.url, ["links", "headers", "content", "personal_data"]))
+        store = Store(cfg.database_path)
+        first = run_audit(cfg, cfg.sites[0], store, quiet=True)
+        html_pages = sum(1 for p in first.site.pages if p.ok and p.parseable)
+        assert len(parses) == html_pages == 2  # the crawler's parse served every check
+        second = run_audit(cfg, cfg.sites[0], store, quiet=True)
+        assert first.site.pages[0]._document is None  # released after the checks
+        store.close()
+    assert seen[0] is None and isinstance(seen[1], ContentFacts)
+    assert seen[1].history_since is not None and second.status == "complete"
+    assert isinstance(store_facts(cfg, second.run_id)["links"], LinksFacts)
+
+
+def store_facts(cfg, run_id: str) -> dict:
+    store = Store(cfg.database_path)
+    try:
+        return store.typed_facts(run_id)
+    finally:
+        store.close()
