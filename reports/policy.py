@@ -21,6 +21,13 @@ OTHER = "other"
 CHECK_AREA: dict[str, str] = {"tls": "tls", "headers": "headers", "software": "software",
                               "personal_data": "pii", "content": "content", "links": "content", "zap": "zap"}
 
+# The SOP step each document serves (SOP Keamanan Pengelolaan Website PPID, docs/sop/): C1 is the Kepala
+# Seksi's evaluation of all website management at least every six months, handed to the Ketua PPID; C2 is
+# the Atasan PPID's monthly evaluation (through the Ketua PPID); B1 the development plan the six-monthly
+# evaluation proposes; B3-B5 the pre-publish check of staged changes. Reports cite these, never literals.
+SOP_STEPS: dict[str, tuple[str, ...]] = {"monthly": ("C2",), "semiannual": ("C1", "B1"), "gate": ("B3", "B4", "B5")}
+
+
 # Score: start at 100 and subtract, per open finding at the end of the period, `each` points for its
 # severity, at most `cap` points per severity (so fifty low findings cannot outweigh one critical).
 # Informational findings (a header grade, HSTS preload advice) never count.
