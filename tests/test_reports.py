@@ -266,7 +266,7 @@ def test_each_report_cites_the_sop_step_it_serves(rendered: dict) -> None:
     assert "C1" in SOP_STEPS["semiannual"] and "C1" not in SOP_STEPS["monthly"]
     assert SOP_STEPS["monthly"] == ("C2",)
     assert all(step in rows for step in SOP_STEPS["gate"])  # B3-B5: the staged-change steps exist
-    assert "diperiksa oleh Ketua PPID" in rows["B4"]
+    assert "di periksa oleh Ketua PPID" in rows["B4"]  # (sic) the SOP's own spelling
     out = rendered["out"]
     monthly = html_text(out / "laporan-bulanan-2026-05.html")
     half = html_text(out / "laporan-semester-2026-H1.html")
