@@ -29,7 +29,8 @@ def item_title(entry) -> str:
 
 def make_site(*, drop_item: str | None = None, drop_menu: str | None = None, no_ppid_nav: bool = False,
               annual_published: str = "2026-03-10") -> Site:
-    """Every mandatory item as a page; a header menu with a PPID entry whose page links to the DIP, DIK,
+    """Every mandatory item as a page; a site title "PPID Kalurahan ..." linking home (not the PPID
+    section); a header menu with a PPID entry whose page links to the DIP, DIK,
     SOPs and forms; a site map in the home page's body links every item (so an item left out of the PPID
     page is still published)."""
     items = [e for e in ENTRIES if e.id != drop_item]
@@ -44,7 +45,8 @@ def make_site(*, drop_item: str | None = None, drop_menu: str | None = None, no_
     nav = "" if no_ppid_nav else f"<a href='{BASE}/ppid'>PPID</a>"
     sitemap = "".join(f"<a href='{p.url}'>{p.title}</a>" for p in pages.values())
     home = page("/", "Beranda Kalurahan Contoh",
-                f"<header><nav><a href='{BASE}/'>Beranda</a> {nav}</nav></header><main>{sitemap}</main>",
+                f"<header><a href='{BASE}/'>PPID Kalurahan Contoh</a><nav><a href='{BASE}/'>Beranda</a> {nav}</nav>"
+                f"</header><main>{sitemap}</main>",
                 links=[Link(BASE + "/ppid", "PPID")] + [Link(p.url, p.title) for p in pages.values()])
     return Site(name="contoh", url=BASE + "/", pages=[home, ppid, *pages.values()],
                 started=datetime(2026, 8, 20, tzinfo=UTC))

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from urllib.parse import urlsplit
 
 import lxml.html
 from lxml import etree
@@ -58,9 +59,16 @@ def nav_links(page: Page) -> list[Link]:
     return out
 
 
-def _ppid_link(links: Iterable[Link]) -> Link | None:
-    ranked = [(0 if "ppid" in lk.text.lower().split() else 1, i, lk) for i, lk in enumerate(links)
-              if _PPID.search(" ".join(lk.text.lower().split())) or re.search(r"\bppid\b", lk.url.lower())]
+def _ppid_link(links: Iterable[Link], home: str) -> Link | None:
+    """The navigation entry of the PPID section: "PPID" itself first, then an entry naming PPID or public
+    information; never the home page (a site title "PPID Kalurahan ..." links home)."""
+    def rank(lk: Link) -> int:
+        text = " ".join(lk.text.lower().split())
+        path = urlsplit(lk.url).path.lower().rstrip("/")
+        return 0 if text == "ppid" or path.endswith("/ppid") else 1 if text.startswith("ppid") else 2
+
+    ranked = [(rank(lk), i, lk) for i, lk in enumerate(links) if not same_url(lk.url, home)
+              and (_PPID.search(" ".join(lk.text.lower().split())) or re.search(r"\bppid\b", lk.url.lower()))]
     return min(ranked, key=lambda r: r[:2])[2] if ranked else None
 
 
@@ -71,7 +79,7 @@ def ppid_menu(site: Site, candidates: list[Candidate], entries: dict[str, Mandat
     start = site.start_page
     result = MenuResult()
     menu = nav_links(start) if start else []
-    ppid = _ppid_link(menu)
+    ppid = _ppid_link(menu, start.final_url or start.url) if start else None
     if ppid is None:
         result.missing = [t for t in MENU_TARGETS if t in entries]
         return result
