@@ -20,8 +20,8 @@ SOURCE = {
     "year": 2026,
     "weights": "ppid-auditor 2026, bobot perkiraan (bukan bobot resmi Komisi Informasi)",
     "groups": "pengelompokan indikator kuesioner e-Monev Komisi Informasi (Perki 1/2022)",
-    "bands": "kualifikasi hasil monev Komisi Informasi: Informatif >= 90, Menuju Informatif 80-89,9, "
-             "Cukup Informatif 60-79,9, Kurang Informatif 40-59,9, Tidak Informatif < 40",
+    # the names are printed only from the catalogue (qual_*), which labels each one "perkiraan"
+    "bands": "rentang kualifikasi hasil monev Komisi Informasi (>= 90, 80-89,9, 60-79,9, 40-59,9, < 40)",
 }
 # group -> weight (points out of 100 when every group is observed)
 WEIGHTS: dict[str, int] = {"jenis_informasi": 40, "kualitas": 25, "sarana": 20, "digitalisasi": 15}

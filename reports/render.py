@@ -57,6 +57,12 @@ def _env() -> jinja2.Environment:
     return env
 
 
+def estimate_source() -> dict[str, Any]:
+    from reports.estimate import SOURCE
+
+    return dict(SOURCE)
+
+
 def _globals(lang: str, org: Any, generated: datetime) -> dict[str, Any]:
     def t(key: str, **kw: Any) -> str:
         return i18n.t(key, lang, **kw)
@@ -72,6 +78,7 @@ def _globals(lang: str, org: Any, generated: datetime) -> dict[str, Any]:
             "fmt_percent": lambda v: i18n.fmt_percent(v, lang),
             "month_label": lambda k: i18n.month_label(k, lang), "role_key": role_key,
             "sop_citation": lambda kind: i18n.sop_citation(kind, lang),
+            "est_source": estimate_source(),
             "max_log_rows": MAX_LOG_ROWS}
 
 
