@@ -75,3 +75,30 @@ def test_scan_makes_one_finding_per_rule_per_site(tmp_path: Path) -> None:
         f = by_rule[rule]
         assert f["data"]["count"] == expected and sorted(f["data"]["per_page"]) == affected, rule
         assert f["check"] == "accessibility" and str(expected) in f["title"]
+
+
+@pytest.mark.integration
+def test_axe_mode_stores_axe_counts_next_to_ours(tmp_path: Path) -> None:
+    """With `axe: true` the check also runs axe-core in Chromium on a sample of pages (facts only)."""
+    need_peer("chromium"), need_peer("chromedriver"), need_peer("axe.min.js", str(AXE_JS))
+    pages = make_pages(3, seed=5)
+    r = routes(pages)
+    r["/"] = (200, {"Content-Type": "text/html; charset=utf-8"},
+              "<!DOCTYPE html><html lang='id'><head><title>Beranda</title></head><body><h1>Beranda</h1>"
+              + "".join(f"<a href='{p.path}'>Halaman {i}</a> " for i, p in enumerate(pages)) + "</body></html>")
+    with serve(r) as srv:
+        cfg = tmp_path / "config.yaml"
+        cfg.write_text(f"sites:\n  - name: contoh\n    url: {srv.url}\ncrawl:\n  max_pages: 10\n"
+                       f"checks:\n  enabled: [accessibility]\n  accessibility:\n    axe: true\n    axe_sample: 4\n"
+                       f"    axe_script: {AXE_JS}\nstorage:\n  database: {tmp_path / 'db.sqlite'}\n")
+        assert main(["scan", "--config", str(cfg), "--quiet"]) == 0
+    from auditor.store import Store
+
+    store = Store(tmp_path / "db.sqlite")
+    facts = store.facts(store.latest_run("contoh").id)["accessibility"]
+    axe = facts["axe"]["pages"]
+    assert len(axe) == 4
+    for p in pages:
+        url = srv.url.rstrip("/") + p.path
+        theirs = {rule: sum(axe[url].get(r, 0) for r in axe_rules) for rule, axe_rules in AXE_RULE.items()}
+        assert theirs == p.expected, url
