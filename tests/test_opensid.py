@@ -22,8 +22,7 @@ from checks.base import CheckContext, Severity
 from checks.content import ContentCheck, ContentConfig
 from checks.content import ppid as ppid_mod
 from checks.headers import HeadersCheck, HeadersConfig
-from checks.software import SoftwareCheck, SoftwareConfig
-from checks.software import opensid
+from checks.software import SoftwareCheck, SoftwareConfig, opensid
 from tests.opensid_replay import load, recordings, replay
 from tests.servers import REPO, serve
 
