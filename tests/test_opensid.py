@@ -138,6 +138,26 @@ def test_nginx_style_app_key_is_critical_and_never_printed():
     assert res.facts["opensid"]["secret_files_exposed"] == ["/desa/app_key", "/desa/config/database.php"]
 
 
+def test_advisory_in_range_is_reported_with_its_date_and_source(tmp_path, monkeypatch):
+    data = {"kind": "opensid-advisories", "as_of": "2026-12-01", "advisories": [
+        {"id": "OpenSID#1", "title": "uji", "title_en": "test", "published": "2026-01-02", "severity": "critical",
+         "unauthenticated": True, "affected_from": "2401.0.0", "affected_to": "2412.0.0", "fixed_in": None,
+         "references": ["https://github.com/OpenSID/OpenSID/issues/1"]},
+        {"id": "OpenSID#2", "title": "lain", "title_en": "other", "published": "2026-01-02", "severity": "high",
+         "affected_from": "2501.0.0", "references": ["https://github.com/OpenSID/OpenSID/issues/2"]}]}
+    path = tmp_path / "adv.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    monkeypatch.setattr(opensid, "DATA_FILE", path)
+    with replay(load("2410.0.0")) as srv:
+        res = run(SoftwareCheck(), SoftwareConfig(), srv.url)
+    adv = rules_of(res, "software.cms.advisory")
+    assert len(adv) == 1 and adv[0].severity == Severity.CRITICAL
+    assert adv[0].title == "OpenSID 2410.0.0 terdampak laporan keamanan publik: OpenSID#1"
+    assert "https://github.com/OpenSID/OpenSID/issues/1" in adv[0].references
+    assert "2026-12-01" in adv[0].remediation and "12 bulan sebelumnya" in adv[0].remediation
+    assert res.facts["opensid"]["advisories"] == {"as_of": "2026-12-01", "matched": ["OpenSID#1"]}
+
+
 # -- pure parts ----------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("body,ok", [

@@ -121,6 +121,8 @@ class _Run:
         if self.dip is not None:
             self.hints.ppid_api.update(ppid.dates(self.dip))
             self.dip_resources = ppid.resources(self.dip)
+            self.notes.append(f"the site publishes its own public information list at {self.dip.url}: "
+                              f"{len(self.dip.docs)} documents, {len(self.dip.published)} published")
             self.candidates += [Candidate(r, [("nama dokumen (DIP /ppid)", r.title)]) for r in self.dip_resources]
             self.result.findings += self.guarded(
                 "ppid findings", lambda: ppid.findings(self.check, self.dip, self.ctx.http)) or []

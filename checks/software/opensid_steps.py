@@ -93,7 +93,7 @@ class OpenSIDSteps:
         d = self.run.detection("opensid")
         if d is None or not d.version or d.version_confidence in (None, "low"):
             return
-        self.advisories_as_of, advisories = opensid.load_advisories()
+        self.advisories_as_of, advisories = opensid.load_advisories(opensid.DATA_FILE)
         self.advisories = [a for a in advisories if a.affects(d.version)]
         if not self.advisories:
             return
