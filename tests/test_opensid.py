@@ -30,6 +30,8 @@ RECORDINGS = recordings()
 NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
 # What each recorded release must show; the fixture's manifest says which release it is.
 EXPECTED_JS = {"jquery": "3.2.1", "highcharts": "8.2.0"}
+# Theme meta as seen on the live instances (vendor/themes/*/commons/meta.php).
+EXPECTED_THEME = {"2410.0.0": ("Natra", "2402.0.0"), "2410.1.0": ("Esensi", "2404.0.0")}
 
 
 def crawl_site(url: str, max_pages: int = 20):
@@ -75,7 +77,8 @@ def test_opensid_exact_version_theme_and_sources(software_result):
                                              "/index.php/siteman (admin login)", "catatan_rilis.md"}
     assert set(facts["version_sources"].values()) == {rec.release}
     assert facts["theme"]["name"].lower() == rec.theme
-    assert re.fullmatch(r"\d{4}\.\d+\.\d+", facts["theme"]["version"])
+    assert (facts["theme"]["name"], facts["theme"]["version"]) == EXPECTED_THEME[rec.release]
+    assert facts["theme"]["designer"]
     cms = next(d for d in res.facts["detected"] if d["product"] == "opensid")
     assert cms["confidence"] == "high"
     assert any(e.startswith("OpenSID cookies: Set-Cookie: sidcsrf") for e in cms["evidence"])
