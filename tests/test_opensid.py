@@ -31,7 +31,8 @@ NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
 # What each recorded release must show; the fixture's manifest says which release it is.
 EXPECTED_JS = {"jquery": "3.2.1", "highcharts": "8.2.0"}
 # Theme meta as seen on the live instances (vendor/themes/*/commons/meta.php).
-EXPECTED_THEME = {"2410.0.0": ("Natra", "2402.0.0"), "2410.1.0": ("Esensi", "2404.0.0")}
+EXPECTED_THEME = {"2410.0.0": ("Natra", "2402.0.0"), "2410.0.0-esensi": ("Esensi", "2402.0.0"),
+                  "2410.1.0-dev": ("Esensi", "2404.0.0")}
 
 
 def crawl_site(url: str, max_pages: int = 20):
@@ -53,8 +54,8 @@ def rules_of(res, rule: str) -> list:
 
 
 def test_fixtures_cover_two_releases_and_both_themes():
-    releases = {r.release: r.theme for r in RECORDINGS}
-    assert releases.get("2410.0.0") == "natra" and releases.get("2410.1.0") == "esensi"
+    seen = {(r.release, r.theme) for r in RECORDINGS}
+    assert seen == {("2410.0.0", "natra"), ("2410.0.0", "esensi"), ("2410.1.0", "esensi")}
     for r in RECORDINGS:
         assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", r.manifest["recorded"]) and r.manifest["commit"]
 
@@ -77,7 +78,7 @@ def test_opensid_exact_version_theme_and_sources(software_result):
                                              "/index.php/siteman (admin login)", "catatan_rilis.md"}
     assert set(facts["version_sources"].values()) == {rec.release}
     assert facts["theme"]["name"].lower() == rec.theme
-    assert (facts["theme"]["name"], facts["theme"]["version"]) == EXPECTED_THEME[rec.release]
+    assert (facts["theme"]["name"], facts["theme"]["version"]) == EXPECTED_THEME[rec.dir.name]
     assert facts["theme"]["designer"]
     cms = next(d for d in res.facts["detected"] if d["product"] == "opensid")
     assert cms["confidence"] == "high"
