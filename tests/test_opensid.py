@@ -94,8 +94,10 @@ def test_opensid_admin_release_notes_and_age(software_result):
     assert len(notes) == 1 and rec.release in notes[0].evidence and notes[0].severity == Severity.LOW
     outdated = rules_of(res, "software.cms.outdated")
     assert len(outdated) == 1 and outdated[0].title.startswith(f"OpenSID {rec.release} dirilis 2024-10")
-    # Since 2026 the free release carries premium code 12 months older: said in the remediation.
-    assert "12 bulan sebelumnya" in outdated[0].remediation and "12 months earlier" in outdated[0].remediation_en
+    # Released in 2024: the free release then carried premium code 6 months older (12 since 2026).
+    assert "6 bulan sebelumnya" in outdated[0].remediation and "6 months earlier" in outdated[0].remediation_en
+    assert "premium sekitar 2024-04" in outdated[0].remediation
+    assert res.facts["opensid"]["premium_lag_months"] == 6
     assert rules_of(res, "software.file.exposed") == []  # apache-style: desa/ files denied or run as PHP
 
 
@@ -158,7 +160,7 @@ def test_advisory_in_range_is_reported_with_its_date_and_source(tmp_path, monkey
     assert len(adv) == 1 and adv[0].severity == Severity.CRITICAL
     assert adv[0].title == "OpenSID 2410.0.0 terdampak laporan keamanan publik: OpenSID#1"
     assert "https://github.com/OpenSID/OpenSID/issues/1" in adv[0].references
-    assert "2026-12-01" in adv[0].remediation and "12 bulan sebelumnya" in adv[0].remediation
+    assert "2026-12-01" in adv[0].remediation and "6 bulan sebelumnya" in adv[0].remediation
     assert res.facts["opensid"]["advisories"] == {"as_of": "2026-12-01", "matched": ["OpenSID#1"]}
 
 
@@ -194,8 +196,12 @@ def test_advisories_by_version_are_dated_and_cited():
 def test_premium_lag_is_six_months_before_2026_and_twelve_since():
     assert opensid.premium_lag_months(date(2025, 12, 31)) == 6
     assert opensid.premium_lag_months(date(2026, 1, 1)) == 12
-    text = opensid.outdated_text("2410.0.0", date(2024, 10, 1), 14, date(2025, 12, 1))
+    text = opensid.outdated_text("2410.0.0", date(2024, 10, 1), 14)
     assert "6 bulan sebelumnya" in text.remediation and "2024-04" in text.remediation
+    text = opensid.outdated_text("2603.0.0", date(2026, 3, 1), 9)
+    assert "12 bulan sebelumnya" in text.remediation and "2025-03" in text.remediation
+    text = opensid.outdated_text("2407.0.0-premium", date(2024, 7, 1), 29)
+    assert "rilis premium" in text.remediation and "bulan sebelumnya" not in text.remediation
 
 
 def test_release_notes_signal_only_from_markdown():

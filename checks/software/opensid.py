@@ -203,18 +203,23 @@ RULES = RuleBook("software", [
 ])
 
 
-def outdated_text(version: str, released: date, months: int, today: date) -> Text:
-    lag = premium_lag_months(today)
+def outdated_text(version: str, released: date, months: int) -> Text:
+    """The age finding's text; the umum/premium lag is the one in force when this version was released."""
+    head = Text(f"OpenSID {version} dirilis {released:%Y-%m}, {months} bulan lalu",
+                f"OpenSID {version} was released {released:%Y-%m}, {months} months ago", "", "")
+    rem = ("Perbarui OpenSID ke rilis terbaru (https://github.com/OpenSID/OpenSID/releases): OpenSID merilis "
+           "versi baru setiap bulan dan perbaikan keamanan hanya masuk ke rilis baru. ")
+    rem_en = ("Update OpenSID to the latest release (https://github.com/OpenSID/OpenSID/releases): OpenSID "
+              "releases monthly and security fixes only go into new releases. ")
+    if "premium" in version.lower():
+        return Text(head.title, head.title_en, rem + "Ini rilis premium: kodenya sesuai bulan rilisnya.",
+                    rem_en + "This is a premium release: its code matches its release month.")
+    lag = premium_lag_months(released)
     code = _months_back(released, lag)
-    return Text(
-        f"OpenSID {version} dirilis {released:%Y-%m}, {months} bulan lalu",
-        f"OpenSID {version} was released {released:%Y-%m}, {months} months ago",
-        "Perbarui OpenSID ke rilis terbaru (https://github.com/OpenSID/OpenSID/releases): OpenSID merilis versi "
-        "baru setiap bulan dan perbaikan keamanan hanya masuk ke rilis baru. " + LAG_NOTE.format(lag=lag)
-        + f" Kode rilis umum ini setara premium sekitar {code:%Y-%m}.",
-        "Update OpenSID to the latest release (https://github.com/OpenSID/OpenSID/releases): OpenSID releases "
-        "monthly and security fixes only go into new releases. " + LAG_NOTE_EN.format(lag=lag)
-        + f" This free release's code matches premium of about {code:%Y-%m}.")
+    return Text(head.title, head.title_en,
+                rem + LAG_NOTE.format(lag=lag) + f" Kode rilis umum ini setara premium sekitar {code:%Y-%m}.",
+                rem_en + LAG_NOTE_EN.format(lag=lag) + f" This free release's code matches premium of about "
+                f"{code:%Y-%m}.")
 
 
 def _months_back(d: date, months: int) -> date:

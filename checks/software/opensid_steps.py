@@ -87,7 +87,7 @@ class OpenSIDSteps:
             return None
         today = self.run.ctx.now().date()
         months = (today.year - released.year) * 12 + today.month - released.month
-        return opensid.outdated_text(version, released, months, today)
+        return opensid.outdated_text(version, released, months)
 
     def judge_advisories(self) -> None:
         d = self.run.detection("opensid")
@@ -103,7 +103,7 @@ class OpenSIDSteps:
         self.run.res.findings.append(rule.finding(
             self.run.check.name, severity=worst, url=self.run.root, key=f"opensid:{d.version}",
             fmt={"version": d.version, "ids": ids, "as_of": self.advisories_as_of,
-                 "lag": opensid.premium_lag_months(self.run.ctx.now().date())},
+                 "lag": opensid.premium_lag_months(opensid.release_month(d.version) or self.run.ctx.now().date())},
             evidence="; ".join(f"{a.id} ({a.published}): {a.title}" for a in self.advisories)[:600],
             references=[u for a in self.advisories for u in a.references], confidence=d.version_confidence,
             data={"product": "opensid", "version": d.version, "advisories": [a.id for a in self.advisories],
@@ -147,7 +147,7 @@ class OpenSIDSteps:
             "version": d.version, "version_confidence": d.version_confidence,
             "version_sources": sources,
             "released": released.strftime("%Y-%m") if released else None, "verdict": verdict,
-            "premium_lag_months": opensid.premium_lag_months(self.run.ctx.now().date()),
+            "premium_lag_months": opensid.premium_lag_months(released) if released else None,
             "theme": self.theme, "theme_url": self.theme_url,
             "release_notes": self.release_notes[0] if self.release_notes else None,
             "secret_files_exposed": self.secrets,
