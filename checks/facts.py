@@ -209,11 +209,33 @@ class Note(_Part):
     text: str
 
 
+class Advisories(_Part):
+    as_of: str | None = None
+    matched: list[str] = Field(default_factory=list)
+
+
+class OpenSIDFacts(_Part):
+    """What the software check learned about an OpenSID site (checks/software/opensid_steps.py)."""
+
+    version: str | None = None
+    version_confidence: str | None = None
+    version_sources: dict[str, str] = Field(default_factory=dict)  # source -> version it claims
+    released: str | None = None  # YYYY-MM
+    verdict: str | None = None
+    premium_lag_months: int | None = None
+    theme: dict[str, str] | None = None  # name, version, designer
+    theme_url: str | None = None
+    release_notes: str | None = None  # URL of catatan_rilis.md when read
+    secret_files_exposed: list[str] = Field(default_factory=list)
+    advisories: Advisories = Field(default_factory=Advisories)
+
+
 class SoftwareFacts(Facts):
     detected: list[DetectedSoftware] = Field(default_factory=list)
     js_libraries: list[JsLibrary] = Field(default_factory=list)
     data: DataFreshness
     probes: Probes = Field(default_factory=Probes)
+    opensid: OpenSIDFacts | None = None
     notes: list[Note] = Field(default_factory=list)
 
 
@@ -270,9 +292,53 @@ class ContentItem(_Part):
 class MandatoryRow(_Part):
     id: str
     title: str
+    title_en: str = ""
     basis: list[str] = Field(default_factory=list)
+    basis_check: str = "secondary"  # "primary": checked against the published text
     found_url: str | None = None
     status: ItemStatus
+
+
+class PpidMenu(_Part):
+    """The PPID section in the navigation (checks/content/compliance.py)."""
+
+    ppid_url: str | None = None
+    found: dict[str, str] = Field(default_factory=dict)  # target id -> URL reached within two clicks
+    missing: list[str] = Field(default_factory=list)
+    unreached: list[str] = Field(default_factory=list)  # published, but not reached from the menu
+    status: str  # ok | missing | incomplete
+
+
+class AnnualReport(_Part):
+    year: int
+    deadline: date
+    status: str  # ok | late | missing | not_due
+    url: str | None = None
+    published: date | None = None
+    source: str | None = None
+
+
+class DipItem(_Part):
+    id: str
+    url: str
+    name: str
+    category: int | None = None
+    category_label: str | None = None
+    uploaded: date | None = None
+    updated: date | None = None
+    enabled: bool = True
+    year: str | None = None
+
+
+class DipFacts(_Part):
+    """The site's own public information list (OpenSID /ppid, checks/content/ppid.py)."""
+
+    source: str
+    generated: str | None = None
+    documents: int = 0
+    published: int = 0
+    by_category: dict[str, int] = Field(default_factory=dict)
+    items: list[DipItem] = Field(default_factory=list)  # the first 200
 
 
 class ListInfo(_Part):
@@ -291,6 +357,9 @@ class ContentFacts(Facts):
     items: list[ContentItem] = Field(default_factory=list)
     latest_update: LatestUpdate | None = None
     mandatory: list[MandatoryRow] = Field(default_factory=list)
+    ppid_menu: PpidMenu | None = None
+    annual_report: AnnualReport | None = None
+    dip: DipFacts | None = None
     history_since: date | None = None
     today: date | None = None
     notes: list[str] = Field(default_factory=list)
@@ -328,6 +397,14 @@ class PersonalDataFacts(Facts):
     unscannable: int = 0
 
 
+# --- accessibility -----------------------------------------------------------------------------------
+
+class AccessibilityFacts(Facts):
+    pages_checked: int = 0
+    counts: dict[str, int] = Field(default_factory=dict)  # rule -> occurrences on the checked pages
+    axe: dict[str, Any] | None = None  # axe-core's counts per URL, or {"error": ...}
+
+
 # --- zap ---------------------------------------------------------------------------------------------
 
 class ZapFacts(Facts):
@@ -354,6 +431,7 @@ class ZapFacts(Facts):
 BUILTIN: dict[str, type[Facts]] = {
     "links": LinksFacts, "tls": TlsFacts, "headers": HeadersFacts, "software": SoftwareFacts,
     "content": ContentFacts, "personal_data": PersonalDataFacts, "zap": ZapFacts,
+    "accessibility": AccessibilityFacts,
 }
 
 

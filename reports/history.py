@@ -12,7 +12,14 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from auditor.store import CheckRunRow, RunRow, Store, StoredFinding
-from checks.facts import ContentFacts, HeadersFacts, PersonalDataFacts, SoftwareFacts, TlsFacts
+from checks.facts import (
+    AccessibilityFacts,
+    ContentFacts,
+    HeadersFacts,
+    PersonalDataFacts,
+    SoftwareFacts,
+    TlsFacts,
+)
 from reports.policy import CHECK_AREA, area_of
 
 T = TypeVar("T")
@@ -125,6 +132,7 @@ class SiteFacts:
     software: SoftwareFacts | None = None
     personal_data: PersonalDataFacts | None = None
     content: ContentFacts | None = None
+    accessibility: AccessibilityFacts | None = None
     when: dict[str, datetime] = field(default_factory=dict)  # check name -> when its facts were made
 
     @classmethod
@@ -134,6 +142,7 @@ class SiteFacts:
                    software=_typed(SoftwareFacts, got.get("software")),
                    personal_data=_typed(PersonalDataFacts, got.get("personal_data")),
                    content=_typed(ContentFacts, got.get("content")),
+                   accessibility=_typed(AccessibilityFacts, got.get("accessibility")),
                    when={name: when_of(run) for name, (run, _f) in latest.items()})
 
 

@@ -17,6 +17,7 @@ from auditor import contentlog
 from auditor.store import RunRow, Store, StoredFinding
 from checks.base import Severity
 from checks.facts import ContentFacts, ContentItem, ListInfo
+from reports import estimate as estimate_mod
 from reports.history import History, SiteFacts, aware, load_history
 from reports.periods import Period
 from reports.policy import AREA_ROLE, AREAS, DUE_DAYS, OTHER, Score, area_of, score
@@ -122,6 +123,7 @@ class MonthData:
     notes: list[str] = field(default_factory=list)
     gates: list[GateLine] = field(default_factory=list)
     gates_error: str | None = None
+    estimate: estimate_mod.Estimate | None = None  # "Perkiraan indikator keterbukaan informasi pada situs"
 
     @property
     def has_runs(self) -> bool:
@@ -262,7 +264,8 @@ def build_month(cfg: Any, store: Store, site: Any, period: Period, lang: str,
         areas=areas, followups=followups[:MAX_FOLLOWUPS], followups_more=max(0, len(followups) - MAX_FOLLOWUPS),
         open_by_severity=dict(open_sev), totals=totals, facts=facts,
         content_items=items, content_list=facts.content.approved_list if facts.content else None,
-        compliance=compliance, content_log=log, content_log_error=log_error, gates=gates, gates_error=gates_error)
+        compliance=compliance, content_log=log, content_log_error=log_error, gates=gates, gates_error=gates_error,
+        estimate=estimate_mod.build(facts))
 
 
 def _sev(value: Any) -> Severity:
