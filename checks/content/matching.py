@@ -168,11 +168,21 @@ def score_text(pattern: str, text: str) -> float:
 
 
 def find_matches(patterns: list[str], candidates: list[Candidate], *, min_score: float = 0.6) -> list[Match]:
-    """Best match per resource, best first."""
+    """Best match per resource, best first.
+
+    Only texts holding every required keyword of some pattern can score (see `score_text`), so those are
+    found through a keyword index of the candidates' texts instead of scoring every text against every
+    pattern (the content check asks once per approved item and mandatory entry)."""
+    flagged = _texts_worth_scoring(patterns, candidates) if min_score > 0 else None
     out: list[Match] = []
-    for cand in candidates:
+    for ci, cand in enumerate(candidates):
+        worth = None if flagged is None else flagged.get(ci)
+        if flagged is not None and worth is None:
+            continue
         best: Match | None = None
-        for where, text in cand.texts:
+        for ti, (where, text) in enumerate(cand.texts):
+            if worth is not None and ti not in worth:
+                continue
             for pat in patterns:
                 s = score_text(pat, text)
                 if s >= min_score and (best is None or s > best.score):
@@ -180,6 +190,44 @@ def find_matches(patterns: list[str], candidates: list[Candidate], *, min_score:
         if best:
             out.append(best)
     out.sort(key=lambda m: (-m.score, m.candidate.url))
+    return out
+
+
+_Index = dict[str, set[tuple[int, int]]]
+_INDEX: dict[tuple[int, int, int], tuple[list[Candidate], _Index]] = {}
+
+
+def _keyword_index(candidates: list[Candidate]) -> _Index:
+    key = (id(candidates), len(candidates), sum(len(c.texts) for c in candidates))
+    hit = _INDEX.get(key)
+    if hit is not None and hit[0] is candidates:
+        return hit[1]
+    index: _Index = {}
+    for ci, cand in enumerate(candidates):
+        for ti, (_where, text) in enumerate(cand.texts):
+            for tok in _token_set(text):
+                index.setdefault(tok, set()).add((ci, ti))
+    _INDEX.clear()  # one candidate list at a time (one content check run)
+    _INDEX[key] = (candidates, index)
+    return index
+
+
+def _texts_worth_scoring(patterns: list[str], candidates: list[Candidate]) -> dict[int, set[int]] | None:
+    """candidate index -> indexes of its texts that hold every required keyword of some pattern; None when
+    a regular-expression pattern needs every text."""
+    if any(p.startswith("re:") for p in patterns):
+        return None
+    index = _keyword_index(candidates)
+    out: dict[int, set[int]] = {}
+    for pat in patterns:
+        p = tokens(pat)
+        if not p:
+            continue
+        required = [tok for tok in p if tok not in GENERIC] or list(p)
+        postings = sorted((index.get(tok, set()) for tok in set(required)), key=len)
+        hits = set(postings[0]).intersection(*postings[1:]) if postings else set()
+        for ci, ti in hits:
+            out.setdefault(ci, set()).add(ti)
     return out
 
 
