@@ -207,7 +207,8 @@ def _keyword_index(candidates: list[Candidate]) -> _Index:
         for ti, (_where, text) in enumerate(cand.texts):
             for tok in _token_set(text):
                 index.setdefault(tok, set()).add((ci, ti))
-    _INDEX.clear()  # one candidate list at a time (one content check run)
+    if len(_INDEX) >= 4:  # a few candidate lists per content check run (all, and the PPID menu's subsets)
+        _INDEX.pop(next(iter(_INDEX)))
     _INDEX[key] = (candidates, index)
     return index
 
@@ -215,8 +216,8 @@ def _keyword_index(candidates: list[Candidate]) -> _Index:
 def _texts_worth_scoring(patterns: list[str], candidates: list[Candidate]) -> dict[int, set[int]] | None:
     """candidate index -> indexes of its texts that hold every required keyword of some pattern; None when
     a regular-expression pattern needs every text."""
-    if any(p.startswith("re:") for p in patterns):
-        return None
+    if len(candidates) < 64 or any(p.startswith("re:") for p in patterns):
+        return None  # a short list is scored faster than indexed
     index = _keyword_index(candidates)
     out: dict[int, set[int]] = {}
     for pat in patterns:
