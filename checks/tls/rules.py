@@ -137,4 +137,3 @@ EXPIRY_STEPS: list[tuple[int, Severity]] = [(7, Severity.HIGH), (14, Severity.ME
 MIN_RSA_BITS = 2048
 MIN_EC_BITS = 224
 WEAK_SIGNATURE_HASHES: dict[str, Severity] = {"md5": Severity.HIGH, "md2": Severity.HIGH, "sha1": Severity.MEDIUM}
-HSTS_PRELOAD_MIN_AGE = 31536000
