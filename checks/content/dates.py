@@ -28,6 +28,9 @@ MONTHS: dict[str, int] = {
     "desember": 12, "des": 12, "dec": 12, "december": 12,
 }
 _MONTH_ALT = "|".join(sorted(MONTHS, key=len, reverse=True))
+# Where a month name can start: a cheap lookahead that spares trying ~40 names at every position of a page
+# (it was two thirds of `find_dates` in bench/audit.py's profile). Same language: built from MONTHS.
+_MONTH_START = "(?=" + "|".join(sorted({m[:2] for m in MONTHS})) + ")"
 _DAY_NAMES = r"(?:senin|selasa|rabu|kamis|jum'?at|sabtu|minggu|ahad|monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 
 MIN_YEAR, MAX_YEAR = 1990, 2100
@@ -65,13 +68,13 @@ _DMY_NAME = re.compile(
     rf"(?<![\w])(?:{_DAY_NAMES}\s*,?\s*)?(\d{{1,2}})(?:st|nd|rd|th)?{_SEP}\s*(?:bulan\s+)?({_MONTH_ALT})\.?"
     rf"{_SEP}\s*(?:tahun\s+)?('?\d{{4}}|['’]\d{{2}})(?![\w])", re.I)
 # "Agustus 12, 2026", "March 3, 2025"
-_MDY_NAME = re.compile(rf"(?<![\w])({_MONTH_ALT})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})(?![\w])", re.I)
+_MDY_NAME = re.compile(rf"(?<![\w]){_MONTH_START}({_MONTH_ALT})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})(?![\w])", re.I)
 # ISO and year-first numeric: "2025-03-03", "2025/3/3", "2025-03-03T10:00:00+07:00", "20250303" not accepted
 _YMD = re.compile(r"(?<![\w.])(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?![\d])")
 # Day-first numeric: "03/03/2025", "3-3-2025", "03.03.2025", "(5/3/2025)", "03/03/25"
 _DMY_NUM = re.compile(r"(?<![\w./-])(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})(?![\w]|[./-]\d)")
 # Month and year only: "Agustus 2026", "Bulan Juli 2026"
-_MY_NAME = re.compile(rf"(?<![\w])(?:bulan\s+)?({_MONTH_ALT})\.?\s*(?:tahun\s+)?(\d{{4}})(?![\w])", re.I)
+_MY_NAME = re.compile(rf"(?<![\w])(?:bulan\s+)?{_MONTH_START}({_MONTH_ALT})\.?\s*(?:tahun\s+)?(\d{{4}})(?![\w])", re.I)
 
 
 def find_dates(text: str, *, month_precision: bool = False) -> list[FoundDate]:
