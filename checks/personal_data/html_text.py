@@ -25,16 +25,10 @@ _ATTRS = ("alt", "title", "value", "placeholder", "content", "aria-label", "labe
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 
 
-def _outside_skip(root: etree._Element, tag: str) -> Iterator[etree._Element]:
-    """Elements named `tag`, in document order, that are not inside a skipped tag."""
-    stack = [root]
-    while stack:
-        el = stack.pop()
-        if not isinstance(el.tag, str) or el.tag in _SKIP_TAGS:
-            continue
-        if el.tag == tag:
-            yield el
-        stack.extend(reversed(el))
+_NOT_SKIPPED = " or ".join(f"self::{t}" for t in sorted(_SKIP_TAGS))
+# Tables outside skipped tags, in document order; and whether a table holds such a table (a layout table).
+_TABLES = etree.XPath(f"descendant-or-self::table[not(ancestor::*[{_NOT_SKIPPED}])]")
+_INNER_TABLE = etree.XPath(f"boolean(descendant::table[not(ancestor::*[{_NOT_SKIPPED}])])")
 
 
 def _cell_text(cell: etree._Element) -> str:
@@ -65,8 +59,8 @@ def html_chunks(text: str, budget: Budget, root: etree._Element | None = None) -
         yield Chunk(text, "", by_line=True)
         return
     read_tables: set[etree._Element] = set()  # references held: lxml proxies keep their identity
-    for t, table in enumerate(_outside_skip(root, "table"), 1):
-        if any(True for child in table for _ in _outside_skip(child, "table")):
+    for t, table in enumerate(_TABLES(root), 1):
+        if _INNER_TABLE(table):
             continue  # layout table around tables: its inner tables are handled on their own
         rows = [[_cell_text(cell) for cell in tr if cell.tag in ("td", "th")] for tr in table.iter("tr")]
         yield from table_chunks(rows, lambda r, c, t=t: f"tabel {t} baris {r + 1}", budget)
