@@ -85,6 +85,15 @@ MIGRATIONS: list[str] = [
         attempts INTEGER NOT NULL DEFAULT 0, owner TEXT, owner_pid INTEGER, owner_host TEXT,
         lease_until TEXT, run_id TEXT, error TEXT, updated TEXT NOT NULL, PRIMARY KEY (batch, site));
     """,
+    # issue 19: console users (auditor/console/users.py). `session_gen` is bumped on logout, password change
+    # and disable, so every signed session cookie issued before stops working.
+    """
+    CREATE TABLE console_users (
+        name TEXT PRIMARY KEY, role TEXT NOT NULL, sites TEXT NOT NULL DEFAULT '',
+        password_hash TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0, created TEXT NOT NULL,
+        failed_logins INTEGER NOT NULL DEFAULT 0, locked_until TEXT, session_gen INTEGER NOT NULL DEFAULT 0,
+        last_login TEXT);
+    """,
 ]
 
 
