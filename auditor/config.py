@@ -193,6 +193,17 @@ class FleetConfig(Strict):
         return v
 
 
+class TriageConfig(Strict):
+    """Triage (docs/triage.md): who may be assigned a finding, besides the named signatories."""
+
+    owners: list[str] = Field(default_factory=list)  # people or roles, e.g. "Budi (operator)", "Penyedia hosting"
+
+    def allowed_owners(self, signatories: Signatories) -> list[str]:
+        names = [s.name for s in (signatories.operator, signatories.kepala_seksi, signatories.ketua_ppid,
+                                  signatories.atasan_ppid) if s.name]
+        return list(dict.fromkeys([o.strip() for o in self.owners if o.strip()] + names))
+
+
 class ConsoleConfig(Strict):
     """`ppid-audit serve` (docs/console.md): upload caps, sessions, login lockout, HTTPS behind a proxy."""
 
@@ -216,6 +227,7 @@ class Config(Strict):
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     mail: MailConfig = Field(default_factory=MailConfig)
+    triage: TriageConfig = Field(default_factory=TriageConfig)
     # Validated check blocks, by check name (filled at load).
     check_blocks: dict[str, Any] = Field(default_factory=dict, exclude=True)
     base_dir: Path = Field(default=Path("."), exclude=True)
