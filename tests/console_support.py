@@ -90,6 +90,7 @@ def make_env(root: Path, *, populate_days: int = 3, extra_users: dict[str, tuple
         "storage": {"database": str(root / "store.sqlite")},
         "reports": {"output_dir": str(root / "out")},
         "console": {"login_max_failures": 3, "lockout_minutes": 0.05},
+        "triage": {"owners": ["Budi", "Penyedia hosting"]},
     }
     path = root / "config.yaml"
     path.write_text(yaml.safe_dump(config))

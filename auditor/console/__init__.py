@@ -55,7 +55,7 @@ class StorePool:
 
 
 def create_app(cfg: Any, *, lang: str = "id") -> Flask:
-    from auditor.console import auth, checkfile, content, dashboard, findings, reports, runs
+    from auditor.console import auth, checkfile, content, dashboard, decisions, findings, reports, runs
 
     app = Flask(__name__, template_folder=str(HERE / "templates"), static_folder=str(HERE / "static"))
     pool = StorePool(cfg.database_path)
@@ -81,7 +81,7 @@ def create_app(cfg: Any, *, lang: str = "id") -> Flask:
     app.before_request(auth.load_user)
     CSRFProtect(app)
     security.install(app, https=c.https)
-    for module in (auth, dashboard, findings, checkfile, content, reports, runs):
+    for module in (auth, dashboard, findings, decisions, checkfile, content, reports, runs):
         app.register_blueprint(module.bp)
     _check_guards(app)
     _template_helpers(app)

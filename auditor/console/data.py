@@ -13,6 +13,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from auditor import triage
 from auditor.catalogue import t
 from auditor.store import RunRow, Store, parse_iso
 from checks.base import Severity
@@ -38,6 +39,7 @@ class SiteSummary:
     running: bool = False
     trend: Markup | None = None
     content_items: list[dict[str, Any]] = field(default_factory=list)
+    suppressed: int = 0  # open findings a triage decision leaves out of the score
 
 
 def next_scan(hhmm: str, now: datetime | None = None) -> datetime:
@@ -57,8 +59,12 @@ def open_issues(store: Store, site: str) -> list[Any]:
 
 
 def summary(cfg: Any, store: Store, site: str, *, lang: str, with_trend: bool = False) -> SiteSummary:
+    """A site's state now. Findings a triage decision suppresses (false positive, unexpired accepted risk)
+    are left out of the score and the counts, as in the reports (auditor/triage.py)."""
     site_cfg = cfg.site(site)
-    issues = open_issues(store, site)
+    hidden = {fp for fp, d in triage.decisions(store, site).items() if d.suppressed}
+    everything = open_issues(store, site)
+    issues = [i for i in everything if i.fingerprint not in hidden]
     last = store.latest_run(site)
     sc = score([i.severity for i in issues], scored=last is not None)
     by_area = Counter(area_of(i.rule) for i in issues if _counted(i.severity))
@@ -78,7 +84,7 @@ def summary(cfg: Any, store: Store, site: str, *, lang: str, with_trend: bool = 
                                     (site,)).fetchone())
     areas = [*AREAS, OTHER] if by_area.get(OTHER) else list(AREAS)
     out = SiteSummary(site, site_cfg.url, sc, {a: by_area.get(a, 0) for a in areas}, dict(by_sev), last, next_scan(cfg.schedule.nightly_scan), cert_days, compliance, running,
-                      content_items=items)
+                      content_items=items, suppressed=len(everything) - len(issues))
     if with_trend:
         out.trend = trend_chart(store, site, lang)
     return out
@@ -129,4 +135,6 @@ def finding_detail(store: Store, site: str, fingerprint: str) -> dict[str, Any] 
         latest = next((s for s in store.findings(rows[0]["run_id"]) if s.fingerprint == fingerprint), None)
     history = [{"run": r["run_id"], "lifecycle": r["lifecycle"] or "", "when": parse_iso(r["started"])}
                for r in rows]
-    return {"issue": issue, "finding": latest.finding if latest else None, "history": history}
+    return {"issue": issue, "finding": latest.finding if latest else None, "history": history,
+            "decision": triage.current_decision(store, site, fingerprint),
+            "events": triage.events(store, site, fingerprint)}
