@@ -103,6 +103,13 @@ def page_urls(env, role: str) -> list[tuple[str, bool]]:
     return out
 
 
+def test_axe_harness_finds_a_known_violation(driver, base):
+    """The axe run is real: a page with an image without alt text and an unlabeled field is reported."""
+    driver.get("data:text/html,<html lang=id><title>x</title><main><img src=x.png><input></main></html>")
+    ids = {v["id"] for v in axe_violations(driver, ("minor", "moderate", "serious", "critical"))}
+    assert {"image-alt", "label"} <= ids, ids
+
+
 def test_keyboard_login_and_logout(driver, base):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
