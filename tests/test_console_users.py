@@ -149,3 +149,23 @@ def test_console_login_page_works_after_login_with_csrf(tmp_path):
     page = client.get("/login")
     assert page.status_code == 200 and csrf_of(page.data)
     assert login(client, "admin").status_code == 303
+
+
+def test_demo_user_password_is_random_and_replaced_each_time(config):
+    from pathlib import Path
+
+    from auditor.demo.console import console_instructions, demo_console_user
+
+    first = demo_console_user(Path(config))
+    second = demo_console_user(Path(config))
+    assert first != second and len(first) >= 16
+    store = Store(load_config(config).database_path)
+    try:
+        users = Users(store)
+        assert users.get("demo").role == "admin"
+        assert users.authenticate("demo", first).reason == "bad"
+        assert users.authenticate("demo", second).reason == "ok"
+    finally:
+        store.close()
+    text = console_instructions(Path(config), second)
+    assert "ppid-audit serve --config" in text and second in text and "demo" in text
