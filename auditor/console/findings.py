@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request
 
-from auditor import triage
 from auditor.commands.triage import allowed_owners
 from auditor.console import data
 from auditor.console.auth import guard, require_site, visible_sites
@@ -37,7 +36,7 @@ def index() -> Any:
         f["decision"] = ""
     rows, decided = [], {}
     for site in sites:
-        decisions = triage.decisions(store(), site)
+        decisions = data.decisions(store(), site)
         for issue in store().issues(site=site, status=state or None):
             if f["area"] and area_of(issue.rule) != f["area"]:
                 continue
