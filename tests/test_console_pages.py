@@ -223,3 +223,56 @@ def test_make_report_now_and_open_it(app, env):
     # Every role may read the reports.
     other = client_as(app, "atasan_ppid")
     assert other.get(f"/laporan/berkas/{name}.pdf").status_code == 200
+
+
+def test_scan_started_from_the_console_runs_and_reports_progress(tmp_path):
+    """`pindai sekarang` starts a real `ppid-audit scan --site` on a loopback site; the status page is
+    polled until the run is complete, and the run shows on the runs page."""
+    import time
+
+    from auditor.config import load_config
+    from auditor.console.users import Users
+    from auditor.store import Store
+    from tests.console_support import PASSWORD
+    from tests.servers import serve as serve_site
+
+    page = "<!doctype html><html lang=id><title>Kalurahan</title><a href='/profil'>Profil</a></html>"
+    with serve_site({"/": (200, {"Content-Type": "text/html"}, page),
+                     "/profil": (200, {"Content-Type": "text/html"}, page)}) as site:
+        path = tmp_path / "config.yaml"
+        path.write_text(yaml.safe_dump({"sites": [{"name": "lokal", "url": site.url}],
+                                        "storage": {"database": str(tmp_path / "s.sqlite")},
+                                        "crawl": {"max_pages": 5, "delay_s": 0},
+                                        "checks": {"enabled": ["headers", "links"]}}))
+        cfg = load_config(str(path))
+        store = Store(cfg.database_path)
+        Users(store).add("kasi", "kepala_seksi", PASSWORD)
+        store.close()
+        app = create_app(cfg)
+        client = client_as(app, "kasi")
+        token = csrf_of(client.get("/pemindaian").data)
+        r = client.post("/pemindaian/mulai", data={"csrf_token": token, "site": "lokal"})
+        assert r.status_code == 303 and r.headers["Location"].endswith("/pemindaian/lokal")
+        first = client.get("/pemindaian/lokal")
+        assert b'http-equiv="refresh"' in first.data or b"selesai" in first.data  # polling while it runs
+        deadline = time.monotonic() + 180
+        status = {}
+        while time.monotonic() < deadline:
+            status = client.get("/pemindaian/lokal?format=json").get_json()
+            if not status["running"] and status["status"] != "none":
+                break
+            time.sleep(0.5)
+        assert status["status"] == "complete", status
+        assert sorted(status["checks_done"]) == ["headers", "links"] and status["checks_total"] == 2
+        assert status["run"] in client.get("/pemindaian").data.decode()
+        assert site.stats["requests"] >= 1
+        app.extensions["ppid_store"].close()
+
+
+def test_language_switch_to_english(app):
+    client = client_as(app, "admin")
+    token = csrf_of(client.get("/").data)
+    r = client.post("/lang", data={"csrf_token": token, "lang": "en", "next": "/findings"})
+    assert r.status_code == 303 and r.headers["Location"] == "/findings"
+    page = client.get("/findings").data.decode()
+    assert "Findings" in page and '<html lang="en">' in page and "Log out" in page
