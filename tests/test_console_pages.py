@@ -276,3 +276,18 @@ def test_language_switch_to_english(app):
     assert r.status_code == 303 and r.headers["Location"] == "/findings"
     page = client.get("/findings").data.decode()
     assert "Findings" in page and '<html lang="en">' in page and "Log out" in page
+
+
+def test_reports_list_shows_signature_status_when_signing_is_installed(app, env):
+    """Issue 22's `reports.signing.signed_roles` (when merged): an unsigned PDF says so in the listing."""
+    pytest.importorskip("reports.signing", reason="report signing (issue 22) not on this branch")
+    from reports import periods
+    from reports.render import write_report
+
+    store = env.store()
+    try:
+        write_report(env.cfg, store, "monthly", periods.default_key("monthly"), formats=("pdf",), site="desa-a")
+    finally:
+        store.close()
+    page = client_as(app, "atasan_ppid").get("/laporan").data.decode()
+    assert "belum ditandatangani" in page

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,17 @@ def _site_of(name: str) -> str | None:
     return g_.group(1) if g_ else None
 
 
+@lru_cache(maxsize=512)
+def _signed_roles(path: str, mtime: float) -> tuple[str, ...] | None:
+    """Roles that signed a report PDF (issue 22's `reports.signing.signed_roles`: reads the signature
+    fields, validates nothing). None when that module is not installed."""
+    try:
+        from reports.signing import signed_roles
+    except ImportError:
+        return None
+    return tuple(signed_roles(Path(path)))
+
+
 def listing() -> list[dict[str, Any]]:
     out_dir = _out_dir()
     rows: dict[tuple[str, str], dict[str, Any]] = {}
@@ -54,8 +66,10 @@ def listing() -> list[dict[str, Any]]:
         kind = "monthly" if stem.startswith("laporan-bulanan") else "semiannual" \
             if stem.startswith("laporan-semester") else "gate"
         row = rows.setdefault((site, stem), {"site": site, "stem": stem, "kind": kind, "html": None, "pdf": None,
-                                             "mtime": p.stat().st_mtime})
+                                             "mtime": p.stat().st_mtime, "signed": None})
         row[ext] = p.name
+        if ext == "pdf":
+            row["signed"] = _signed_roles(str(p), p.stat().st_mtime)
     return sorted(rows.values(), key=lambda r: r["mtime"], reverse=True)
 
 
