@@ -182,6 +182,7 @@ def test_triage_round_trip_by_keyboard(driver, base, env):
 
 def test_upload_with_niks_masked_and_no_file_left(driver, base, tmp_path, monkeypatch):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
 
     spool = tmp_path / "spool"
     spool.mkdir()
@@ -193,8 +194,8 @@ def test_upload_with_niks_masked_and_no_file_left(driver, base, tmp_path, monkey
     upload.write_bytes(make_csv(ppl))
     keyboard_login(driver, base, "operator", path="/periksa")
     assert "tidak disimpan" in driver.find_element(By.ID, "privacy-note").text
-    driver.find_element(By.ID, "files").send_keys(str(upload))
-    driver.find_element(By.ID, "check-button").click()
+    driver.find_element(By.ID, "files").send_keys(str(upload))  # WebDriver's stand-in for the file dialog
+    driver.find_element(By.ID, "check-button").send_keys(Keys.ENTER)  # submitted from the keyboard
     table = wait_for(lambda: driver.find_element(By.ID, "checkfile-results"), driver)
     text, source = table.text, driver.page_source
     assert "penerima-blt.csv" in text and "NIK" in text
