@@ -14,7 +14,7 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 AXE = REPO / "tools" / "node" / "node_modules" / "axe-core" / "axe.min.js"
 
 
-def chromium(download_dir: Path | None = None) -> Any:
+def chromium(download_dir: Path | None = None, *, extra_flags: tuple[str, ...] = ()) -> Any:
     binary = need_peer("chromium", shutil.which("chromium") or "/usr/bin/chromium")
     driver_bin = need_peer("chromedriver", shutil.which("chromedriver") or "/usr/bin/chromedriver")
     from selenium import webdriver
@@ -22,7 +22,7 @@ def chromium(download_dir: Path | None = None) -> Any:
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = binary
-    for flag in FLAGS:
+    for flag in (*FLAGS, *extra_flags):
         opts.add_argument(flag)
     opts.add_argument("--window-size=1280,1000")
     if download_dir is not None:

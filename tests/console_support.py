@@ -116,13 +116,12 @@ def make_env(root: Path, *, populate_days: int = 3, extra_users: dict[str, tuple
 @contextmanager
 def serve(env: ConsoleEnv, *, host: str = "127.0.0.1") -> Iterator[str]:
     """The console on waitress (threads) on a free loopback port; yields its base URL."""
-    import waitress.server
-
+    from auditor.commands.serve import make_server
     from auditor.console import create_app
 
     app = create_app(load_config(str(env.config_path)))
     port = free_port()
-    server = waitress.server.create_server(app, host=host, port=port, threads=4, ident="")
+    server = make_server(app, host, port, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     wait_port(port)

@@ -162,7 +162,7 @@ def test_security_headers_on_every_response(app):
         assert "unsafe-inline" not in csp and "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
         assert resp.headers["X-Frame-Options"] == "DENY"
         assert resp.headers["X-Content-Type-Options"] == "nosniff"
-        assert resp.headers["Referrer-Policy"] == "no-referrer"
+        assert resp.headers["Referrer-Policy"] == "same-origin"
         assert resp.headers["Cross-Origin-Resource-Policy"] == "same-origin"
         assert resp.headers["Cross-Origin-Opener-Policy"] == "same-origin"
         assert "Strict-Transport-Security" not in resp.headers  # plain HTTP, console.https false

@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 import yaml
@@ -96,3 +97,40 @@ def test_mdn_observatory_a_plus(https_console):
     tests = {k: v.get("result") for k, v in doc.get("tests", {}).items() if (v.get("scoreModifier") or 0) < 0}
     assert scan["grade"] == "A+" and scan["score"] >= 100, (scan["grade"], scan["score"], tests)
     print(f"MDN Observatory: scorer {result['grade']} {result['score']}, CLI {scan['grade']} {scan['score']}")
+
+
+def test_browser_logs_in_and_posts_forms_over_https(https_console):
+    """Through the TLS proxy a real browser logs in, switches language and logs out: the CSRF check's strict
+    referrer rule over HTTPS holds with the console's Referrer-Policy and the proxy's Host header."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    from tests.browser import chromium
+    from tests.console_support import PASSWORD
+
+    c = https_console
+    # The loopback test CA is not in Chromium's store: accept it for this browser only.
+    driver = chromium(extra_flags=("--ignore-certificate-errors",))
+    try:
+        driver.get(f"http://localhost:{c['http']}/")  # plain HTTP: redirected to HTTPS, then to the login
+        assert driver.current_url.startswith(f"https://localhost:{c['https']}/login")
+        driver.find_element(By.ID, "name").send_keys("kepala_seksi", Keys.TAB)
+        driver.switch_to.active_element.send_keys(PASSWORD, Keys.ENTER)
+        deadline = time.monotonic() + 20
+        while "/login" in driver.current_url and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "/login" not in driver.current_url, driver.page_source[:800]
+        cookie = driver.get_cookie("ppid_session")
+        assert cookie["secure"] and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+        driver.find_element(By.CSS_SELECTOR, "form.inline button[lang='en']").send_keys(Keys.ENTER)
+        deadline = time.monotonic() + 20
+        while driver.find_element(By.TAG_NAME, "html").get_attribute("lang") != "en" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert driver.find_element(By.ID, "logout").text == "Log out"
+        driver.find_element(By.ID, "logout").send_keys(Keys.ENTER)
+        deadline = time.monotonic() + 20
+        while "/login" not in driver.current_url and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "/login" in driver.current_url
+    finally:
+        driver.quit()

@@ -18,9 +18,19 @@ def register(sub, parents: list[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    import waitress
+# Forwarded headers (X-Forwarded-For/Proto/Host) are left to werkzeug's ProxyFix (console.trusted_proxies)
+# so one place decides what to trust; waitress must not strip them first.
+WAITRESS_OPTIONS = {"ident": "", "clear_untrusted_proxy_headers": False}
 
+
+def make_server(app, host: str, port: int, threads: int = 8):
+    """The waitress server `serve` runs (also used by the tests, so they exercise the same set-up)."""
+    import waitress.server
+
+    return waitress.server.create_server(app, host=host, port=port, threads=max(1, threads), **WAITRESS_OPTIONS)
+
+
+def run(args: argparse.Namespace) -> int:
     from auditor.console import create_app
 
     cfg = _common.config(args)
@@ -29,9 +39,13 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"ppid-audit serve: http://{args.host}:{args.port}/  (Ctrl-C)", flush=True)
     try:
-        # trusted_proxy is left to ProxyFix (console.trusted_proxies), so one place decides what to trust.
-        waitress.serve(app, host=args.host, port=args.port, threads=max(1, args.threads), ident="",
-                       clear_untrusted_proxy_headers=False)
+        server = make_server(app, args.host, args.port, args.threads)
     except OSError as exc:
         raise InputError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
     return 0

@@ -19,7 +19,9 @@ HSTS = "max-age=63072000; includeSubDomains"
 HEADERS: dict[str, str] = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: Flask-WTF checks over HTTPS that a form was posted from this host
+    # (WTF_CSRF_SSL_STRICT), which needs the browser to send the Referer to its own origin.
+    "Referrer-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
