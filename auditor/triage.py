@@ -2,8 +2,8 @@
 
 A person records a decision on a finding (SOP B1-B3: the improvement programme; C2: the monthly evaluation
 reviews it): `false_positive` (reason), `accepted` (reason + expiry, at most 12 months), `assigned` (owner
-+ due date, default from the policy table) or a follow-up `note`. `undo` takes back the latest of one's
-own... of anyone's latest decision or note. The scan adds its own steps to the same log (`new`, `fixed`,
++ due date, default from the policy table) or a follow-up `note`. `undo` takes back the
+latest decision or note (the undo is an event too). The scan adds its own steps to the same log (`new`, `fixed`,
 `reopened`, written by `Store.finish_run`), so the log reads as the finding's whole story, in order.
 
 Nothing is ever updated or deleted: the current decision is a replay of the log up to a moment (`now`),
@@ -378,47 +378,9 @@ def undo(store: Store, site: str, fingerprint: str, *, actor: str, now: datetime
 
 
 # -- the improvement programme (SOP B1-B3, reviewed at the monthly evaluation C2) -----------------------------
-@dataclass
-class ProgrammeRow:
-    site: str
-    fingerprint: str
-    rule: str
-    severity: Severity
-    title: str
-    url: str
-    owner: str
-    due: date | None
-    assigned_by: str
-    assigned_at: datetime
-    status: str  # "done" (the scan no longer sees it) | "late" (due date passed) | "on_time"
-    last_note: Event | None
-
-
-def programme(store: Store, site: str, month: str | None = None, now: datetime | None = None) -> list[ProgrammeRow]:
+def programme(store: Store, site: str, month: str | None = None, now: datetime | None = None) -> list:
     """Assigned findings with owner, due date, status and last note, as they stood at the end of `month`
-    ("YYYY-MM"; default: now). Findings done before the month began are left out. Most urgent first."""
-    when = _now(now)
-    start = None
-    if month:
-        from reports.periods import month as month_period  # the one YYYY-MM parser (InputError on bad input)
+    ("YYYY-MM"; default: now): a list of `auditor.programme.ProgrammeRow`, most urgent first."""
+    from auditor.programme import build_programme  # kept apart so this module stays small
 
-        period = month_period(month)
-        start, when = period.start, min(when, period.end - timedelta(seconds=1))
-    issues = {r["fingerprint"]: r for r in store.db.execute("SELECT * FROM issues WHERE site=?", (site,))}
-    rows = []
-    for fp, d in decisions(store, site, when).items():
-        issue = issues.get(fp)
-        if d.kind != ASSIGNED or issue is None or d.event is None:
-            continue
-        if d.fixed:
-            fixed = [e for e in events(store, site, fp, kinds=("fixed",)) if e.at <= when]
-            if start and fixed and fixed[-1].at < start:
-                continue
-            status = "done"
-        else:
-            status = "late" if d.due and when.date() > d.due else "on_time"
-        rows.append(ProgrammeRow(site, fp, issue["rule"], Severity.parse(issue["severity"]), issue["title"],
-                                 issue["url"] or "", d.owner, d.due, d.actor, d.event.at, status, d.last_note))
-    order = {"late": 0, "on_time": 1, "done": 2}
-    rows.sort(key=lambda r: (order[r.status], r.due or date.max, -r.severity, r.rule))
-    return rows
+    return build_programme(store, site, month, now)
