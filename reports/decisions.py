@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from auditor import triage
@@ -99,10 +99,10 @@ def half_counts(store: Store, site: str, period: Period) -> dict[str, int]:
 
 
 def assignment(d: triage.Decision | None) -> tuple[str, datetime | None]:
-    """(owner, end of the due day) of an assigned finding, else ("", None)."""
+    """(owner, last second of the due day) of an assigned finding, else ("", None)."""
     if d is None or d.kind != triage.ASSIGNED or not d.owner:
         return "", None
-    due = datetime.combine(d.due, datetime.min.time(), tzinfo=d.at.tzinfo) + timedelta(days=1) if d.due else None
+    due = datetime.combine(d.due, datetime.max.time().replace(microsecond=0), tzinfo=UTC) if d.due else None
     return d.owner, due
 
 

@@ -100,7 +100,7 @@ def test_decisions_raise_the_score_and_agree_across_formats(outs: dict[str, Path
 def test_followup_and_programme_show_the_owner(outs: dict[str, Path]) -> None:
     data, html, pdf = report(outs["with"], "laporan-bulanan-2026-05")
     owned = [f for f in data["followups"] if f["who"] == "Budi Operator"]
-    assert len(owned) == 1 and owned[0]["due"].startswith("2026-05-26")  # end of the due day 25 May
+    assert len(owned) == 1 and owned[0]["due"] == "2026-05-25T23:59:59+00:00"  # the end of the due day
     (prog,) = data["programme"]
     assert (prog["owner"], prog["due"], prog["status"]) == ("Budi Operator", "2026-05-25", "late")
     assert prog["last_note"]["text"] == "menunggu akses hosting"
@@ -128,3 +128,31 @@ def test_six_monthly_counts_decisions_and_expiries(outs: dict[str, Path]) -> Non
            "1 penerimaan risiko berakhir" in html
     plain, _, _ = report(outs["without"], "laporan-semester-2026-H1")
     assert plain["score"]["value"] == 60
+
+
+def test_english_report_and_fleet_ranking(tmp_path: Path) -> None:
+    from reports import i18n, periods
+    from reports.fleet.ranking import site_row
+
+    out = build(tmp_path / "en", True)
+    cfg = make_config(tmp_path / "en")
+    store = Store(cfg.database_path)
+    try:
+        paths = write_report(cfg, store, "monthly", "2026-05", formats=("html",), lang="en", now=NOW)
+        text = html_text(paths[0])
+        assert "Decisions on findings" in text and "Improvement programme" in text
+        assert "False positive" in text and "Risk accepted" in text and "Keputusan atas temuan" not in text
+        # the fleet ranking scores the site as its monthly report does: decisions respected
+        row = site_row(store, cfg.sites[0], periods.month("2026-05"), lambda k, **kw: i18n.t(k, "id", **kw),
+                       lambda v: i18n.fmt_percent(v, "id"))
+        assert row.score.value == json.loads((out / "laporan-bulanan-2026-05.json").read_text())["score"]["value"]
+        assert row.score.value == 89
+    finally:
+        store.close()
+
+
+def test_triage_catalogue_has_both_languages() -> None:
+    import yaml
+
+    entries = yaml.safe_load((Path(__file__).parents[1] / "auditor" / "messages" / "triage.yaml").read_text())
+    assert entries and all(set(e) >= {"id", "en"} and e["id"] and e["en"] for e in entries.values())
