@@ -17,6 +17,7 @@ from auditor import contentlog
 from auditor.store import RunRow, Store, StoredFinding
 from checks.base import Severity
 from reports import decisions as dec
+from reports import estimate as estimate_mod
 from reports.history import History, aware, load_history, when_of
 from reports.periods import Period
 from reports.policy import AREA_ROLE, AREAS, DUE_DAYS, OTHER, Score, area_of, score
@@ -127,6 +128,7 @@ class MonthData:
     decisions: list[dec.DecisionRow] = field(default_factory=list)
     suppressed: int = 0  # open findings left out of the score by a decision
     programme: list[Any] = field(default_factory=list)  # auditor.triage.ProgrammeRow
+    estimate: estimate_mod.Estimate | None = None  # "Perkiraan indikator keterbukaan informasi pada situs"
 
     @property
     def has_runs(self) -> bool:
@@ -287,7 +289,8 @@ def build_month(cfg: Any, store: Store, site: Any, period: Period, lang: str,
         compliance=compliance, content_log=log, content_log_error=log_error, gates=gates, gates_error=gates_error,
         decisions=dec.decision_rows(decided, {fp: sf for fp, sf in open_end.items() if counted(sf)}, lang),
         suppressed=sum(1 for fp, sf in open_end.items() if counted(sf) and fp in dec.hidden(decided)),
-        programme=programme_rows(store, site.name, period))
+        programme=programme_rows(store, site.name, period),
+        estimate=estimate_mod.build(facts))
 
 
 def programme_rows(store: Store, site: str, period: Period) -> list[Any]:
