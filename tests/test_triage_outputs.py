@@ -111,3 +111,43 @@ def test_gate_introduced_leaves_out_suppressed(tmp_path: Path) -> None:
     hide_decided(diff, triage.decisions(store, "contoh"), "127.0.0.1:8080", "desa.test")
     assert diff.introduced == [sb] and diff.suppressed == [sa]
     store.close()
+
+
+def test_scheduler_sends_no_alert_for_a_false_positive_that_comes_back(tmp_path: Path) -> None:
+    """Real scheduler scans of a loopback site with a real SMTP sink: new -> mail; marked false positive;
+    fixed; back again -> no second mail (without the decision the reopening would mail, see test_scheduler)."""
+    from datetime import datetime, timedelta
+
+    from auditor.config import config_from_dict
+    from auditor.scheduler import Scheduler, SimulatedClock
+    from tests.test_mail import smtp_sink
+    from tests.test_scheduler import HTML, raw_config
+
+    broken = {"on": True}
+
+    def doc(_h):
+        return (404, HTML, "hilang") if broken["on"] else (200, HTML, "<html><body>ada</body></html>")
+
+    routes = {"/": (200, HTML, '<html><body><a href="/laporan.html">Laporan</a></body></html>'),
+              "/laporan.html": doc}
+    with serve(routes) as srv, smtp_sink() as (sink, port):
+        raw = raw_config(tmp_path, srv.url, mail={
+            "enabled": True, "smtp": {"host": "127.0.0.1", "port": port, "security": "none"},
+            "recipients": {"alerts": ["operator@desa.example"]}, "alerts": {"rules": ["content.link.*"]}})
+        cfg = config_from_dict(raw, base_dir=tmp_path)
+        clock = SimulatedClock(datetime(2026, 2, 1, 2, 0))
+        sched = Scheduler(cfg, clock=clock, max_sleep_s=None)
+        counts = []
+        for state in (True, False, True):  # new, fixed, reopened
+            broken["on"] = state
+            outcome = sched.scan_site(cfg.sites[0])
+            counts.append(len(sink.received))
+            if len(counts) == 1:
+                (f,) = [f for f in outcome.findings if f.rule == "content.link.broken"]
+                store = Store(cfg.database_path)
+                triage.decide(store, "desa", f.fingerprint, "false_positive", actor="Kasi",
+                              reason="halaman sengaja dihapus", now=outcome.finished + timedelta(minutes=5))
+                store.close()
+            clock.advance(timedelta(days=1))
+        assert outcome.lifecycle[f.fingerprint] == "reopened"
+    assert counts == [1, 1, 1]
