@@ -194,6 +194,18 @@ def latest_evidence(store: Store, site: str, fp: str) -> str | None:
     return (row["evidence"] or "") if row else None
 
 
+def insert_event(db: object, columns: tuple[str, ...], values: tuple[object, ...]) -> int:
+    """Append one row to the log inside a transaction; returns its id (the log's order)."""
+    sql = (f"INSERT INTO decision_events ({', '.join(columns)}) VALUES ({','.join('?' * len(columns))})")
+    if db.is_pg:  # type: ignore[attr-defined]
+        return int(db.execute(sql + " RETURNING id", values).fetchone()["id"])  # type: ignore[attr-defined]
+    return int(db.execute(sql, values).lastrowid)  # type: ignore[attr-defined]
+
+
+def _event_by_id(store: Store, event_id: int) -> Event:
+    return _event(store.db.execute("SELECT * FROM decision_events WHERE id=?", (event_id,)).fetchone())
+
+
 def _text(value: str | None, what: str) -> str:
     text = (value or "").strip()
     if not text:
@@ -353,11 +365,11 @@ def decide(store: Store, site: str, fingerprint: str, action: str, *, actor: str
     else:
         values["note"] = _text(note, "--note")
     with store.tx() as db:
-        db.execute("INSERT INTO decision_events (site, fingerprint, kind, actor, at, reason, expires, owner, due,"
-                   " note, evidence) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                   (site, fingerprint, action, actor, iso(when), values["reason"], values["expires"],
-                    values["owner"], values["due"], values["note"], values["evidence"]))
-    return events(store, site, fingerprint)[-1]
+        event_id = insert_event(db, ("site", "fingerprint", "kind", "actor", "at", "reason", "expires", "owner",
+                                     "due", "note", "evidence"),
+                                (site, fingerprint, action, actor, iso(when), values["reason"], values["expires"],
+                                 values["owner"], values["due"], values["note"], values["evidence"]))
+    return _event_by_id(store, event_id)
 
 
 def undo(store: Store, site: str, fingerprint: str, *, actor: str, now: datetime | None = None) -> Event:
@@ -372,9 +384,9 @@ def undo(store: Store, site: str, fingerprint: str, *, actor: str, now: datetime
     if target is None:
         raise TriageError(f"{fingerprint}: no decision or note to undo")
     with store.tx() as db:
-        db.execute("INSERT INTO decision_events (site, fingerprint, kind, actor, at, undo_of) VALUES (?,?,?,?,?,?)",
-                   (site, fingerprint, UNDO, actor, iso(when), target.id))
-    return events(store, site, fingerprint)[-1]
+        event_id = insert_event(db, ("site", "fingerprint", "kind", "actor", "at", "undo_of"),
+                                (site, fingerprint, UNDO, actor, iso(when), target.id))
+    return _event_by_id(store, event_id)
 
 
 # -- the improvement programme (SOP B1-B3, reviewed at the monthly evaluation C2) -----------------------------
