@@ -54,7 +54,7 @@ class DecisionRow:
     area: str
     title: str
     url: str
-    kind: str  # decision label: false_positive | accepted | accepted_expired
+    kind: str  # false_positive | accepted | accepted_expired | reopened (an old acceptance, not re-applied)
     reason: str
     by: str
     at: datetime | None
@@ -68,12 +68,16 @@ def decision_rows(decided: dict[str, triage.Decision], open_end: dict[str, Store
     rows = []
     for fp, sf in open_end.items():
         d = decided.get(fp)
-        if d is None or d.kind not in (triage.FALSE_POSITIVE, triage.ACCEPTED):
+        if d is not None and d.kind is None and d.previous and d.previous.kind == triage.ACCEPTED:
+            d, kind = d.previous, "reopened"  # came back after a fix: the old acceptance is shown, not applied
+        elif d is None or d.kind not in (triage.FALSE_POSITIVE, triage.ACCEPTED):
             continue
+        else:
+            kind = d.label
         title, _ = sf.finding.localized(lang)
         rows.append(DecisionRow(fp, sf.finding.severity, sf.finding.rule, area_of(sf.finding.rule), title[:300],
-                                sf.finding.url, d.label, d.reason, d.actor, d.at, d.until, d.evidence_changed))
-    order = {"accepted_expired": 0, "accepted": 1, "false_positive": 2}
+                                sf.finding.url, kind, d.reason, d.actor, d.at, d.until, d.evidence_changed))
+    order = {"accepted_expired": 0, "reopened": 1, "accepted": 2, "false_positive": 3}
     rows.sort(key=lambda r: (order[r.kind], -r.severity, r.rule, r.url))
     return rows
 

@@ -156,3 +156,31 @@ def test_triage_catalogue_has_both_languages() -> None:
 
     entries = yaml.safe_load((Path(__file__).parents[1] / "auditor" / "messages" / "triage.yaml").read_text())
     assert entries and all(set(e) >= {"id", "en"} and e["id"] and e["en"] for e in entries.values())
+
+
+def test_reopened_finding_shows_the_old_acceptance_but_counts(tmp_path: Path) -> None:
+    cfg = make_config(tmp_path)
+    store = Store(cfg.database_path)
+    x, y = FINDINGS[0], FINDINGS[1]  # both high
+    for when, present in ((datetime(2026, 5, 3, 2, tzinfo=UTC), [x, y]), (datetime(2026, 5, 10, 2, tzinfo=UTC), []),
+                          (datetime(2026, 5, 15, 2, tzinfo=UTC), [x, y])):
+        run_id = store.start_run(SITE, URL, started=when)
+        store.save_check(run_id, "demo", "ok", 0.1, None, present)
+        store.finish_run(run_id, finished=when + timedelta(minutes=1))
+        if not present:
+            continue
+        if when.day == 3:
+            triage.decide(store, SITE, x.fingerprint, "accepted", actor="Suryani Contoh", reason="tunggu migrasi",
+                          until=date(2026, 9, 30), now=when + timedelta(hours=1))
+            triage.decide(store, SITE, y.fingerprint, "false_positive", actor="Suryani Contoh", reason="salah baca",
+                          now=when + timedelta(hours=1))
+    (path,) = [p for p in write_report(cfg, store, "monthly", "2026-05", formats=("json", "html"), now=NOW)
+               if p.suffix == ".json"]
+    data = json.loads(path.read_text())
+    store.close()
+    # x came back: its acceptance is shown but not re-applied (x counts: 100 - 10); y stays a false positive
+    assert data["score"]["value"] == 90 and data["suppressed"] == 1
+    kinds = {r["reason"]: r["decision"] for r in data["decisions"]}
+    assert kinds == {"tunggu migrasi": "reopened", "salah baca": "false_positive"}
+    html = html_text(path.with_suffix(".html"))
+    assert "penerimaan risiko lama tidak diterapkan ulang" in html and "tunggu migrasi" in html
