@@ -22,9 +22,11 @@ import hashlib
 import hmac
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from auditor.errors import InputError
 from auditor.store import Store, iso, parse_iso
+from auditor.storedb import Database
 from checks.base import Severity
 
 FALSE_POSITIVE, ACCEPTED, ASSIGNED, NOTE, UNDO = "false_positive", "accepted", "assigned", "note", "undo"
@@ -175,13 +177,13 @@ def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-def _event(r: object) -> Event:
-    return Event(int(r["id"]), r["site"], r["fingerprint"], r["kind"], r["actor"], parse_iso(r["at"]),  # type: ignore[index]
-                 r["reason"] or "", _date(r["expires"]), r["owner"] or "", _date(r["due"]), r["note"] or "",  # type: ignore[index]
-                 r["undo_of"], r["run_id"], r["evidence"])  # type: ignore[index]
+def _event(r: Any) -> Event:
+    return Event(int(r["id"]), r["site"], r["fingerprint"], r["kind"], r["actor"], parse_iso(r["at"]),
+                 r["reason"] or "", _date(r["expires"]), r["owner"] or "", _date(r["due"]), r["note"] or "",
+                 r["undo_of"], r["run_id"], r["evidence"])
 
 
-def _issue(store: Store, site: str, fp: str) -> object:
+def _issue(store: Store, site: str, fp: str) -> Any:
     row = store.db.execute("SELECT * FROM issues WHERE site=? AND fingerprint=?", (site, fp)).fetchone()
     if row is None:
         raise UnknownFingerprint(fp, site)
@@ -194,12 +196,12 @@ def latest_evidence(store: Store, site: str, fp: str) -> str | None:
     return (row["evidence"] or "") if row else None
 
 
-def insert_event(db: object, columns: tuple[str, ...], values: tuple[object, ...]) -> int:
+def insert_event(db: Database, columns: tuple[str, ...], values: tuple[object, ...]) -> int:
     """Append one row to the log inside a transaction; returns its id (the log's order)."""
-    sql = (f"INSERT INTO decision_events ({', '.join(columns)}) VALUES ({','.join('?' * len(columns))})")
-    if db.is_pg:  # type: ignore[attr-defined]
-        return int(db.execute(sql + " RETURNING id", values).fetchone()["id"])  # type: ignore[attr-defined]
-    return int(db.execute(sql, values).lastrowid)  # type: ignore[attr-defined]
+    sql = f"INSERT INTO decision_events ({', '.join(columns)}) VALUES ({','.join('?' * len(columns))})"
+    if db.is_pg:
+        return int(db.execute(sql + " RETURNING id", values).fetchone()["id"])
+    return int(db.execute(sql, values).lastrowid)
 
 
 def _event_by_id(store: Store, event_id: int) -> Event:
@@ -357,7 +359,7 @@ def decide(store: Store, site: str, fingerprint: str, action: str, *, actor: str
             known = ", ".join(owners) if owners else "none configured (triage.owners in the config)"
             raise TriageError(f"--assign {owner}: not a configured owner ({known})")
         if due is None:
-            due = default_due(Severity.parse(issue["severity"]), parse_iso(issue["first_seen"]))  # type: ignore[index]
+            due = default_due(Severity.parse(issue["severity"]), parse_iso(issue["first_seen"]))
             due = max(due, today)
         elif due < today:
             raise TriageError(f"--due {due.isoformat()}: the due date is in the past")
