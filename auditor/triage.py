@@ -310,6 +310,17 @@ def resolve_prefix(store: Store, prefix: str, site: str | None = None) -> tuple[
 
 
 # -- writing ------------------------------------------------------------------------------------------------
+def allowed_owners(cfg: Any, store: Store, site: str) -> list[str]:
+    """Who may be assigned a finding of `site`: `triage.owners`, the signatories' names, and the
+    `responsible` people of the approved content list (from the site's latest run)."""
+    names = cfg.triage.allowed_owners(cfg.reports.signatories)
+    latest = store.latest_run(site)
+    content = store.facts(latest.id).get("content") if latest else None
+    items = content.get("items") if isinstance(content, dict) else None
+    names += [str(i["responsible"]) for i in items or [] if isinstance(i, dict) and i.get("responsible")]
+    return list(dict.fromkeys(names))
+
+
 def default_due(severity: Severity, first_seen: datetime) -> date:
     """The policy deadline (reports.policy.DUE_DAYS) counted from when the finding was first seen."""
     from reports.policy import DUE_DAYS  # the one deadline table; a data table, no report code
