@@ -16,7 +16,7 @@ from pydantic import Field
 
 from auditor.snapshot import Page
 from checks.base import Check, CheckConfig, CheckContext, CheckResult, Finding, Severity
-from checks.content import compliance
+from checks.content import compliance, ppid
 from checks.content import mandatory as mandatory_mod
 from checks.content.daftar import CADENCE_MONTHS, Daftar, DaftarError, Item, load_daftar
 from checks.content.dates import add_months
@@ -66,7 +66,11 @@ class ContentCheck(Check):
         "content.ppid_menu.incomplete": "The PPID section does not reach the DIP, DIK, SOPs and forms in two clicks",
         "content.annual_report.missing": "Last year's public information service report not published by the deadline",
         "content.annual_report.late": "Last year's public information service report published after the deadline",
+        "content.ppid.excluded_public": "A document the site's own /ppid list classes as exempt downloads without login",
+        "content.ppid.empty": "The site's own public information list (OpenSID /ppid) is empty",
     }
+    area = "content"
+    rulebook = ppid.RULEBOOK
 
     def run(self, ctx: CheckContext) -> CheckResult:
         cfg = ctx.config if isinstance(ctx.config, ContentConfig) else ContentConfig()
@@ -89,6 +93,8 @@ class _Run:
         self.prev_items = {i.get("id"): i for i in prev.get("items", []) if isinstance(i, dict)}
         self.hints = SiteHints({}, {}, {})
         self.candidates: list[Candidate] = []
+        self.dip: ppid.Dip | None = None
+        self.dip_resources: list[Page] = []
 
     # -- plumbing -------------------------------------------------------------------------------------
     def guarded(self, what: str, fn: Any, *args: Any) -> Any:
@@ -123,6 +129,16 @@ class _Run:
         if not self.cfg.remote_sources:
             self.notes.append("remote date sources disabled")
         self.candidates = self.guarded("matching index", build_candidates, site) or []
+        self.dip = self.guarded("ppid", lambda: ppid.read(site, self.ctx.http, self.ctx.log,
+                                                          remote=self.cfg.remote_sources))
+        if self.dip is not None:
+            self.hints.ppid_api.update(ppid.dates(self.dip))
+            self.dip_resources = ppid.resources(self.dip)
+            self.notes.append(f"the site publishes its own public information list at {self.dip.url}: "
+                              f"{len(self.dip.docs)} documents, {len(self.dip.published)} published")
+            self.candidates += [Candidate(r, [("nama dokumen (DIP /ppid)", r.title)]) for r in self.dip_resources]
+            self.result.findings += self.guarded(
+                "ppid findings", lambda: ppid.findings(self.check, self.dip, self.ctx.http)) or []
         daftar = self.load_list()
         items: list[dict[str, Any]] = []
         if daftar is not None:
@@ -140,6 +156,7 @@ class _Run:
         facts["items"] = items
         facts["latest_update"] = latest
         facts["mandatory"] = mandatory_rows or []
+        facts["dip"] = ppid.facts(self.dip) if self.dip is not None else None
         facts["history_since"] = self.history_since.isoformat()
         facts["today"] = self.today.isoformat()
         facts["notes"] = self.notes
@@ -331,7 +348,7 @@ class _Run:
     # -- site-wide ----------------------------------------------------------------------------------------
     def site_stale(self) -> dict[str, Any] | None:
         latest: Evidence | None = None
-        for res in self.ctx.site.all_resources():
+        for res in [*self.ctx.site.all_resources(), *self.dip_resources]:
             if not res.ok:
                 continue
             b = best(self.evidence(res))
