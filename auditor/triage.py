@@ -409,3 +409,12 @@ def programme(store: Store, site: str, month: str | None = None, now: datetime |
     from auditor.programme import build_programme  # kept apart so this module stays small
 
     return build_programme(store, site, month, now)
+
+
+def __getattr__(name: str) -> Any:
+    """`auditor.triage.ProgrammeRow` (its home is auditor/programme.py), kept importable from here."""
+    if name == "ProgrammeRow":
+        from auditor.programme import ProgrammeRow
+
+        return ProgrammeRow
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
