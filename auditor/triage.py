@@ -2,8 +2,8 @@
 
 A person records a decision on a finding (SOP B1-B3: the improvement programme; C2: the monthly evaluation
 reviews it): `false_positive` (reason), `accepted` (reason + expiry, at most 12 months), `assigned` (owner
-+ due date, default from the policy table) or a follow-up `note`. `undo` takes back the latest of one's
-own... of anyone's latest decision or note. The scan adds its own steps to the same log (`new`, `fixed`,
++ due date, default from the policy table) or a follow-up `note`. `undo` takes back the
+latest decision or note (the undo is an event too). The scan adds its own steps to the same log (`new`, `fixed`,
 `reopened`, written by `Store.finish_run`), so the log reads as the finding's whole story, in order.
 
 Nothing is ever updated or deleted: the current decision is a replay of the log up to a moment (`now`),
@@ -22,9 +22,11 @@ import hashlib
 import hmac
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from auditor.errors import InputError
 from auditor.store import Store, iso, parse_iso
+from auditor.storedb import Database
 from checks.base import Severity
 
 FALSE_POSITIVE, ACCEPTED, ASSIGNED, NOTE, UNDO = "false_positive", "accepted", "assigned", "note", "undo"
@@ -175,13 +177,13 @@ def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-def _event(r: object) -> Event:
-    return Event(int(r["id"]), r["site"], r["fingerprint"], r["kind"], r["actor"], parse_iso(r["at"]),  # type: ignore[index]
-                 r["reason"] or "", _date(r["expires"]), r["owner"] or "", _date(r["due"]), r["note"] or "",  # type: ignore[index]
-                 r["undo_of"], r["run_id"], r["evidence"])  # type: ignore[index]
+def _event(r: Any) -> Event:
+    return Event(int(r["id"]), r["site"], r["fingerprint"], r["kind"], r["actor"], parse_iso(r["at"]),
+                 r["reason"] or "", _date(r["expires"]), r["owner"] or "", _date(r["due"]), r["note"] or "",
+                 r["undo_of"], r["run_id"], r["evidence"])
 
 
-def _issue(store: Store, site: str, fp: str) -> object:
+def _issue(store: Store, site: str, fp: str) -> Any:
     row = store.db.execute("SELECT * FROM issues WHERE site=? AND fingerprint=?", (site, fp)).fetchone()
     if row is None:
         raise UnknownFingerprint(fp, site)
@@ -192,6 +194,18 @@ def latest_evidence(store: Store, site: str, fp: str) -> str | None:
     row = store.db.execute("SELECT f.evidence FROM findings f JOIN runs r ON r.id = f.run_id WHERE r.site=? AND "
                            "f.fingerprint=? ORDER BY r.started DESC LIMIT 1", (site, fp)).fetchone()
     return (row["evidence"] or "") if row else None
+
+
+def insert_event(db: Database, columns: tuple[str, ...], values: tuple[object, ...]) -> int:
+    """Append one row to the log inside a transaction; returns its id (the log's order)."""
+    sql = f"INSERT INTO decision_events ({', '.join(columns)}) VALUES ({','.join('?' * len(columns))})"
+    if db.is_pg:
+        return int(db.execute(sql + " RETURNING id", values).fetchone()["id"])
+    return int(db.execute(sql, values).lastrowid)
+
+
+def _event_by_id(store: Store, event_id: int) -> Event:
+    return _event(store.db.execute("SELECT * FROM decision_events WHERE id=?", (event_id,)).fetchone())
 
 
 def _text(value: str | None, what: str) -> str:
@@ -296,6 +310,17 @@ def resolve_prefix(store: Store, prefix: str, site: str | None = None) -> tuple[
 
 
 # -- writing ------------------------------------------------------------------------------------------------
+def allowed_owners(cfg: Any, store: Store, site: str) -> list[str]:
+    """Who may be assigned a finding of `site`: `triage.owners`, the signatories' names, and the
+    `responsible` people of the approved content list (from the site's latest run)."""
+    names = cfg.triage.allowed_owners(cfg.reports.signatories)
+    latest = store.latest_run(site)
+    content = store.facts(latest.id).get("content") if latest else None
+    items = content.get("items") if isinstance(content, dict) else None
+    names += [str(i["responsible"]) for i in items or [] if isinstance(i, dict) and i.get("responsible")]
+    return list(dict.fromkeys(names))
+
+
 def default_due(severity: Severity, first_seen: datetime) -> date:
     """The policy deadline (reports.policy.DUE_DAYS) counted from when the finding was first seen."""
     from reports.policy import DUE_DAYS  # the one deadline table; a data table, no report code
@@ -345,7 +370,7 @@ def decide(store: Store, site: str, fingerprint: str, action: str, *, actor: str
             known = ", ".join(owners) if owners else "none configured (triage.owners in the config)"
             raise TriageError(f"--assign {owner}: not a configured owner ({known})")
         if due is None:
-            due = default_due(Severity.parse(issue["severity"]), parse_iso(issue["first_seen"]))  # type: ignore[index]
+            due = default_due(Severity.parse(issue["severity"]), parse_iso(issue["first_seen"]))
             due = max(due, today)
         elif due < today:
             raise TriageError(f"--due {due.isoformat()}: the due date is in the past")
@@ -353,11 +378,11 @@ def decide(store: Store, site: str, fingerprint: str, action: str, *, actor: str
     else:
         values["note"] = _text(note, "--note")
     with store.tx() as db:
-        db.execute("INSERT INTO decision_events (site, fingerprint, kind, actor, at, reason, expires, owner, due,"
-                   " note, evidence) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                   (site, fingerprint, action, actor, iso(when), values["reason"], values["expires"],
-                    values["owner"], values["due"], values["note"], values["evidence"]))
-    return events(store, site, fingerprint)[-1]
+        event_id = insert_event(db, ("site", "fingerprint", "kind", "actor", "at", "reason", "expires", "owner",
+                                     "due", "note", "evidence"),
+                                (site, fingerprint, action, actor, iso(when), values["reason"], values["expires"],
+                                 values["owner"], values["due"], values["note"], values["evidence"]))
+    return _event_by_id(store, event_id)
 
 
 def undo(store: Store, site: str, fingerprint: str, *, actor: str, now: datetime | None = None) -> Event:
@@ -372,53 +397,24 @@ def undo(store: Store, site: str, fingerprint: str, *, actor: str, now: datetime
     if target is None:
         raise TriageError(f"{fingerprint}: no decision or note to undo")
     with store.tx() as db:
-        db.execute("INSERT INTO decision_events (site, fingerprint, kind, actor, at, undo_of) VALUES (?,?,?,?,?,?)",
-                   (site, fingerprint, UNDO, actor, iso(when), target.id))
-    return events(store, site, fingerprint)[-1]
+        event_id = insert_event(db, ("site", "fingerprint", "kind", "actor", "at", "undo_of"),
+                                (site, fingerprint, UNDO, actor, iso(when), target.id))
+    return _event_by_id(store, event_id)
 
 
 # -- the improvement programme (SOP B1-B3, reviewed at the monthly evaluation C2) -----------------------------
-@dataclass
-class ProgrammeRow:
-    site: str
-    fingerprint: str
-    rule: str
-    severity: Severity
-    title: str
-    url: str
-    owner: str
-    due: date | None
-    assigned_by: str
-    assigned_at: datetime
-    status: str  # "done" (the scan no longer sees it) | "late" (due date passed) | "on_time"
-    last_note: Event | None
-
-
-def programme(store: Store, site: str, month: str | None = None, now: datetime | None = None) -> list[ProgrammeRow]:
+def programme(store: Store, site: str, month: str | None = None, now: datetime | None = None) -> list:
     """Assigned findings with owner, due date, status and last note, as they stood at the end of `month`
-    ("YYYY-MM"; default: now). Findings done before the month began are left out. Most urgent first."""
-    when = _now(now)
-    start = None
-    if month:
-        from reports.periods import month as month_period  # the one YYYY-MM parser (InputError on bad input)
+    ("YYYY-MM"; default: now): a list of `auditor.programme.ProgrammeRow`, most urgent first."""
+    from auditor.programme import build_programme  # kept apart so this module stays small
 
-        period = month_period(month)
-        start, when = period.start, min(when, period.end - timedelta(seconds=1))
-    issues = {r["fingerprint"]: r for r in store.db.execute("SELECT * FROM issues WHERE site=?", (site,))}
-    rows = []
-    for fp, d in decisions(store, site, when).items():
-        issue = issues.get(fp)
-        if d.kind != ASSIGNED or issue is None or d.event is None:
-            continue
-        if d.fixed:
-            fixed = [e for e in events(store, site, fp, kinds=("fixed",)) if e.at <= when]
-            if start and fixed and fixed[-1].at < start:
-                continue
-            status = "done"
-        else:
-            status = "late" if d.due and when.date() > d.due else "on_time"
-        rows.append(ProgrammeRow(site, fp, issue["rule"], Severity.parse(issue["severity"]), issue["title"],
-                                 issue["url"] or "", d.owner, d.due, d.actor, d.event.at, status, d.last_note))
-    order = {"late": 0, "on_time": 1, "done": 2}
-    rows.sort(key=lambda r: (order[r.status], r.due or date.max, -r.severity, r.rule))
-    return rows
+    return build_programme(store, site, month, now)
+
+
+def __getattr__(name: str) -> Any:
+    """`auditor.triage.ProgrammeRow` (its home is auditor/programme.py), kept importable from here."""
+    if name == "ProgrammeRow":
+        from auditor.programme import ProgrammeRow
+
+        return ProgrammeRow
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

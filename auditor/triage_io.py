@@ -176,14 +176,13 @@ def import_decisions(path: str | Path, store: Store) -> dict[str, int]:
                     continue
                 digest = (triage.evidence_hash(store, evidence)
                           if ev["kind"] == triage.FALSE_POSITIVE and evidence is not None else None)
-                db.execute("INSERT INTO decision_events (site, fingerprint, kind, actor, at, reason, expires, owner,"
-                           " due, note, undo_of, evidence) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                           (site, fp, ev["kind"], ev["actor"], iso(ev["at"]), ev["reason"],
-                            ev["until"].isoformat() if ev["until"] else None, ev["owner"],
-                            ev["due"].isoformat() if ev["due"] else None, ev["note"], undo_of, digest))
-                new_id = db.execute("SELECT max(id) AS m FROM decision_events WHERE site=? AND fingerprint=?",
-                                    (site, fp)).fetchone()["m"]
-                ids.append(int(new_id))
-                existing[key] = int(new_id)
+                new_id = triage.insert_event(
+                    db, ("site", "fingerprint", "kind", "actor", "at", "reason", "expires", "owner", "due", "note",
+                         "undo_of", "evidence"),
+                    (site, fp, ev["kind"], ev["actor"], iso(ev["at"]), ev["reason"],
+                     ev["until"].isoformat() if ev["until"] else None, ev["owner"],
+                     ev["due"].isoformat() if ev["due"] else None, ev["note"], undo_of, digest))
+                ids.append(new_id)
+                existing[key] = new_id
                 added += 1
     return {"added": added, "skipped": skipped}

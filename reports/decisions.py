@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from auditor import triage
@@ -54,7 +54,7 @@ class DecisionRow:
     area: str
     title: str
     url: str
-    kind: str  # decision label: false_positive | accepted | accepted_expired
+    kind: str  # false_positive | accepted | accepted_expired | reopened (an old acceptance, not re-applied)
     reason: str
     by: str
     at: datetime | None
@@ -68,12 +68,16 @@ def decision_rows(decided: dict[str, triage.Decision], open_end: dict[str, Store
     rows = []
     for fp, sf in open_end.items():
         d = decided.get(fp)
-        if d is None or d.kind not in (triage.FALSE_POSITIVE, triage.ACCEPTED):
+        if d is not None and d.kind is None and d.previous and d.previous.kind == triage.ACCEPTED:
+            d, kind = d.previous, "reopened"  # came back after a fix: the old acceptance is shown, not applied
+        elif d is None or d.kind not in (triage.FALSE_POSITIVE, triage.ACCEPTED):
             continue
+        else:
+            kind = d.label
         title, _ = sf.finding.localized(lang)
         rows.append(DecisionRow(fp, sf.finding.severity, sf.finding.rule, area_of(sf.finding.rule), title[:300],
-                                sf.finding.url, d.label, d.reason, d.actor, d.at, d.until, d.evidence_changed))
-    order = {"accepted_expired": 0, "accepted": 1, "false_positive": 2}
+                                sf.finding.url, kind, d.reason, d.actor, d.at, d.until, d.evidence_changed))
+    order = {"accepted_expired": 0, "reopened": 1, "accepted": 2, "false_positive": 3}
     rows.sort(key=lambda r: (order[r.kind], -r.severity, r.rule, r.url))
     return rows
 
@@ -99,10 +103,10 @@ def half_counts(store: Store, site: str, period: Period) -> dict[str, int]:
 
 
 def assignment(d: triage.Decision | None) -> tuple[str, datetime | None]:
-    """(owner, end of the due day) of an assigned finding, else ("", None)."""
+    """(owner, last second of the due day) of an assigned finding, else ("", None)."""
     if d is None or d.kind != triage.ASSIGNED or not d.owner:
         return "", None
-    due = datetime.combine(d.due, datetime.min.time(), tzinfo=d.at.tzinfo) + timedelta(days=1) if d.due else None
+    due = datetime.combine(d.due, datetime.max.time().replace(microsecond=0), tzinfo=UTC) if d.due else None
     return d.owner, due
 
 

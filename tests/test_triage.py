@@ -221,3 +221,40 @@ def test_programme_statuses_and_last_note(store: Store) -> None:
     # the July view leaves out what was done before July began
     assert {r.rule for r in triage.programme(store, "desa", "2026-07",
                                              now=datetime(2026, 7, 5, tzinfo=UTC))} == {"r.a", "r.b"}
+
+
+@pytest.fixture
+def target(request, tmp_path: Path, store: Store):
+    """A second, empty store on the same backend as `store`."""
+    if store.db.is_pg:
+        url = fresh_database(request.getfixturevalue("pg_url"), f"tt_{abs(hash(request.node.name)) % 10**8}")
+    else:
+        url = str(tmp_path / "target.sqlite")
+    s = Store(url)
+    yield s
+    s.close()
+
+
+def test_export_import_round_trip_on_both_backends(store: Store, target: Store, tmp_path: Path) -> None:
+    from auditor import triage_io
+
+    a, b = finding("headers.csp.missing"), finding("tls.ocsp.stapling", severity=Severity.MEDIUM)
+    for s in (store, target):
+        scan(s, T0, [a, b])
+    triage.decide(store, "desa", a.fingerprint, "assigned", actor="Kasi", owner="Budi", due=date(2026, 6, 30),
+                  now=T0 + DAY)
+    triage.decide(store, "desa", a.fingerprint, "note", actor="Budi", note="dikerjakan", now=T0 + 2 * DAY)
+    triage.decide(store, "desa", b.fingerprint, "accepted", actor="Kasi", reason="hosting", until=date(2026, 9, 1),
+                  now=T0 + DAY)
+    triage.undo(store, "desa", a.fingerprint, actor="Kasi", now=T0 + 3 * DAY)
+    text = triage_io.export_decisions(store, now=T0 + 4 * DAY)
+    path = tmp_path / "k.yaml"
+    path.write_text(text)
+    assert triage_io.import_decisions(path, target) == {"added": 4, "skipped": 0}
+    assert triage_io.export_decisions(target, now=T0 + 4 * DAY) == text
+    assert triage_io.import_decisions(path, target) == {"added": 0, "skipped": 4}
+    for fp in (a.fingerprint, b.fingerprint):
+        d1 = triage.current_decision(store, "desa", fp, now=T0 + 5 * DAY)
+        d2 = triage.current_decision(target, "desa", fp, now=T0 + 5 * DAY)
+        assert (d1.kind, d1.owner, d1.until, [n.note for n in d1.notes]) == \
+            (d2.kind, d2.owner, d2.until, [n.note for n in d2.notes])

@@ -219,3 +219,18 @@ def test_import_bad_file(tmp_path: Path, cfg: Path, capsys) -> None:
     assert cli(cfg, "triage", "--import", str(bad)) == 2
     assert "not valid YAML" in capsys.readouterr().err
     assert event_count(cfg) == 0
+
+
+def test_owners_come_from_config_signatories_and_the_approved_list(tmp_path: Path) -> None:
+    from auditor.config import load_config
+
+    cfg_path = make_site(tmp_path, "o", [A])
+    store = store_of(cfg_path)
+    run_id = store.start_run("desa", "https://desa.test/", started=NOW - timedelta(days=1))
+    store.save_check(run_id, "content", "ok", 0.1, None, [],
+                     facts={"items": [{"id": "apbdes", "responsible": "Sri (bendahara)"}, {"id": "x"}]})
+    store.finish_run(run_id, finished=NOW - timedelta(days=1) + timedelta(minutes=1))
+    owners = triage.allowed_owners(load_config(cfg_path), store, "desa")
+    store.close()
+    assert owners == ["Budi", "Penyedia hosting", "Suryani", "Sri (bendahara)"]
+    assert cli(cfg_path, "triage", A.fingerprint, "--assign", "Sri (bendahara)", "--by", "K") == 0

@@ -77,16 +77,6 @@ def describe(d: triage.Decision | None, lang: str) -> str:
     return text
 
 
-def allowed_owners(cfg, store: Store, site: str) -> list[str]:
-    names = cfg.triage.allowed_owners(cfg.reports.signatories)
-    latest = store.latest_run(site)
-    content = store.facts(latest.id).get("content") if latest else None
-    for item in (content or {}).get("items") or [] if isinstance(content, dict) else []:
-        if isinstance(item, dict) and item.get("responsible"):
-            names.append(str(item["responsible"]))
-    return list(dict.fromkeys(names))
-
-
 def _check_options(args: argparse.Namespace) -> str | None:
     action = (triage.FALSE_POSITIVE if args.false_positive else triage.ACCEPTED if args.accept
               else triage.ASSIGNED if args.assign is not None else triage.NOTE if args.note is not None
@@ -136,7 +126,7 @@ def run_triage(args: argparse.Namespace) -> int:
             if not args.quiet:
                 say(con, t("tr_undone", lang, fp=fp[:12], what=t(f"ev_{undone.kind}", lang), now=now))
             return 0
-        owners = allowed_owners(cfg, store, site) if action == triage.ASSIGNED else None
+        owners = triage.allowed_owners(cfg, store, site) if action == triage.ASSIGNED else None
         triage.decide(store, site, fp, action, actor=actor(args), reason=args.reason or "", until=args.until,
                       owner=args.assign or "", due=args.due, note=args.note or "", owners=owners)
         d = triage.current_decision(store, site, fp)

@@ -10,7 +10,6 @@ from typing import Any
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 
 from auditor import triage
-from auditor.commands.triage import allowed_owners  # the one list of who may be assigned (config + daftar)
 from auditor.console import data
 from auditor.console.auth import guard, require_site, visible_sites
 from reports.policy import area_of
@@ -35,7 +34,7 @@ def decide(site: str, fingerprint: str) -> Any:
     if detail is None:
         return render_template("error.html.j2", code=404, key="err_404"), 404
     action = request.form.get("action", "")
-    owners = allowed_owners(cfg, store, site)
+    owners = triage.allowed_owners(cfg, store, site)
     form = request.form
     try:
         if action == "undo":

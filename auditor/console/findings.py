@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request
 
-from auditor.commands.triage import allowed_owners
+from auditor import triage
 from auditor.console import data
 from auditor.console.auth import guard, require_site, visible_sites
 from checks.base import Severity
@@ -62,4 +62,4 @@ def detail(site: str, fingerprint: str) -> Any:
         abort(404)
     cfg = current_app.config["PPID_CFG"]
     return render_template("finding.html.j2", site=site, d=d, area=area_of(d["issue"].rule),
-                           owners=allowed_owners(cfg, store(), site), error=None)
+                           owners=triage.allowed_owners(cfg, store(), site), error=None)
