@@ -9,7 +9,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 
 import pytest
 import yaml
@@ -107,6 +106,7 @@ def test_browser_logs_in_and_posts_forms_over_https(https_console):
 
     from tests.browser import chromium
     from tests.console_support import PASSWORD
+    from tests.test_console_browser import wait_for
 
     c = https_console
     # The loopback test CA is not in Chromium's store: accept it for this browser only.
@@ -116,21 +116,12 @@ def test_browser_logs_in_and_posts_forms_over_https(https_console):
         assert driver.current_url.startswith(f"https://localhost:{c['https']}/login")
         driver.find_element(By.ID, "name").send_keys("kepala_seksi", Keys.TAB)
         driver.switch_to.active_element.send_keys(PASSWORD, Keys.ENTER)
-        deadline = time.monotonic() + 20
-        while "/login" in driver.current_url and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert "/login" not in driver.current_url, driver.page_source[:800]
+        wait_for(lambda: "/login" not in driver.current_url, driver)
         cookie = driver.get_cookie("ppid_session")
         assert cookie["secure"] and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
         driver.find_element(By.CSS_SELECTOR, "form.inline button[lang='en']").send_keys(Keys.ENTER)
-        deadline = time.monotonic() + 20
-        while driver.find_element(By.TAG_NAME, "html").get_attribute("lang") != "en" and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert driver.find_element(By.ID, "logout").text == "Log out"
+        wait_for(lambda: driver.find_element(By.ID, "logout").text == "Log out", driver)
         driver.find_element(By.ID, "logout").send_keys(Keys.ENTER)
-        deadline = time.monotonic() + 20
-        while "/login" not in driver.current_url and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert "/login" in driver.current_url
+        wait_for(lambda: "/login" in driver.current_url, driver)
     finally:
         driver.quit()
