@@ -77,11 +77,25 @@ class StorageConfig(Strict):
     database: str = "var/ppid-audit.sqlite"
 
 
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
 class Signatory(Strict):
     name: str = ""
     nip: str = ""
     title: str = ""
     email: str = ""
+    # Electronic signature (docs/reports.md): the PKCS#12 file of this signatory and the NAME of the
+    # environment variable holding its password. The password itself never goes in the config.
+    pkcs12: Path | None = None
+    password_env: str | None = None
+
+    @field_validator("password_env")
+    @classmethod
+    def _env_name(cls, v: str | None) -> str | None:
+        if v is not None and not _ENV_NAME.match(v):
+            raise ValueError("must be the NAME of an environment variable (the password is never in the config)")
+        return v
 
 
 class Signatories(Strict):
@@ -97,6 +111,10 @@ class ReportsConfig(Strict):
     organisation: str = "PPID"
     address: str = ""
     signatories: Signatories = Field(default_factory=Signatories)
+    tsa_url: str | None = None  # RFC 3161 timestamp authority for signatures; None: no timestamp (offline)
+    trust_anchors: list[Path] = Field(default_factory=list)  # PEM/DER CA certificates verify-report trusts
+
+    _check_tsa = field_validator("tsa_url")(_http_url)
 
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")

@@ -19,8 +19,9 @@ from markupsafe import Markup
 
 from auditor import __version__
 from auditor.errors import InputError
+from auditor.output import dump, stored_findings_json
 from auditor.store import Store
-from reports import charts, i18n, periods
+from reports import charts, i18n, pdfa, periods
 from reports import gate as gate_files
 from reports.monthly import MAX_LOG_ROWS, build_month, role_key
 from reports.policy import AREAS, OTHER
@@ -129,13 +130,20 @@ def write_html(path: Path, html: str) -> None:
     _atomic(path, lambda tmp: tmp.write_text(html, encoding="utf-8"))
 
 
-def html_to_pdf(html: str, target: Path, base_url: Path) -> None:
-    import weasyprint  # heavy import: only when a PDF is asked for
-
+def html_to_pdf(html: str, target: Path, base_url: Path, attachment: bytes | None = None,
+                description: str = "") -> None:
+    """PDF/A-3a with `attachment` (the findings JSON) associated and empty signature fields (reports.pdfa)."""
     def write(tmp: Path) -> None:
-        weasyprint.HTML(string=html, base_url=str(base_url)).write_pdf(str(tmp))
+        tmp.write_bytes(pdfa.pdf_bytes(pdfa.render(html, base_url), attachment, description))
 
     _atomic(target, write)
+
+
+def run_json(store: Store, site: str, period: periods.Period, lang: str) -> tuple[bytes, str] | None:
+    """The findings JSON (as `scan --json` writes it) of the period's latest complete scan, and its run id."""
+    runs = store.runs(site=site, since=period.start, until=period.end, newest_first=True, limit=1)
+    doc = stored_findings_json(store, runs[0].id, lang) if runs else None
+    return (dump(doc).encode("utf-8"), runs[0].id) if doc else None
 
 
 def _formats(formats: Iterable[str] | str) -> list[str]:
@@ -177,7 +185,9 @@ def write_report(cfg: Any, store: Store, kind: str, period: str, formats: Iterab
             written.append(path)
         if "pdf" in fmts:
             path = out_dir / f"{stem}.pdf"
-            html_to_pdf(html, path, out_dir)
+            data = run_json(store, site_cfg.name, per, lang)
+            html_to_pdf(html, path, out_dir, data[0] if data else None,
+                        i18n.t("pdf_attachment", lang, run=data[1]) if data else "")
             written.append(path)
     written.append(write_index(cfg, lang, now=now))
     return written
