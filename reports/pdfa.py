@@ -90,16 +90,19 @@ def pdf_bytes(document: Any, attachment: bytes | None = None, description: str =
     if attachment is not None:
         attachments.append(weasyprint.Attachment(string=attachment, name=ATTACHMENT_NAME, description=description,
                                                  relationship="Data"))
-    data = document.write_pdf(pdf_variant=PDF_VARIANT, attachments=attachments, finisher=_no_object_streams)
+    data = document.write_pdf(pdf_variant=PDF_VARIANT, attachments=attachments, finisher=_finish)
     slots = signature_slots(document)
     return add_signature_fields(data, slots) if slots else data
 
 
-def _no_object_streams(_document: Any, pdf: Any) -> None:
+def _finish(_document: Any, pdf: Any) -> None:
     """Write a classic cross-reference table instead of one big object stream (content streams and fonts
     stay compressed). pyHanko re-reads an object stream's header for every object it takes from it: on a
     tagged report (~2,000 structure elements in one stream) validating three signatures took ~95 s; with
     plain objects it takes about a second. Measured in docs/reports.md."""
+    # pyHanko appends itself to the Info /Producer but *replaces* pdf:Producer in the XMP, which breaks
+    # PDF/A's rule that both say the same; without an Info /Producer it only updates the XMP.
+    pdf.info.pop("Producer", None)
     write = pdf.write
 
     def plain(output: Any, version: Any = b"1.7", identifier: Any = False, compress: bool = False) -> None:

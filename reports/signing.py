@@ -26,6 +26,7 @@ from auditor.errors import InputError
 from reports import pdfa
 
 ROLES = ("operator", "kepala_seksi", "ketua_ppid", "atasan_ppid")
+STAMP_PT = 6  # six short lines fit the 18 mm box of the signature block
 FONT_GLOBS = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/**/DejaVuSans.ttf")
 
 
@@ -167,6 +168,26 @@ def _font() -> str:
                      "an embedded font to keep the PDF/A claim true")
 
 
+def _stamp_font(text: str, folder: Path) -> str:
+    """DejaVu Sans cut to the stamp's characters and rescaled to 1000 units per em. pyHanko writes the
+    font's raw advance widths into the PDF's /W array, which counts in 1/1000 em: with DejaVu's 2048 units
+    the letters stood twice too far apart and the widths disagreed with the font program (a PDF/A fault)."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+    from fontTools.ttLib.scaleUpem import scale_upem
+
+    font = TTFont(_font())
+    options = subset.Options()
+    options.name_IDs = ["*"]
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text=text)
+    subsetter.subset(font)
+    scale_upem(font, 1000)
+    path = folder / "stamp.ttf"
+    font.save(str(path))
+    return str(path)
+
+
 def load_signer(cfg: Any, role: str, lang: str, now: datetime) -> tuple[Any, Any]:
     """The signatory config of `role` and a pyHanko signer from its PKCS#12 file; InputError (exit 2) for a
     missing certificate, file or password, a wrong password and a certificate not valid `now`."""
@@ -243,23 +264,25 @@ def sign_report(cfg: Any, path: Path, role: str, *, lang: str = "id", now: datet
         raise InputError(t("sign_err_broken", lang, file=path, fields=", ".join(broken)))
     local = now.astimezone()
     lines = [t("stamp_signed_by", lang), person.name or signer.subject_name,
-             f"NIP. {person.nip}" if person.nip else "", person.title or t("role_operator_web" if role == "operator" else "role_" + role, lang),
+             f"NIP. {person.nip}" if person.nip else "",
+             person.title or t("role_operator_web" if role == "operator" else "role_" + role, lang),
              t("stamp_date", lang, date=f"{local:%Y-%m-%d %H:%M %Z}".strip())]
     if not cfg.reports.tsa_url:
         lines.append(t("stamp_no_tsa", lang))
-    style = TextStampStyle(stamp_text="\n".join(x.replace("%", "%%") for x in lines if x),
-                           text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(_font()), font_size=6,
-                                                       leading=7),
-                           border_width=1, background=None)
     meta = signers.PdfSignatureMetadata(
         field_name=field, md_algorithm="sha256", subfilter=sigfields.SigSeedSubFilter.PADES,
         name=person.name or None, reason=t("sign_reason_" + role, lang),
         location=cfg.reports.organisation or None)
     timestamper = timestamps.HTTPTimeStamper(cfg.reports.tsa_url) if cfg.reports.tsa_url else None
-    pdf_signer = signers.PdfSigner(meta, signer=signer, stamp_style=style, timestamper=timestamper)
+    text = "\n".join(x for x in lines if x)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as out:
+        with os.fdopen(fd, "wb") as out, tempfile.TemporaryDirectory(prefix="ppid-stamp-") as font_dir:
+            font = GlyphAccumulatorFactory(_stamp_font(text, Path(font_dir)), font_size=STAMP_PT,
+                                           create_objstream_if_needed=False)
+            style = TextStampStyle(stamp_text=text.replace("%", "%%"), border_width=1, background=None,
+                                   text_box_style=TextBoxStyle(font=font, font_size=STAMP_PT, leading=STAMP_PT + 2))
+            pdf_signer = signers.PdfSigner(meta, signer=signer, stamp_style=style, timestamper=timestamper)
             writer = IncrementalPdfFileWriter(BytesIO(path.read_bytes()), strict=False)
             pdf_signer.sign_pdf(writer, output=out)
         os.chmod(tmp, 0o644)
