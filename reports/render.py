@@ -102,7 +102,7 @@ def render_html(cfg: Any, store: Store, kind: str, period: periods.Period, lang:
     if kind == "monthly":
         data: Any = build_month(cfg, store, site, period, lang)
         label = i18n.month_label(period.key, lang)
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = {"signed_reports": signed_reports(out_dir, exclude=names(period.key) + ".pdf")}
     else:
         data = build_half(cfg, store, site, period, lang, out_dir, names)
         label = i18n.half_label(period.key, lang)
@@ -112,6 +112,20 @@ def render_html(cfg: Any, store: Store, kind: str, period: periods.Period, lang:
                footer_text=f"{org.organisation} · {title} · {label}"[:120],
                sop_key="sop_" + kind, addressee_key="to_" + kind, signature_roles=SIGNATURES[kind], **extra)
     return _env().get_template(f"{kind}.html.j2").render(ctx)
+
+
+def signed_reports(out_dir: Path, exclude: str = "") -> list[tuple[str, list[str]]]:
+    """(file name, roles that signed it) for every signed report PDF in `out_dir`, newest name first. Reads
+    only the signature fields (no validation: `verify-report` does that), about 10 ms a file."""
+    from reports.signing import signed_roles
+
+    found = []
+    for p in sorted(out_dir.glob("*.pdf"), reverse=True) if out_dir.is_dir() else []:
+        if p.name != exclude and (_FILE.match(p.name) or gate_files.FILE_RE.match(p.name)):
+            roles = signed_roles(p)
+            if roles:
+                found.append((p.name, roles))
+    return found
 
 
 def _atomic(path: Path, write: Callable[[Path], None]) -> None:

@@ -115,6 +115,16 @@ def _load_anchors(paths: list[Path]) -> list[Any]:
     return anchors
 
 
+def _rfc4514(cert: Any, which: str) -> str:
+    """`CN=...,O=...,C=ID`: the form pdfsig and openssl print, shorter than asn1crypto's."""
+    from cryptography import x509 as cx509
+
+    if cert is None:
+        return ""
+    parsed = cx509.load_der_x509_certificate(cert.dump())
+    return getattr(parsed, which).rfc4514_string()
+
+
 def signature_status(path: Path, trust_anchors: list[Path] | tuple[Path, ...] = ()) -> list[SignatureInfo]:
     """Every signature of `path`, validated (integrity, later changes, chain to `trust_anchors`).
     Raises UnreadablePdf for a file that cannot be read."""
@@ -140,8 +150,7 @@ def signature_status(path: Path, trust_anchors: list[Path] | tuple[Path, ...] = 
         cn = cert.subject.native.get("common_name", "") if cert is not None else ""
         out.append(SignatureInfo(
             field=sig.field_name, role=parsed[1] if parsed else None, order=parsed[0] if parsed else None,
-            signer=cn, subject=cert.subject.human_friendly if cert is not None else "",
-            issuer=cert.issuer.human_friendly if cert is not None else "",
+            signer=cn, subject=_rfc4514(cert, "subject"), issuer=_rfc4514(cert, "issuer"),
             signed_at=sig.self_reported_timestamp, timestamp_at=ts.timestamp if ts is not None else None,
             intact=bool(status is not None and status.intact and status.valid),
             whole_file=bool(status is not None and status.coverage == SignatureCoverageLevel.ENTIRE_FILE),

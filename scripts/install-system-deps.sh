@@ -8,7 +8,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt_pkgs=(
   nginx-light testssl.sh whatweb sslscan
   apache2 libapache2-mod-php php-mysql mariadb-server wordpress wordpress-theme-twentytwentyone
-  chromium poppler-utils fonts-dejavu-core
+  chromium poppler-utils fonts-dejavu-core libnss3-tools
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libfontconfig1
   redis-server postgresql
 )
