@@ -102,7 +102,8 @@ def render_html(cfg: Any, store: Store, kind: str, period: periods.Period, lang:
     if kind == "monthly":
         data: Any = build_month(cfg, store, site, period, lang)
         label = i18n.month_label(period.key, lang)
-        extra: dict[str, Any] = {"signed_reports": signed_reports(out_dir, exclude=names(period.key) + ".pdf")}
+        extra: dict[str, Any] = {"signed_reports": signed_reports(
+            out_dir, exclude=names(period.key) + ".pdf", site=site.name if len(cfg.sites) > 1 else None)}
     else:
         data = build_half(cfg, store, site, period, lang, out_dir, names)
         label = i18n.half_label(period.key, lang)
@@ -114,17 +115,27 @@ def render_html(cfg: Any, store: Store, kind: str, period: periods.Period, lang:
     return _env().get_template(f"{kind}.html.j2").render(ctx)
 
 
-def signed_reports(out_dir: Path, exclude: str = "") -> list[tuple[str, list[str]]]:
-    """(file name, roles that signed it) for every signed report PDF in `out_dir`, newest name first. Reads
-    only the signature fields (no validation: `verify-report` does that), about 10 ms a file."""
+def signed_reports(out_dir: Path, exclude: str = "", site: str | None = None) -> list[tuple[str, list[str]]]:
+    """(file name, roles that signed it) for every signed report PDF in `out_dir` (of `site` only, when the
+    file names carry the site), newest name first. Cheap: a file without `/ByteRange` is never parsed, and
+    a signed one is read for its signature fields only (no validation: `verify-report` does that)."""
     from reports.signing import signed_roles
 
     found = []
     for p in sorted(out_dir.glob("*.pdf"), reverse=True) if out_dir.is_dir() else []:
-        if p.name != exclude and (_FILE.match(p.name) or gate_files.FILE_RE.match(p.name)):
-            roles = signed_roles(p)
-            if roles:
-                found.append((p.name, roles))
+        report, gate = _FILE.match(p.name), gate_files.FILE_RE.match(p.name)
+        if p.name == exclude or not (report or gate):
+            continue
+        if site is not None and (report.group(3) if report else gate.group(1)) not in (site, None):
+            continue
+        try:
+            if b"/ByteRange" not in p.read_bytes():
+                continue
+        except OSError:
+            continue
+        roles = signed_roles(p)
+        if roles:
+            found.append((p.name, roles))
     return found
 
 

@@ -18,6 +18,7 @@ import yaml
 from pdfminer.high_level import extract_text
 
 from auditor.cli import main
+from auditor.errors import InputError
 from reports import pdfa
 from reports.signing import signature_status
 from tests.report_text import html_text
@@ -308,3 +309,59 @@ def test_verify_report_unreadable_exit_2(tmp_path: Path, capsys: pytest.CaptureF
 def test_verify_report_unsigned_exit_1(signed, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["verify-report", str(signed["unsigned"]), "--config", str(signed["cfg"])]) == 1
     assert "Tidak ada tanda tangan elektronik" in capsys.readouterr().out
+
+
+def _widgets(path: Path) -> list[tuple[str, int, list[float]]]:
+    reader = pypdf.PdfReader(path)
+    out = []
+    for index, page in enumerate(reader.pages):
+        for annot in page.get("/Annots") or []:
+            annot = annot.get_object()
+            if annot.get("/FT") == "/Sig" or annot.get("/Parent", {}).get("/FT") == "/Sig":
+                out.append((str(annot.get("/T")), index, [float(v) for v in annot["/Rect"]]))
+    return out
+
+
+def test_fields_sit_in_each_signature_block_in_sop_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LTTextLine
+
+    from reports.render import write_gate_report, write_report
+    from tests.test_gate_report import NOW, save_gate, scripted_store
+
+    cfg, store = scripted_store(tmp_path)
+    try:
+        save_gate(store, "gate-ok", introduced=2, fixed=1, pages=1, sevs=("medium", "low"))
+        gate_pdf = write_gate_report(cfg, store, "gate-ok", formats=("pdf",), now=NOW)[0]
+        half_pdf = write_report(cfg, store, "semiannual", "2026-H1", formats=("pdf",), now=NOW)[0]
+    finally:
+        store.close()
+    for path, roles in ((gate_pdf, ["operator", "ketua_ppid"]), (half_pdf, list(ORDER))):
+        widgets = _widgets(path)
+        assert [w[0] for w in widgets] == [pdfa.field_name(i, r) for i, r in enumerate(roles, 1)]
+        last = len(pypdf.PdfReader(path).pages) - 1
+        assert {w[1] for w in widgets} == {last}  # the signature block is on the last page
+        lefts = [w[2][0] for w in widgets]
+        assert lefts == sorted(lefts)  # left to right, as printed
+        # each box stands right above a signatory's name line, within its column
+        lines = [ln for page in extract_pages(str(path), page_numbers=[last]) for box in page
+                 for ln in getattr(box, "_objs", []) if isinstance(ln, LTTextLine)]
+        for _name, _page, (x1, y1, x2, y2) in widgets:
+            assert 30 < y2 - y1 < 60 and x2 - x1 > 100  # 18 mm high (13 mm on the gate record)
+            below = [ln for ln in lines if x1 <= (ln.x0 + ln.x1) / 2 <= x2 and y1 - 20 <= ln.y1 <= y1 + 1]
+            assert below, (_name, (x1, y1, x2, y2))
+    # the gate record is signed operator first, then the Ketua PPID
+    from reports.signing import sign_report
+
+    pki = make_ca(tmp_path / "pki")
+    monkeypatch.setenv("PPID_TEST_PW_GATE", PASSWORD)
+    people = {role: getattr(cfg.reports.signatories, role).model_copy(update={
+        "pkcs12": make_signer(pki, tmp_path / "pki", f"Gate {role}"), "password_env": "PPID_TEST_PW_GATE"})
+        for role in ("operator", "ketua_ppid")}
+    cfg.reports = cfg.reports.model_copy(update={"signatories": cfg.reports.signatories.model_copy(update=people)})
+    with pytest.raises(InputError, match="menunggu tanda tangan: operator"):
+        sign_report(cfg, gate_pdf, "ketua_ppid")
+    sign_report(cfg, gate_pdf, "operator")
+    sign_report(cfg, gate_pdf, "ketua_ppid")
+    sigs = signature_status(gate_pdf, [pki.ca_pem])
+    assert [s.role for s in sigs] == ["operator", "ketua_ppid"] and all(s.ok for s in sigs) and sigs[-1].whole_file
