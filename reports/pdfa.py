@@ -25,6 +25,11 @@ PDFA_PART, PDFA_CONFORMANCE = "3", "A"
 ATTACHMENT_NAME = "findings.json"
 PX_TO_PT = 0.75  # WeasyPrint lays out in CSS px (1/96 in) and writes PDF points (1/72 in)
 _FIELD = re.compile(r"^ttd(\d+)-([a-z_]+)$")
+# Who signs which report, in the SOP's order, by file name prefix: the templates carry the same order in
+# their `data-sign-order`; this table serves reports written before the fields existed.
+SIGNING_ORDER = {"laporan-bulanan": ("kepala_seksi", "ketua_ppid", "atasan_ppid"),
+                 "laporan-semester": ("kepala_seksi", "ketua_ppid", "atasan_ppid"),
+                 "berita-acara-gate": ("operator", "ketua_ppid")}
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,32 @@ def add_signature_fields(data: bytes, slots: list[SigSlot]) -> bytes:
     out = BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def slot_from_text(path: Path, order: int, role: str, name: str, rank: int) -> SigSlot | None:
+    """For a report written before signature fields existed: the box right above the signatory's name
+    line on the last page (pdfminer), where the wet signature went. Without a configured name, the
+    `rank`-th "( ...... )" placeholder from the left. None when neither is found."""
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LTTextContainer, LTTextLine
+
+    pages = list(extract_pages(str(path)))
+    if not pages:
+        return None
+    lines = [ln for box in pages[-1] if isinstance(box, LTTextContainer) for ln in box if isinstance(ln, LTTextLine)]
+
+    def text(ln: Any) -> str:
+        return " ".join(ln.get_text().split())
+
+    wanted = " ".join(name.split())
+    named = [ln for ln in lines if wanted and text(ln) == wanted]
+    blanks = sorted((ln for ln in lines if text(ln).startswith("( ....")), key=lambda ln: ln.x0)
+    line = min(named, key=lambda ln: ln.y0) if named else (blanks[rank] if rank < len(blanks) else None)
+    if line is None:
+        return None
+    centre, width = (line.x0 + line.x1) / 2, pages[-1].width
+    x1 = max(10.0, min(centre - 75, width - 160))
+    return SigSlot(order, role, len(pages) - 1, (round(x1), round(line.y1 + 2), round(x1 + 150), round(line.y1 + 48)))
 
 
 def embedded_attachment(path: Path, name: str = ATTACHMENT_NAME) -> bytes | None:

@@ -237,6 +237,31 @@ def load_signer(cfg: Any, role: str, lang: str, now: datetime) -> tuple[Any, Any
     return person, signer
 
 
+def _legacy_slot(cfg: Any, path: Path, fields: dict[str, bool], role: str, lang: str) -> pdfa.SigSlot:
+    """A report made before the signature fields existed: order from its file name, box from its text."""
+    roles = next((r for prefix, r in pdfa.SIGNING_ORDER.items() if path.name.startswith(prefix)), ())
+    if role not in roles:
+        raise InputError(t("sign_err_no_field", lang, file=path, role=role, roles=", ".join(roles) or "-"))
+    order = roles.index(role) + 1
+    if fields.get(pdfa.field_name(order, role)):
+        raise InputError(t("sign_err_already", lang, file=path, role=role))
+    missing = [r for i, r in enumerate(roles[: order - 1], 1) if not fields.get(pdfa.field_name(i, r))]
+    if missing:
+        raise InputError(t("sign_err_order", lang, file=path, role=role, missing=", ".join(missing)))
+    names = {r: getattr(cfg.reports.signatories, r).name for r in roles}
+    rank = [r for r in roles if not names[r]].index(role) if not names[role] else 0
+    slot = pdfa.slot_from_text(path, order, role, names[role], rank)
+    if slot is None:
+        raise InputError(t("sign_err_no_field", lang, file=path, role=role, roles="-"))
+    return slot
+
+
+def _legacy(fields: dict[str, bool]) -> bool:
+    """Only filled fields of ours and no empty one: the fields were added at signing (a legacy report)."""
+    ours = [filled for name, filled in fields.items() if pdfa.parse_field_name(name)]
+    return bool(ours) and all(ours)
+
+
 def _check_order(path: Path, fields: dict[str, bool], role: str, lang: str) -> str:
     ours = sorted((p, name) for name in fields if (p := pdfa.parse_field_name(name)))
     mine = next((name for (_, r), name in ours if r == role), None)
@@ -267,7 +292,13 @@ def sign_report(cfg: Any, path: Path, role: str, *, lang: str = "id", now: datet
     path = Path(path)
     person, signer = load_signer(cfg, role, lang, now)
     reader = _reader(path)
-    field = _check_order(path, _fields(reader), role, lang)
+    fields = _fields(reader)
+    new_field = None
+    if any(pdfa.parse_field_name(name) for name in fields) and not _legacy(fields):
+        field = _check_order(path, fields, role, lang)
+    else:
+        new_field = _legacy_slot(cfg, path, fields, role, lang)
+        field = new_field.field_name
     broken = [s.field for s in signature_status(path) if not s.intact or s.modified_after]
     if broken:
         raise InputError(t("sign_err_broken", lang, file=path, fields=", ".join(broken)))
@@ -291,7 +322,10 @@ def sign_report(cfg: Any, path: Path, role: str, *, lang: str = "id", now: datet
                                            create_objstream_if_needed=False)
             style = TextStampStyle(stamp_text=text.replace("%", "%%"), border_width=1, background=None,
                                    text_box_style=TextBoxStyle(font=font, font_size=STAMP_PT, leading=STAMP_PT + 2))
-            pdf_signer = signers.PdfSigner(meta, signer=signer, stamp_style=style, timestamper=timestamper)
+            spec = None if new_field is None else sigfields.SigFieldSpec(
+                sig_field_name=new_field.field_name, on_page=new_field.page, box=new_field.box)
+            pdf_signer = signers.PdfSigner(meta, signer=signer, stamp_style=style, timestamper=timestamper,
+                                           new_field_spec=spec)
             writer = IncrementalPdfFileWriter(BytesIO(path.read_bytes()), strict=False)
             pdf_signer.sign_pdf(writer, output=out)
         os.chmod(tmp, 0o644)

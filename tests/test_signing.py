@@ -365,3 +365,28 @@ def test_fields_sit_in_each_signature_block_in_sop_order(tmp_path: Path, monkeyp
     sign_report(cfg, gate_pdf, "ketua_ppid")
     sigs = signature_status(gate_pdf, [pki.ca_pem])
     assert [s.role for s in sigs] == ["operator", "ketua_ppid"] and all(s.ok for s in sigs) and sigs[-1].whole_file
+
+
+def test_report_made_before_signature_fields_gets_boxes_above_the_names(signed, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import weasyprint
+
+    _env(monkeypatch)
+    old = tmp_path / "laporan-bulanan-2020-03.pdf"  # as reports were written before issue 22: no fields
+    weasyprint.HTML(filename=str(signed["html"])).write_pdf(str(old))
+    assert _widgets(old) == []
+    cfg = str(signed["cfg"])
+    assert main(["sign", str(old), "--as", "ketua_ppid", "--config", cfg, "--quiet"]) == 2  # order holds
+    for role in ORDER:
+        assert main(["sign", str(old), "--as", role, "--config", cfg, "--quiet"]) == 0
+    sigs = signature_status(old, [signed["pki"].ca_pem])
+    assert [s.role for s in sigs] == list(ORDER) and all(s.ok for s in sigs) and sigs[-1].whole_file
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LTTextContainer, LTTextLine
+
+    page = list(extract_pages(str(old)))[-1]
+    lines = [ln for box in page if isinstance(box, LTTextContainer) for ln in box if isinstance(ln, LTTextLine)]
+    for (_name, _page, (x1, y1, x2, y2)), role in zip(_widgets(old), ORDER, strict=True):
+        name_line = [ln for ln in lines if " ".join(ln.get_text().split()) == NAMES[role]
+                     and x1 <= (ln.x0 + ln.x1) / 2 <= x2 and 0 <= y1 - ln.y1 <= 5]
+        assert y2 - y1 > 40 and name_line, role  # the box sits right above the signatory's name
