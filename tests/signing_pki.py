@@ -69,3 +69,24 @@ def make_signer(pki: Pki, tmp: Path, cn: str, *, password: str = PASSWORD, days:
     path = tmp / f"{cn.replace(' ', '-').lower()}.p12"
     path.write_bytes(data)
     return path
+
+
+def make_tsa(pki: Pki, cn: str = "TSA Uji") -> tuple[object, object]:
+    """A timestamp-authority certificate (EKU timeStamping, critical) from `pki`, as asn1crypto objects for
+    pyHanko's DummyTimeStamper: (certificate, private key)."""
+    from asn1crypto import keys
+    from asn1crypto import x509 as ax509
+
+    key = rsa.generate_private_key(65537, 2048)
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(_name(cn, "Balai Sertifikasi Uji")).issuer_name(
+        pki.ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(pki.ca_key.public_key()), critical=False)
+        .sign(pki.ca_key, hashes.SHA256()))
+    der_key = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    return (ax509.Certificate.load(cert.public_bytes(serialization.Encoding.DER)),
+            keys.PrivateKeyInfo.load(der_key))

@@ -390,3 +390,45 @@ def test_report_made_before_signature_fields_gets_boxes_above_the_names(signed, 
         name_line = [ln for ln in lines if " ".join(ln.get_text().split()) == NAMES[role]
                      and x1 <= (ln.x0 + ln.x1) / 2 <= x2 and 0 <= y1 - ln.y1 <= 5]
         assert y2 - y1 > 40 and name_line, role  # the box sits right above the signatory's name
+
+
+def test_tsa_url_gives_a_timestamped_signature(signed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """A timestamp authority on loopback (pyHanko's DummyTimeStamper behind HTTP): with `reports.tsa_url`
+    the signature carries its timestamp; without it (the other tests) verify-report says the time is the
+    signer's clock."""
+    from asn1crypto import tsp
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    from tests.servers import serve
+    from tests.signing_pki import make_tsa
+
+    _env(monkeypatch)
+    tsa_cert, tsa_key = make_tsa(signed["pki"])
+    stamper = DummyTimeStamper(tsa_cert, tsa_key, certs_to_embed=SimpleCertificateStore.from_certs([tsa_cert]))
+    requests = []
+
+    def answer(handler):
+        body = handler.rfile.read(int(handler.headers["Content-Length"]))
+        requests.append(handler.headers.get("Content-Type"))
+        resp = stamper.request_tsa_response(tsp.TimeStampReq.load(body))
+        return 200, {"Content-Type": "application/timestamp-reply"}, resp.dump()
+
+    with serve({"/tsa": answer}) as tsa:
+        raw = yaml.safe_load(signed["cfg"].read_text(encoding="utf-8"))
+        raw["reports"]["tsa_url"] = tsa.url + "tsa"
+        cfg = tmp_path / "config.yaml"
+        cfg.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+        target = tmp_path / "laporan.pdf"
+        shutil.copyfile(signed["unsigned"], target)
+        assert main(["sign", str(target), "--as", "kepala_seksi", "--config", str(cfg), "--quiet"]) == 0
+    assert requests and set(requests) == {"application/timestamp-query"}  # pyHanko asks twice (size, then real)
+    sig = signature_status(target, [signed["pki"].ca_pem])[0]
+    assert sig.ok and sig.timestamp_at is not None
+    capsys.readouterr()
+    assert main(["verify-report", str(target), "--config", str(cfg)]) == 0
+    assert "(TSA)" in capsys.readouterr().out
+    assert main(["verify-report", str(signed["pdf"]), "--config", str(signed["cfg"])]) == 0
+    out = capsys.readouterr().out
+    assert "(jam penanda" in out and "(TSA)" not in out
