@@ -20,7 +20,10 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from auditor.catalogue import t
+
 PDF_VARIANT = "pdf/a-3a"
+ROLE_KEYS = {"operator": "role_operator_web"}  # the other roles: role_<role> in the catalogue
 PDFA_PART, PDFA_CONFORMANCE = "3", "A"
 ATTACHMENT_NAME = "findings.json"
 PX_TO_PT = 0.75  # WeasyPrint lays out in CSS px (1/96 in) and writes PDF points (1/72 in)
@@ -97,7 +100,10 @@ def pdf_bytes(document: Any, attachment: bytes | None = None, description: str =
                                                  relationship="Data"))
     data = document.write_pdf(pdf_variant=PDF_VARIANT, attachments=attachments, finisher=_finish)
     slots = signature_slots(document)
-    return add_signature_fields(data, slots) if slots else data
+    lang = document.metadata.lang or "id"
+    labels = {s.role: t("sign_field_label", lang, role=t(ROLE_KEYS.get(s.role, "role_" + s.role), lang))
+              for s in slots}
+    return add_signature_fields(data, slots, labels) if slots else data
 
 
 def _finish(_document: Any, pdf: Any) -> None:
@@ -116,7 +122,7 @@ def _finish(_document: Any, pdf: Any) -> None:
     pdf.write = plain
 
 
-def add_signature_fields(data: bytes, slots: list[SigSlot]) -> bytes:
+def add_signature_fields(data: bytes, slots: list[SigSlot], labels: dict[str, str] | None = None) -> bytes:
     """Append the empty signature fields as one incremental update (pyHanko keeps XMP and Info in step)."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign.fields import SigFieldSpec, append_signature_field
@@ -125,6 +131,8 @@ def add_signature_fields(data: bytes, slots: list[SigSlot]) -> bytes:
     for slot in slots:
         append_signature_field(writer, SigFieldSpec(sig_field_name=slot.field_name, on_page=slot.page,
                                                     box=slot.box))
+    if "/StructTreeRoot" in writer.root:
+        _tag_widgets(writer, slots, labels or {})
     out = BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -154,6 +162,45 @@ def slot_from_text(path: Path, order: int, role: str, name: str, rank: int) -> S
     centre, width = (line.x0 + line.x1) / 2, pages[-1].width
     x1 = max(10.0, min(centre - 75, width - 160))
     return SigSlot(order, role, len(pages) - 1, (round(x1), round(line.y1 + 2), round(x1 + 150), round(line.y1 + 48)))
+
+
+def _tag_widgets(writer: Any, slots: list[SigSlot], labels: dict[str, str]) -> None:
+    """Put each signature widget in the structure tree (a `Form` element with an object reference, the
+    widget's `/StructParent` in the parent tree) with its label as `/TU` and `/Alt`: a tagged PDF leaves no
+    annotation outside its logical structure."""
+    from pyhanko.pdf_utils import generic
+
+    tree_ref = writer.root.raw_get("/StructTreeRoot")
+    tree = tree_ref.get_object()
+    doc_ref = tree["/K"].raw_get(0) if isinstance(tree["/K"], generic.ArrayObject) else tree.raw_get("/K")
+    document = doc_ref.get_object()
+    parent_ref = tree.raw_get("/ParentTree")
+    nums = parent_ref.get_object()["/Nums"]
+    next_key = int(tree.get("/ParentTreeNextKey", 0))
+    next_key = max([next_key, *(int(nums[i]) + 1 for i in range(0, len(nums), 2))])
+    for slot in slots:
+        page_ref = writer.find_page_for_modification(slot.page)[0]
+        widget_ref = next(a for a in page_ref.get_object().get("/Annots", [])
+                          if a.get_object().get("/T") == slot.field_name)
+        label = generic.TextStringObject(labels.get(slot.role, slot.field_name))
+        form = generic.DictionaryObject({
+            generic.NameObject("/Type"): generic.NameObject("/StructElem"),
+            generic.NameObject("/S"): generic.NameObject("/Form"), generic.NameObject("/P"): doc_ref,
+            generic.NameObject("/Pg"): page_ref, generic.NameObject("/Alt"): label,
+            generic.NameObject("/K"): generic.DictionaryObject({
+                generic.NameObject("/Type"): generic.NameObject("/OBJR"),
+                generic.NameObject("/Obj"): widget_ref, generic.NameObject("/Pg"): page_ref})})
+        form_ref = writer.add_object(form)
+        document["/K"].append(form_ref)
+        widget = widget_ref.get_object()
+        widget[generic.NameObject("/StructParent")] = generic.NumberObject(next_key)
+        widget[generic.NameObject("/TU")] = label
+        writer.mark_update(widget_ref)
+        nums.extend([generic.NumberObject(next_key), form_ref])
+        next_key += 1
+    tree[generic.NameObject("/ParentTreeNextKey")] = generic.NumberObject(next_key)
+    for ref in (tree_ref, doc_ref, parent_ref):
+        writer.mark_update(ref)
 
 
 def embedded_attachment(path: Path, name: str = ATTACHMENT_NAME) -> bytes | None:

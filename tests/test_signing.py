@@ -185,11 +185,19 @@ def test_pdfa_3a_claims_tags_fonts_and_text(signed, which: str) -> None:
     fonts = subprocess.run([need_peer("pdffonts"), str(path)], capture_output=True, text=True).stdout
     rows = [ln.split() for ln in fonts.splitlines()[2:] if ln.strip()]
     assert rows and all(r[-5] == "yes" for r in rows), fonts  # every font embedded, stamps included
-    for page in reader.pages:  # signature boxes print and are not hidden
-        for annot in page.get("/Annots") or []:
-            annot = annot.get_object()
+    nums = root["/StructTreeRoot"]["/ParentTree"]["/Nums"]
+    parents = {int(nums[i]): nums[i + 1].get_object() for i in range(0, len(nums), 2)}
+    widgets = 0
+    for page in reader.pages:  # signature boxes print, are not hidden, and sit in the structure tree
+        for ref in page.get("/Annots") or []:
+            annot = ref.get_object()
             if annot.get("/Subtype") == "/Widget":
+                widgets += 1
                 assert annot["/F"] & 4 and not annot["/F"] & 2 and "/N" in annot["/AP"]
+                form = parents[int(annot["/StructParent"])]
+                assert form["/S"] == "/Form" and form["/K"].raw_get("/Obj").idnum == ref.idnum
+                assert form["/Alt"].startswith("Tanda tangan elektronik") and annot["/TU"] == form["/Alt"]
+    assert widgets == 3
     text = " ".join(extract_text(str(path)).split())
     numbers = set(re.findall(r"\d+(?:[.,:]\d+)*", html_text(signed["html"])))
     assert len(numbers) > 20
