@@ -440,3 +440,36 @@ def test_tsa_url_gives_a_timestamped_signature(signed, tmp_path: Path, monkeypat
     assert main(["verify-report", str(signed["pdf"]), "--config", str(signed["cfg"])]) == 0
     out = capsys.readouterr().out
     assert "(jam penanda" in out and "(TSA)" not in out
+
+
+def test_gate_sign_as_operator_then_ketua(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ppid-audit gate --sign --as operator` signs the Berita Acara it writes; a bad certificate stops the
+    gate before it audits anything (exit 2, no gate record)."""
+    from auditor.store import Store
+    from tests.servers import serve
+    from tests.test_gate import SECURE, build_production, build_staging, static_routes, write_config
+
+    pki = make_ca(tmp_path / "pki")
+    monkeypatch.setenv("PPID_TEST_PW_GATE", PASSWORD)
+    prod, stage = tmp_path / "prod", tmp_path / "stage"
+    build_production(prod)
+    build_staging(prod, stage)
+    with serve({}, default=static_routes(prod, SECURE)) as p_srv, serve({}, default=static_routes(stage, SECURE)) as s_srv:
+        cfg = write_config(tmp_path, p_srv.url, f"staging_url: {s_srv.url}")
+        lines = "".join(f"    {role}:\n      name: {role.title()}\n      pkcs12: "
+                        f"{make_signer(pki, tmp_path / 'pki', 'Gate ' + role)}\n      password_env: PPID_TEST_PW_GATE\n"
+                        for role in ("operator", "ketua_ppid"))
+        cfg.write_text(cfg.read_text() + "  signatories:\n" + lines + f"  trust_anchors: [{pki.ca_pem}]\n")
+        assert main(["scan", "--config", str(cfg), "--quiet"]) == 0
+        monkeypatch.setenv("PPID_TEST_PW_GATE", "salah")
+        assert main(["gate", "--config", str(cfg), "--quiet", "--sign", "--as", "operator"]) == 2
+        store = Store(tmp_path / "db.sqlite")
+        assert store.gates(site="contoh") == []  # refused before auditing
+        store.close()
+        monkeypatch.setenv("PPID_TEST_PW_GATE", PASSWORD)
+        assert main(["gate", "--config", str(cfg), "--quiet", "--sign", "--as", "operator"]) in (0, 1)
+    pdf = next((tmp_path / "out").glob("berita-acara-gate-*.pdf"))
+    assert main(["sign", str(pdf), "--as", "ketua_ppid", "--config", str(cfg), "--quiet"]) == 0
+    sigs = signature_status(pdf, [pki.ca_pem])
+    assert [s.role for s in sigs] == ["operator", "ketua_ppid"] and all(s.ok for s in sigs)
+    assert main(["verify-report", str(pdf), "--config", str(cfg)]) == 0
