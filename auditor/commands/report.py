@@ -49,6 +49,10 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--sign needs --as ROLE (kepala_seksi, ketua_ppid, atasan_ppid)")
     if args.sign and "pdf" not in args.format:
         raise InputError("--sign needs a PDF: --format pdf or html,pdf")
+    if args.sign:  # certificate problems before anything is written
+        from reports.signing import load_signer
+
+        load_signer(cfg, args.sign_as, _common.lang(args, cfg), datetime.now(UTC))
     period = args.period or periods.default_key(args.kind)
     periods.parse(args.kind, period)  # a malformed period is an input error before the store is opened
     if args.out:
@@ -75,9 +79,5 @@ def run(args: argparse.Namespace) -> int:
         store.close()
     _common.print_written(written, args.quiet)
     if args.sign:
-        from reports.signing import load_signer
-
-        lang = _common.lang(args, cfg)
-        load_signer(cfg, args.sign_as, lang, datetime.now(UTC))  # certificate problems before any file
-        sign_files(cfg, [p for p in written if p.suffix == ".pdf"], args.sign_as, lang, args.quiet)
+        sign_files(cfg, [p for p in written if p.suffix == ".pdf"], args.sign_as, _common.lang(args, cfg), args.quiet)
     return 0
