@@ -22,7 +22,7 @@ from auditor.errors import InputError
 from reports import pdfa
 from reports.signing import signature_status
 from tests.report_text import html_text
-from tests.servers import need_peer
+from tests.servers import free_port, need_peer
 from tests.signing_pki import PASSWORD, make_ca, make_signer
 
 ORDER = ("kepala_seksi", "ketua_ppid", "atasan_ppid")  # SOP: made by, reviewed by, acknowledged by
@@ -249,16 +249,17 @@ def test_monthly_lists_earlier_signed_reports(signed, tmp_path: Path) -> None:
 
 
 # -- bad input: one line, exit 2, the file left exactly as it was ----------------------------------------
-def _bad_config(signed, tmp_path: Path, role: str, **change) -> Path:
+def _bad_config(signed, tmp_path: Path, role: str, tsa_url: str | None = None, **change) -> Path:
     raw = yaml.safe_load(signed["cfg"].read_text(encoding="utf-8"))
     raw["reports"]["signatories"][role].update(change)
+    raw["reports"]["tsa_url"] = tsa_url
     cfg = tmp_path / "config.yaml"
     cfg.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     return cfg
 
 
 @pytest.mark.parametrize("case", ["missing_p12", "wrong_password", "expired", "no_certificate", "no_password_env",
-                                  "out_of_order"])
+                                  "out_of_order", "tsa_unreachable"])
 def test_bad_input_exit_2_one_line_nothing_half_signed(signed, tmp_path: Path, case: str,
                                                       monkeypatch: pytest.MonkeyPatch,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
@@ -276,7 +277,8 @@ def test_bad_input_exit_2_one_line_nothing_half_signed(signed, tmp_path: Path, c
         monkeypatch.delenv("PPID_TEST_PW_KEPALA_SEKSI")
     elif case == "out_of_order":
         role = "atasan_ppid"
-    cfg = _bad_config(signed, tmp_path, role, **change)
+    tsa = f"http://127.0.0.1:{free_port()}/" if case == "tsa_unreachable" else None  # fails mid-signing
+    cfg = _bad_config(signed, tmp_path, role, tsa_url=tsa, **change)
     target = tmp_path / "laporan.pdf"
     shutil.copyfile(signed["unsigned"], target)
     before = target.read_bytes()
@@ -286,7 +288,8 @@ def test_bad_input_exit_2_one_line_nothing_half_signed(signed, tmp_path: Path, c
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     expected = {"missing_p12": "nope.p12", "wrong_password": "kata sandi salah", "expired": "tidak berlaku",
                 "no_certificate": "reports.signatories.kepala_seksi.pkcs12", "no_password_env": "PPID_TEST_PW",
-                "out_of_order": "menunggu tanda tangan: kepala_seksi, ketua_ppid"}[case]
+                "out_of_order": "menunggu tanda tangan: kepala_seksi, ketua_ppid",
+                "tsa_unreachable": "penandatanganan gagal, berkas tidak diubah"}[case]
     assert expected in err
     assert target.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temp file left
