@@ -161,6 +161,9 @@ def test_embedded_findings_equal_the_scan_json(signed) -> None:
     embedded = pdfa.embedded_attachment(signed["pdf"])
     assert embedded is not None
     assert embedded == signed["scan_json"].read_bytes()
+    detached = signed["tmp"] / "detached.json"  # poppler reads the same bytes back
+    subprocess.run([need_peer("pdfdetach"), "-save", "1", "-o", str(detached), str(signed["pdf"])], check=True)
+    assert detached.read_bytes() == embedded
     assert json.loads(embedded)["findings"]  # the demo site has findings: not an empty document
     root = pypdf.PdfReader(signed["pdf"]).trailer["/Root"]
     spec = root["/AF"][0].get_object()
