@@ -11,10 +11,13 @@ Public API (CLI, console): `sign_report(cfg, path, role)`, `signature_status(pat
 
 from __future__ import annotations
 
+import fcntl
 import glob
 import logging
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import BytesIO
@@ -277,9 +280,30 @@ def _check_order(path: Path, fields: dict[str, bool], role: str, lang: str) -> s
     return mine
 
 
+@contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """One signature at a time per folder: two signatories (or two console requests) signing the same file
+    would otherwise both start from the same bytes and the second rename would drop the first signature."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 def sign_report(cfg: Any, path: Path, role: str, *, lang: str = "id", now: datetime | None = None) -> Path:
     """Sign `path` in place as `role`: checks first (certificate, order, earlier signatures intact), then
     one incremental update written to a temp file and renamed, so a failure leaves the file as it was."""
+    _quiet_libraries()
+    now = now or datetime.now(UTC)
+    path = Path(path)
+    person, signer = load_signer(cfg, role, lang, now)
+    with _folder_lock(path.parent if path.parent.is_dir() else Path(".")):
+        return _sign_locked(cfg, path, role, person, signer, lang, now)
+
+
+def _sign_locked(cfg: Any, path: Path, role: str, person: Any, signer: Any, lang: str, now: datetime) -> Path:
     from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.text import TextBoxStyle
@@ -287,10 +311,6 @@ def sign_report(cfg: Any, path: Path, role: str, *, lang: str = "id", now: datet
     from pyhanko.sign import signers, timestamps
     from pyhanko.stamp import TextStampStyle
 
-    _quiet_libraries()
-    now = now or datetime.now(UTC)
-    path = Path(path)
-    person, signer = load_signer(cfg, role, lang, now)
     reader = _reader(path)
     fields = _fields(reader)
     new_field = None

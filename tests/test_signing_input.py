@@ -240,3 +240,28 @@ def test_gate_sign_as_operator_then_ketua(tmp_path: Path, monkeypatch: pytest.Mo
     sigs = signature_status(pdf, [pki.ca_pem])
     assert [s.role for s in sigs] == ["operator", "ketua_ppid"] and all(s.ok for s in sigs)
     assert main(["verify-report", str(pdf), "--config", str(cfg)]) == 0
+
+
+def _sign_in_child(args: list[str], queue) -> None:
+    queue.put(main(args))
+
+
+def test_two_signers_at_once_keep_both_answers_honest(signed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two processes sign the same file as the same role at the same moment: one signs, the other is told
+    it is already signed (exit 2); the file ends with exactly one valid signature, never a lost one."""
+    import multiprocessing as mp
+
+    set_passwords(monkeypatch)
+    target = tmp_path / "laporan.pdf"
+    shutil.copyfile(signed["unsigned"], target)
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    args = ["sign", str(target), "--as", "kepala_seksi", "--config", str(signed["cfg"]), "--quiet"]
+    procs = [ctx.Process(target=_sign_in_child, args=(args, queue)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=120)
+    assert sorted(queue.get(timeout=5) for _ in procs) == [0, 2]
+    sigs = signature_status(target, [signed["pki"].ca_pem])
+    assert [s.role for s in sigs] == ["kepala_seksi"] and sigs[0].ok
