@@ -48,13 +48,14 @@ def make_ca(tmp: Path, cn: str = "CA Uji TTE") -> Pki:
 
 
 def make_signer(pki: Pki, tmp: Path, cn: str, *, password: str = PASSWORD, days: tuple[int, int] = (-1, 365),
-                ec_key: bool = False) -> Path:
+                ec_key: bool = False, expires: datetime | None = None) -> Path:
     """A signer certificate issued by `pki`, in a PKCS#12 file with the CA certificate (the chain)."""
     key = ec.generate_private_key(ec.SECP256R1()) if ec_key else rsa.generate_private_key(65537, 2048)
     now = datetime.now(UTC)
     cert = (x509.CertificateBuilder().subject_name(_name(cn)).issuer_name(pki.ca_cert.subject)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now + timedelta(days=days[0])).not_valid_after(now + timedelta(days=days[1]))
+            .not_valid_before(now + timedelta(days=days[0]))
+            .not_valid_after(expires or now + timedelta(days=days[1]))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
                                          data_encipherment=False, key_agreement=False, key_cert_sign=False,

@@ -265,3 +265,25 @@ def test_two_signers_at_once_keep_both_answers_honest(signed, tmp_path: Path, mo
     assert sorted(queue.get(timeout=5) for _ in procs) == [0, 2]
     sigs = signature_status(target, [signed["pki"].ca_pem])
     assert [s.role for s in sigs] == ["kepala_seksi"] and sigs[0].ok
+
+
+def test_certificate_expired_after_signing_reads_untrusted_without_tsa(signed, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a timestamp the signer's clock proves nothing, so pyHanko checks the chain at today's date: once
+    the signer's certificate has expired the signature is still intact but no longer trusted (exit 1).
+    docs/reports.md, threat model: the reason for `tsa_url`."""
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    expires = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=12)
+    p12 = make_signer(signed["pki"], tmp_path, "Segera Habis", expires=expires)
+    monkeypatch.setenv("PPID_TEST_PW_SOON", PASSWORD)
+    cfg = _bad_config(signed, tmp_path, "kepala_seksi", pkcs12=str(p12), password_env="PPID_TEST_PW_SOON")
+    target = tmp_path / "laporan.pdf"
+    shutil.copyfile(signed["unsigned"], target)
+    assert main(["sign", str(target), "--as", "kepala_seksi", "--config", str(cfg), "--quiet"]) == 0
+    time.sleep(max(0.0, (expires - datetime.now(UTC)).total_seconds()) + 1)
+    sig = signature_status(target, [signed["pki"].ca_pem])[0]
+    assert sig.signer == "Segera Habis" and sig.intact and not sig.modified_after and sig.trusted is False
+    assert main(["verify-report", str(target), "--config", str(cfg)]) == 1
+    assert signature_status(target)[0].ok  # without anchors: intact and unchanged, chain not judged
