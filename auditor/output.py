@@ -10,6 +10,7 @@ from typing import Any
 
 from auditor import __version__
 from auditor.runner import RunOutcome
+from auditor.triage import Decision
 from checks.base import Finding, Severity
 
 TOOL = {"name": "ppid-auditor", "version": __version__}
@@ -33,7 +34,7 @@ def write_atomic(path: str | Path, text: str) -> None:
 
 
 def _findings_doc(run: dict[str, Any], checks: list[dict[str, Any]], findings: list[tuple[Finding, str]],
-                  lifecycle: dict[str, str], lang: str) -> dict[str, Any]:
+                  lifecycle: dict[str, str], lang: str, decisions: dict[str, Decision] | None) -> dict[str, Any]:
     # One fingerprint once, most severe first, checks by name: the same document whether it is written
     # by the scan itself or rebuilt later from the store (the findings embedded in a signed report).
     # The fingerprint is passed along: a stored finding no longer has the key it was computed from.
@@ -42,23 +43,29 @@ def _findings_doc(run: dict[str, Any], checks: list[dict[str, Any]], findings: l
         item = {**f.to_json(lang), "fingerprint": fp}
         if lifecycle.get(fp):
             item["lifecycle"] = lifecycle[fp]
+        d = (decisions or {}).get(fp)
+        item["decision"] = d.to_json() if d is not None and (d.kind or d.previous or d.notes) else None
         items.setdefault(fp, item)
     return {"tool": dict(TOOL), "run": run, "checks": sorted(checks, key=lambda c: c["name"]),
             "findings": list(items.values())}
 
 
-def findings_json(outcome: RunOutcome, lang: str = "id") -> dict[str, Any]:
+def findings_json(outcome: RunOutcome, lang: str = "id",
+                  decisions: dict[str, Decision] | None = None) -> dict[str, Any]:
+    """The findings JSON; `decisions` (auditor.triage.decisions) fills each finding's `decision` field."""
     site = outcome.site
     run = {"id": outcome.run_id, "site": site.name, "url": outcome.url,
            "started": outcome.started.isoformat(timespec="seconds"),
            "finished": outcome.finished.isoformat(timespec="seconds"),
            "pages": site.page_count, "documents": len(site.documents), "status": outcome.status}
     return _findings_doc(run, [c.to_json() for c in outcome.checks], [(f, f.fingerprint) for f in outcome.findings],
-                         outcome.lifecycle, lang)
+                         outcome.lifecycle, lang, decisions)
 
 
 def stored_findings_json(store: Any, run_id: str, lang: str = "id") -> dict[str, Any] | None:
-    """The findings JSON of a stored run, equal to what `scan --json` wrote for it (None: no such run)."""
+    """The findings JSON of a stored run, equal to what `scan --json` wrote for it (None: no such run):
+    decisions as they stood when the run finished (the triage log is append-only and dated)."""
+    from auditor import triage
     from auditor.runner import CheckStatus
 
     row = store.run(run_id)
@@ -71,10 +78,23 @@ def stored_findings_json(store: Any, run_id: str, lang: str = "id") -> dict[str,
     checks = [CheckStatus(c.name, c.status, c.duration_s or 0.0, c.error).to_json() for c in store.check_runs(run_id)]
     stored = store.findings(run_id)
     lifecycle = {s.fingerprint: s.lifecycle for s in stored if s.lifecycle}
-    return _findings_doc(run, checks, [(s.finding, s.fingerprint) for s in stored], lifecycle, lang)
+    decided = triage.decisions(store, row.site, now=row.finished or row.started,
+                               evidence={s.fingerprint: s.finding.evidence for s in stored})
+    return _findings_doc(run, checks, [(s.finding, s.fingerprint) for s in stored], lifecycle, lang, decided)
 
 
-def sarif(outcome: RunOutcome, lang: str = "id") -> dict[str, Any]:
+def suppression(d: Decision) -> dict[str, Any]:
+    """SARIF 2.1.0 §3.35: the decision is kept outside the scanned artefact (`external`); the reason is
+    the justification."""
+    props: dict[str, Any] = {"decision": d.kind, "by": d.actor, "at": d.at.isoformat(timespec="seconds")
+                             if d.at else None}
+    if d.until:
+        props["until"] = d.until.isoformat()
+    return {"kind": "external", "status": "accepted", "justification": d.reason, "properties": props}
+
+
+def sarif(outcome: RunOutcome, lang: str = "id", decisions: dict[str, Decision] | None = None) -> dict[str, Any]:
+    """SARIF 2.1.0; a false positive or an unexpired accepted risk carries `suppressions`."""
     rules: dict[str, dict[str, Any]] = {}
     results = []
     for f in outcome.findings:
@@ -95,6 +115,9 @@ def sarif(outcome: RunOutcome, lang: str = "id") -> dict[str, Any]:
             "partialFingerprints": {"ppidFingerprint/v1": f.fingerprint},
             "properties": {"severity": f.severity.label, "check": f.check},
         }
+        d = (decisions or {}).get(f.fingerprint)
+        if d is not None and d.suppressed:
+            result["suppressions"] = [suppression(d)]
         if f.url:
             result["locations"] = [{"physicalLocation": {"artifactLocation": {"uri": f.url}}}]
         results.append(result)
@@ -118,5 +141,8 @@ def dump(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, indent=2) + "\n"
 
 
-def worst(findings: list[Finding]) -> Severity | None:
-    return max((f.severity for f in findings), default=None)
+def worst(findings: list[Finding], decisions: dict[str, Decision] | None = None) -> Severity | None:
+    """The highest severity among findings not suppressed by a decision (false positive, accepted risk)."""
+    decisions = decisions or {}
+    return max((f.severity for f in findings
+                if not (f.fingerprint in decisions and decisions[f.fingerprint].suppressed)), default=None)
