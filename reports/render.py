@@ -119,7 +119,8 @@ def render_html(cfg: Any, store: Store, kind: str, period: periods.Period, lang:
     if kind == "monthly":
         label = i18n.month_label(period.key, lang)
         extra: dict[str, Any] = {"signed_reports": signed_reports(
-            out_dir, exclude=names(period.key) + ".pdf", site=site.name if len(cfg.sites) > 1 else None)}
+            cfg.resolve(cfg.reports.output_dir), exclude=names(period.key) + ".pdf",
+            site=site.name if len(cfg.sites) > 1 else None)}
     else:
         label = i18n.half_label(period.key, lang)
         extra = {"charts": _half_charts(data, lang)}

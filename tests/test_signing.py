@@ -167,3 +167,23 @@ def test_monthly_lists_earlier_signed_reports(signed, tmp_path: Path) -> None:
     assert "Laporan terdahulu yang sudah ditandatangani" in text
     assert "laporan-bulanan-2020-01.pdf Kepala Seksi, Ketua PPID, Atasan PPID" in text
     assert "laporan-bulanan-2020-02.pdf" not in text  # unsigned: not listed
+
+
+def test_embedded_findings_keep_the_decisions_of_scan_time(signed, tmp_path: Path) -> None:
+    """A triage decision taken after the scan does not rewrite the archived findings: the report embeds the
+    run's JSON with the decisions as they stood when it finished, still equal to its `scan --json`."""
+    raw = yaml.safe_load(signed["cfg"].read_text(encoding="utf-8"))
+    db = tmp_path / "copy.sqlite"
+    shutil.copyfile(raw["storage"]["database"], db)
+    raw["storage"]["database"] = str(db)
+    raw["reports"]["output_dir"] = str(tmp_path / "out")
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    scan = json.loads(signed["scan_json"].read_text(encoding="utf-8"))
+    fp = scan["findings"][0]["fingerprint"]
+    assert scan["findings"][0]["decision"] is None
+    assert main(["triage", fp[:12], "--false-positive", "--reason", "uji arsip", "--config", str(cfg)]) == 0
+    assert main(["report", "monthly", "--month", signed["month"], "--config", str(cfg), "--quiet",
+                 "--format", "pdf"]) == 0
+    embedded = pdfa.embedded_attachment(tmp_path / "out" / f"laporan-bulanan-{signed['month']}.pdf")
+    assert embedded == signed["scan_json"].read_bytes()
