@@ -228,9 +228,9 @@ def write_report(cfg: Any, store: Store, kind: str, period: str, formats: Iterab
             written.append(path)
         if "pdf" in fmts:
             path = out_dir / f"{stem}.pdf"
-            data = run_json(store, site_cfg.name, per, lang)
-            html_to_pdf(html, path, out_dir, data[0] if data else None,
-                        i18n.t("pdf_attachment", lang, run=data[1]) if data else "")
+            findings = run_json(store, site_cfg.name, per, lang)
+            html_to_pdf(html, path, out_dir, findings[0] if findings else None,
+                        i18n.t("pdf_attachment", lang, run=findings[1]) if findings else "")
             written.append(path)
         if "json" in fmts:  # the same numbers, for machines (reports/summary_json.py)
             from reports.summary_json import dumps
