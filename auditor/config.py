@@ -71,6 +71,17 @@ class ChecksConfig(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     enabled: list[str] | None = None  # None: every installed check enabled by default
+    # A check still running at its limit is abandoned and marked `error: time limit` (auditor.runner).
+    time_limit_s: float = Field(1200, gt=0)
+    time_limits: dict[str, float] = Field(default_factory=dict)  # per check name
+
+    @field_validator("time_limits")
+    @classmethod
+    def _positive(cls, v: dict[str, float]) -> dict[str, float]:
+        for name, limit in v.items():
+            if limit <= 0:
+                raise ValueError(f"{name}: must be > 0")
+        return v
 
 
 class StorageConfig(Strict):
@@ -334,6 +345,10 @@ def _validate_check_blocks(cfg: Config, source: str) -> None:
             if name not in installed:
                 known = ", ".join(sorted(installed))
                 raise ConfigError(f"{source}: checks.enabled.{i}: unknown check {name!r} (installed: {known})")
+    for name in cfg.checks.time_limits:
+        if name not in installed:
+            raise ConfigError(f"{source}: checks.time_limits.{name}: unknown check (installed: "
+                              f"{', '.join(sorted(installed))})")
     blocks = cfg.checks.model_extra or {}
     for name, lc in installed.items():
         block = blocks.get(name)

@@ -4,6 +4,7 @@ manual redirects with every hop recorded, per-host politeness, and a loopback gu
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import os
 import socket
@@ -97,12 +98,20 @@ class HttpClient:
         self.auth = auth
         self.policy = policy or AddressPolicy()
         self.max_request_s = max_request_s
+        self.until_deadline: float | None = None  # see `until`
         self.bytes_received = 0
         self.requests_made = 0
         self._local = threading.local()
         self._lock = threading.Lock()
         self._next_slot: dict[str, float] = {}
         self._host_delay: dict[str, float] = {}
+
+    def until(self, deadline: float) -> HttpClient:
+        """This client (same sessions, politeness, policy) for a caller that must stop at `deadline`
+        (a check with a time limit): later requests are refused, in-flight ones are cut there."""
+        view = copy.copy(self)
+        view.until_deadline = deadline
+        return view
 
     def set_host_delay(self, netloc: str, delay_s: float) -> None:
         """A longer delay for one host (robots.txt Crawl-delay); never shorter than `delay_s`."""
@@ -143,6 +152,10 @@ class HttpClient:
         stops following (the redirect itself becomes the final response). `max_bytes_for(headers)` may
         pick another size cap once the headers are known (documents get a larger cap than pages).
         """
+        if self.until_deadline is not None:
+            if time.monotonic() >= self.until_deadline:
+                return Response(url, url, None, error="refused: the check's time limit has passed")
+            deadline = self.until_deadline if deadline is None else min(deadline, self.until_deadline)
         refused = self.policy.precheck(urlsplit(url).hostname or "")
         if refused is None:
             guard_target(url, self.policy)
