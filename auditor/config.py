@@ -6,6 +6,7 @@ Every error is one line naming the file and the key path, e.g.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from pathlib import Path
@@ -64,6 +65,20 @@ class CrawlConfig(Strict):
     user_agent: str = "ppid-auditor/0.1 (+https://github.com/ppid-auditor)"
     respect_robots: bool = True
     max_documents: int = Field(200, ge=0)
+    # Private-address guard (docs/reliability.md): "auto" allows loopback/private/link-local targets only
+    # when the audited site itself is on such an address.
+    allow_private_targets: Literal["auto"] | bool = "auto"
+    resolve: dict[str, str] = Field(default_factory=dict)  # host -> IP address, instead of DNS
+
+    @field_validator("resolve")
+    @classmethod
+    def _addresses(cls, v: dict[str, str]) -> dict[str, str]:
+        for host, addr in v.items():
+            try:
+                ipaddress.ip_address(str(addr))
+            except ValueError:
+                raise ValueError(f"{host}: {addr!r} is not an IP address") from None
+        return {h.lower(): str(a) for h, a in v.items()}
 
 
 class ChecksConfig(BaseModel):

@@ -182,18 +182,20 @@ class AddressPolicy:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         return list(dict.fromkeys(i[4][0] for i in infos))
 
+    def is_own(self, host: str) -> bool:
+        return host in self.own_hosts or any(
+            h.startswith("*.") and (host.endswith(h[1:]) or host == h[2:]) for h in self.own_hosts)
+
     def refusal(self, host: str, ip: str) -> str | None:
         """The one-line reason a connection to `host` at `ip` is refused, or None."""
         host = host.strip("[]").lower()
-        if os.environ.get(LOOPBACK_ENV) == "1" and non_public_reason(ip) != "loopback":
-            return f"{host}: refused: {LOOPBACK_ENV}=1 allows loopback targets only ({ip})"
-        if self.allow_private or host in self.own_hosts:
-            return None
         reason = non_public_reason(ip)
-        if reason is None:
-            return None
-        return (f"{host}: refused: {ip} is a {reason} address and the audited site is public "
-                "(crawl.allow_private_targets)")
+        if reason is not None and not (self.allow_private or self.is_own(host)):
+            return (f"{host}: refused: {ip} is a {reason} address and the audited site is public "
+                    "(crawl.allow_private_targets)")
+        if os.environ.get(LOOPBACK_ENV) == "1" and reason != "loopback":
+            return f"{host}: refused: {LOOPBACK_ENV}=1 allows loopback targets only ({ip})"
+        return None
 
     def precheck(self, host: str) -> str | None:
         """The refusal known without DNS (an IP literal or a `resolve` entry), checked before anything

@@ -164,7 +164,7 @@ def run_audit(cfg: Config, site_cfg: SiteConfig, store: Store, *, only: list[str
     try:
         # The latest complete scan feeds both conditional GET and each check's previous facts.
         last = store.latest_run(site_cfg.name)
-        http = make_client(cfg.crawl, auth=auth)
+        http = make_client(cfg.crawl, auth=auth, site=effective_site)
         site = crawl(effective_site, cfg.crawl, http,
                      previous=previous_pages(store, last) if kind == "scan" else None,
                      progress=progress, quiet=quiet)
