@@ -190,7 +190,8 @@ class Store:
             self._mark_dead_runs()
         except self.db.errors as exc:
             self.db.close()
-            raise StoreError(f"{self.db.label}: cannot open the history store: {exc}") from None
+            raise self.db.environment_error(exc) or StoreError(
+                f"{self.db.label}: cannot open the history store: {exc}") from None
 
     # -- plumbing ---------------------------------------------------------------------------------
     def tx(self):
