@@ -54,8 +54,11 @@ class SiteConfig(Strict):
 
 
 class CrawlConfig(Strict):
-    max_pages: int = Field(500, gt=0)
-    max_depth: int = Field(5, ge=0)
+    # Coverage first (docs/crawler.md "Depth"): breadth-first order already fetches shallow pages first,
+    # so the depth cap only has to stop what max_pages, time_budget_s and the trap defences do not; 1000
+    # covers an archive paginated with "next" links only, 10 items a page, 10,000 pages deep.
+    max_pages: int = Field(2500, gt=0)
+    max_depth: int = Field(1000, ge=0)
     max_document_mb: float = Field(20, gt=0)
     max_page_mb: float = Field(5, gt=0)
     concurrency: int = Field(4, gt=0, le=64)

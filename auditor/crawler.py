@@ -166,6 +166,7 @@ class _Crawl:
                 self._bar.stop()
         self._link_referrers()
         site.notes.extend(self.notes.render())
+        site.unfetched = self.notes.counts()
         site.bytes_received = self.http.bytes_received - bytes_before
         site.finished = datetime.now(UTC)
         return site

@@ -45,7 +45,8 @@ def findings_json(outcome: RunOutcome, lang: str = "id") -> dict[str, Any]:
         "run": {"id": outcome.run_id, "site": site.name, "url": outcome.url,
                 "started": outcome.started.isoformat(timespec="seconds"),
                 "finished": outcome.finished.isoformat(timespec="seconds"),
-                "pages": site.page_count, "documents": len(site.documents), "status": outcome.status},
+                "pages": site.page_count, "documents": len(site.documents), "status": outcome.status,
+                "unfetched": dict(site.unfetched)},
         "checks": [c.to_json() for c in outcome.checks],
         "findings": findings,
     }

@@ -173,7 +173,8 @@ def run_audit(cfg: Config, site_cfg: SiteConfig, store: Store, *, only: list[str
         if not site.reachable:
             outcome.status = status = "failed"
             outcome.finished = clock()
-            store.finish_run(run_id, status="failed", finished=outcome.finished, notes=site.notes)
+            store.finish_run(run_id, status="failed", finished=outcome.finished, notes=site.notes,
+                             unfetched=site.unfetched)
             return outcome
         history = store.page_history(site_cfg.name)
         for res in site.all_resources():
@@ -197,7 +198,7 @@ def run_audit(cfg: Config, site_cfg: SiteConfig, store: Store, *, only: list[str
         outcome.finished = clock()
         status = "complete"
         outcome.lifecycle = store.finish_run(run_id, status="complete", finished=outcome.finished,
-                                             notes=site.notes)
+                                             notes=site.notes, unfetched=site.unfetched)
         return outcome
     except BaseException:
         # Interrupted (SIGTERM, Ctrl-C) or crashed: keep what was written, mark the run incomplete.

@@ -17,7 +17,7 @@ import os
 import secrets
 import socket
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -85,6 +85,10 @@ MIGRATIONS: list[str] = [
         attempts INTEGER NOT NULL DEFAULT 0, owner TEXT, owner_pid INTEGER, owner_host TEXT,
         lease_until TEXT, run_id TEXT, error TEXT, updated TEXT NOT NULL, PRIMARY KEY (batch, site));
     """,
+    # issue 17: known URLs the crawl did not fetch, by reason (JSON object), for the coverage section
+    """
+    ALTER TABLE runs ADD COLUMN unfetched TEXT DEFAULT '{}';
+    """,
 ]
 
 
@@ -113,6 +117,7 @@ class RunRow:
     documents: int
     notes: list[str]
     batch: str | None = None
+    unfetched: dict[str, int] = field(default_factory=dict)  # reason -> known URLs not fetched
 
 
 @dataclass
@@ -300,14 +305,14 @@ class Store:
                            (run_id, name, json.dumps(facts, default=str)))
 
     def finish_run(self, run_id: str, *, status: str = "complete", finished: datetime | None = None,
-                   notes: list[str] | None = None) -> dict[str, str]:
+                   notes: list[str] | None = None, unfetched: dict[str, int] | None = None) -> dict[str, str]:
         """Close the run and, for a complete scan, advance each finding's lifecycle. Returns fp -> lifecycle."""
         finished = finished or _now()
         lifecycle: dict[str, str] = {}
         with self.tx() as db:
             run = db.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
-            db.execute("UPDATE runs SET status=?, finished=?, notes=? WHERE id=?",
-                       (status, iso(finished), json.dumps(notes or []), run_id))
+            db.execute("UPDATE runs SET status=?, finished=?, notes=?, unfetched=? WHERE id=?",
+                       (status, iso(finished), json.dumps(notes or []), json.dumps(unfetched or {}), run_id))
             if status != "complete" or run["kind"] != "scan":
                 return lifecycle
             site, when = run["site"], iso(finished)
@@ -370,7 +375,7 @@ class Store:
     def _run_row(r: Any) -> RunRow:
         return RunRow(r["id"], r["site"], r["url"], r["kind"], parse_iso(r["started"]),
                       parse_iso(r["finished"]), r["status"], r["pages"] or 0, r["documents"] or 0,
-                      json.loads(r["notes"] or "[]"), r["batch"])
+                      json.loads(r["notes"] or "[]"), r["batch"], json.loads(r["unfetched"] or "{}"))
 
     def run_pages(self, run_id: str) -> list[PageRow]:
         return [PageRow(r["url"], r["final_url"], r["kind"], r["status"], r["sha256"], r["title"] or "",
