@@ -276,8 +276,22 @@ class Config(Strict):
         return str(self.resolve(db))
 
 
+def _key(part: Any) -> str:
+    """One key-path part; a key that is not a plain name (spaces, newlines, empty) is quoted."""
+    text = str(part)
+    return text if re.fullmatch(r"[\w.@*-]+", text) else repr(text)
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
 def _format_error(source: str, err: dict[str, Any]) -> str:
-    loc = ".".join(str(x) for x in err.get("loc", ()) if x not in ("function-after",))
+    return _one_line(_format_error_text(source, err))
+
+
+def _format_error_text(source: str, err: dict[str, Any]) -> str:
+    loc = ".".join(_key(x) for x in err.get("loc", ()) if x not in ("function-after",))
     msg = err.get("msg", "invalid")
     msg = msg.removeprefix("Value error, ")
     kind = err.get("type", "")
@@ -312,7 +326,7 @@ def load_config(path: str | Path | None = None, *, require_files: bool = True) -
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{source}: {where}{problem}") from None
+        raise ConfigError(_one_line(f"{source}: {where}{problem}")) from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: the top level must be a mapping with at least `sites`")
     return config_from_dict(raw, source=source, base_dir=cfg_path.resolve().parent,
@@ -365,13 +379,13 @@ def _validate_check_blocks(cfg: Config, source: str) -> None:
                 raise ConfigError(f"{source}: checks.enabled.{i}: unknown check {name!r} (installed: {known})")
     for name in cfg.checks.time_limits:
         if name not in installed:
-            raise ConfigError(f"{source}: checks.time_limits.{name}: unknown check (installed: "
+            raise ConfigError(f"{source}: checks.time_limits.{_key(name)}: unknown check (installed: "
                               f"{', '.join(sorted(installed))})")
     blocks = cfg.checks.model_extra or {}
     for name, lc in installed.items():
         block = blocks.get(name)
         if block is not None and not isinstance(block, dict):
-            raise ConfigError(f"{source}: checks.{name}: must be a mapping")
+            raise ConfigError(f"{source}: checks.{_key(name)}: must be a mapping")
         if lc.cls is None:
             continue
         try:
@@ -382,4 +396,4 @@ def _validate_check_blocks(cfg: Config, source: str) -> None:
             raise ConfigError(_format_error(source, err)) from None
     for name in blocks:
         if name not in installed:
-            raise ConfigError(f"{source}: checks.{name}: unknown check (not installed)")
+            raise ConfigError(f"{source}: checks.{_key(name)}: unknown check (not installed)")
