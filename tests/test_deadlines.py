@@ -96,3 +96,19 @@ def test_zap_api_call_ends_by_its_timeout(behaviour):
         took = time.monotonic() - started
         zap.close()
     assert took <= 2.0 + SLACK, f"{took:.2f} s"
+
+
+def test_crawl_time_budget_cuts_requests_in_flight():
+    """`time_budget_s` bounds requests already running: four drips at 30 s timeout end with the budget."""
+    from auditor.config import CrawlConfig, SiteConfig
+    from auditor.crawler import crawl, make_client
+    from tests.servers import serve
+
+    with hostile.hostile(hostile.drip_body(0.2)) as drip_port:
+        links = "".join(f'<a href="http://127.0.0.1:{drip_port}/{i}">x</a>' for i in range(4))
+        with serve({"/": (200, {"Content-Type": "text/html"}, f"<html><body>{links}</body></html>")}) as srv:
+            cfg = CrawlConfig(timeout_s=30, time_budget_s=3)
+            site_cfg = SiteConfig(name="d", url=srv.url, allowed_hosts=["127.0.0.1"])
+            site, took = timed(lambda: crawl(site_cfg, cfg, make_client(cfg, site=site_cfg), quiet=True))
+    assert took <= 3 + SLACK, f"{took:.2f} s"
+    assert site.start_page.ok and site.unfetched.get("time_budget_s") == 4
