@@ -19,6 +19,7 @@ def fetch_within(url: str, *, timeout_s: float = 30.0, deadline_in: float = 3.0,
     client = HttpClient(timeout_s=timeout_s, **kw)
     deadline = time.monotonic() + deadline_in
     resp, took = timed(lambda: client.fetch(url, deadline=deadline))
+    print(f"\n{url}: {took:.2f} s for a {deadline_in:g} s deadline: {resp.error}")
     assert took <= deadline_in + SLACK, f"{url}: {took:.2f} s for a {deadline_in} s deadline"
     return resp, took
 
