@@ -222,6 +222,17 @@ class FleetConfig(Strict):
         return v
 
 
+class TriageConfig(Strict):
+    """Triage (docs/triage.md): who may be assigned a finding, besides the named signatories."""
+
+    owners: list[str] = Field(default_factory=list)  # people or roles, e.g. "Budi (operator)", "Penyedia hosting"
+
+    def allowed_owners(self, signatories: Signatories) -> list[str]:
+        names = [s.name for s in (signatories.operator, signatories.kepala_seksi, signatories.ketua_ppid,
+                                  signatories.atasan_ppid) if s.name]
+        return list(dict.fromkeys([o.strip() for o in self.owners if o.strip()] + names))
+
+
 class Config(Strict):
     sites: list[SiteConfig] = Field(min_length=1)
     sites_file: Path | None = None  # CSV merged into `sites` at load (auditor.fleet.sites_csv)
@@ -232,6 +243,7 @@ class Config(Strict):
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     mail: MailConfig = Field(default_factory=MailConfig)
+    triage: TriageConfig = Field(default_factory=TriageConfig)
     # Validated check blocks, by check name (filled at load).
     check_blocks: dict[str, Any] = Field(default_factory=dict, exclude=True)
     base_dir: Path = Field(default=Path("."), exclude=True)

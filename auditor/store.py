@@ -85,7 +85,18 @@ MIGRATIONS: list[str] = [
         attempts INTEGER NOT NULL DEFAULT 0, owner TEXT, owner_pid INTEGER, owner_host TEXT,
         lease_until TEXT, run_id TEXT, error TEXT, updated TEXT NOT NULL, PRIMARY KEY (batch, site));
     """,
-    # issue 17: known URLs the crawl did not fetch, by reason (JSON object), for the coverage section
+    # 5 (issue 18, triage): the append-only decision log per site + fingerprint (auditor/triage.py).
+    # Human events (false_positive, accepted, assigned, note, undo) and the scan's own lifecycle events
+    # (new, fixed, reopened) in one ordered log; rows are never updated or deleted.
+    """
+    CREATE TABLE decision_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, site TEXT NOT NULL, fingerprint TEXT NOT NULL,
+        kind TEXT NOT NULL, actor TEXT NOT NULL, at TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',
+        expires TEXT, owner TEXT, due TEXT, note TEXT NOT NULL DEFAULT '', undo_of BIGINT, run_id TEXT,
+        evidence TEXT);
+    CREATE INDEX decision_events_site_fp ON decision_events(site, fingerprint, id)
+    """,
+    # 6 (issue 17): known URLs the crawl did not fetch, by reason (JSON object), for the coverage section
     """
     ALTER TABLE runs ADD COLUMN unfetched TEXT DEFAULT '{}';
     """,
@@ -184,6 +195,12 @@ def pid_alive(pid: int | None, host: str | None) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _log_lifecycle(db: Database, site: str, fp: str, kind: str, when: str | None, run_id: str) -> None:
+    """The scan's own step (new, fixed, reopened) in the decision log, so the log tells the whole story."""
+    db.execute("INSERT INTO decision_events (site, fingerprint, kind, actor, at, run_id) VALUES (?,?,?,?,?,?)",
+               (site, fp, kind, "ppid-audit", when, run_id))
 
 
 class Store:
@@ -337,6 +354,8 @@ class Store:
                                (run_id, when, f["severity"], f["title"], int(state == "reopened"),
                                 site, f["fingerprint"]))
                 lifecycle[f["fingerprint"]] = state
+                if state != "open":
+                    _log_lifecycle(db, site, f["fingerprint"], state, when, run_id)
                 db.execute("UPDATE findings SET lifecycle=? WHERE run_id=? AND fingerprint=?",
                            (state, run_id, f["fingerprint"]))
             # Only a check that ran cleanly can declare its earlier findings fixed.
@@ -346,6 +365,7 @@ class Store:
                 if issue["fingerprint"] not in seen and issue["check_name"] in ok_checks:
                     db.execute("UPDATE issues SET status='fixed', fixed_run=?, fixed_at=? "
                                "WHERE site=? AND fingerprint=?", (run_id, when, site, issue["fingerprint"]))
+                    _log_lifecycle(db, site, issue["fingerprint"], "fixed", when, run_id)
         return lifecycle
 
     # -- reading ----------------------------------------------------------------------------------
