@@ -233,7 +233,20 @@ class TriageConfig(Strict):
         return list(dict.fromkeys([o.strip() for o in self.owners if o.strip()] + names))
 
 
+class ConsoleConfig(Strict):
+    """`ppid-audit serve` (docs/console.md): upload caps, sessions, login lockout, HTTPS behind a proxy."""
+
+    max_upload_mb: float = Field(20, gt=0, le=512)  # per request (all files of one "Periksa berkas")
+    max_upload_files: int = Field(10, gt=0, le=100)
+    session_minutes: int = Field(480, gt=0, le=10080)  # absolute lifetime of a login
+    login_max_failures: int = Field(5, gt=0, le=100)  # wrong passwords in a row before the lockout
+    lockout_minutes: float = Field(15, gt=0)
+    https: bool = False  # served behind a TLS proxy: Secure cookies and HSTS
+    trusted_proxies: int = Field(0, ge=0, le=5)  # X-Forwarded-For/Proto hops to trust (contrib nginx: 1)
+
+
 class Config(Strict):
+    console: ConsoleConfig = Field(default_factory=ConsoleConfig)
     sites: list[SiteConfig] = Field(min_length=1)
     sites_file: Path | None = None  # CSV merged into `sites` at load (auditor.fleet.sites_csv)
     fleet: FleetConfig = Field(default_factory=FleetConfig)

@@ -96,7 +96,19 @@ MIGRATIONS: list[str] = [
         evidence TEXT);
     CREATE INDEX decision_events_site_fp ON decision_events(site, fingerprint, id)
     """,
-    # 6 (issue 17): known URLs the crawl did not fetch, by reason (JSON object), for the coverage section
+    # 6 (issue 19): console users (auditor/console/users.py). `session_gen` is bumped on logout, password change
+    # and disable, so every signed session cookie issued before stops working. The two indexes serve the
+    # console's per-request questions "which findings have a human decision" and "is a scan running".
+    """
+    CREATE TABLE console_users (
+        name TEXT PRIMARY KEY, role TEXT NOT NULL, sites TEXT NOT NULL DEFAULT '',
+        password_hash TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0, created TEXT NOT NULL,
+        failed_logins INTEGER NOT NULL DEFAULT 0, locked_until TEXT, session_gen INTEGER NOT NULL DEFAULT 0,
+        last_login TEXT);
+    CREATE INDEX decision_events_site_kind ON decision_events(site, kind, fingerprint);
+    CREATE INDEX runs_status_site ON runs(status, site)
+    """,
+    # 7 (issue 17): known URLs the crawl did not fetch, by reason (JSON object), for the coverage section
     """
     ALTER TABLE runs ADD COLUMN unfetched TEXT DEFAULT '{}';
     """,
