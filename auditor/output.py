@@ -57,7 +57,8 @@ def findings_json(outcome: RunOutcome, lang: str = "id",
     run = {"id": outcome.run_id, "site": site.name, "url": outcome.url,
            "started": outcome.started.isoformat(timespec="seconds"),
            "finished": outcome.finished.isoformat(timespec="seconds"),
-           "pages": site.page_count, "documents": len(site.documents), "status": outcome.status}
+           "pages": site.page_count, "documents": len(site.documents), "status": outcome.status,
+           "unfetched": dict(site.unfetched)}
     return _findings_doc(run, [c.to_json() for c in outcome.checks], [(f, f.fingerprint) for f in outcome.findings],
                          outcome.lifecycle, lang, decisions)
 
@@ -74,7 +75,8 @@ def stored_findings_json(store: Any, run_id: str, lang: str = "id") -> dict[str,
     run = {"id": row.id, "site": row.site, "url": row.url,
            "started": row.started.isoformat(timespec="seconds"),
            "finished": row.finished.isoformat(timespec="seconds") if row.finished else None,
-           "pages": row.pages, "documents": row.documents, "status": row.status}
+           "pages": row.pages, "documents": row.documents, "status": row.status,
+           "unfetched": dict(row.unfetched)}
     checks = [CheckStatus(c.name, c.status, c.duration_s or 0.0, c.error).to_json() for c in store.check_runs(run_id)]
     stored = store.findings(run_id)
     lifecycle = {s.fingerprint: s.lifecycle for s in stored if s.lifecycle}
