@@ -175,9 +175,12 @@ class Allowlist:
         return out
 
     def allows(self, m: Match) -> bool:
-        if m.value in self.values:
+        return self.allows_value(m.kind, m.value)
+
+    def allows_value(self, kind: str, value: str) -> bool:
+        if value in self.values:
             return True
-        return m.kind == "email" and m.value.rpartition("@")[2] in self.domains
+        return kind == "email" and value.rpartition("@")[2] in self.domains
 
 
 def scan(text: str, *, column: str | None = None, context: str = "", allow: Allowlist | None = None,

@@ -8,15 +8,19 @@ plain SHA of a NIK can be brute-forced from the ~10^12 structurally valid NIKs).
 from __future__ import annotations
 
 import bisect
+import heapq
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from auditor.redact import keyed_hash
+from auditor.redact import keyed_hasher
 from checks.base import Finding, Severity
-from checks.personal_data.detectors import Allowlist, Match, masked, scan
+from checks.personal_data.detectors import BEFORE, Allowlist, Match, masked, scan
 from checks.personal_data.extract import Extraction
-from checks.personal_data.limits import Note
+from checks.personal_data.limits import Chunk, Note
+from checks.personal_data.scanner import Found, find
+from checks.personal_data.tables import CellBlock
 
 SAMPLES = 3
 _NEWLINE = re.compile("\n")
@@ -137,35 +141,141 @@ def _line_loc(starts: list[int], pos: int) -> str:
     return f"baris {bisect.bisect_right(starts, pos)}"
 
 
+def _record(res: DocumentResult, kind: str, value: str, confidence: str, loc: Callable[[], str]) -> None:
+    """Count one match in the document's groups; `loc` names where it is (called only while the kind
+    still needs locations)."""
+    g = res.groups.get(kind)
+    if g is None:
+        g = res.groups[kind] = KindGroup()
+    prev = g.values.get(value)
+    if prev is None:
+        if len(g.samples) < SAMPLES:
+            g.samples.append(masked(kind, value))
+        g.values[value] = confidence
+    elif prev != "high" and confidence == "high":
+        g.values[value] = "high"
+    if len(g.locations) < LOCATIONS:
+        where = loc()
+        if where and where not in g.locations:
+            g.locations.append(where)
+
+
+def _scan_chunk(res: DocumentResult, chunk: Chunk, allow: Allowlist | None, today: date) -> None:
+    matches: list[Match] = scan(chunk.text, column=chunk.column, context=chunk.context, allow=allow,
+                                today=today)
+    if not matches:
+        return
+    if chunk.column is None and len(matches) > 1 and len(chunk.text) < 200_000:
+        matches = _relabel_rows(chunk.text, matches)
+    starts: list[int] = []
+    if chunk.by_line:
+        starts = [0] + [nl.end() for nl in _NEWLINE.finditer(chunk.text)]
+
+    def loc(m: Match) -> str:
+        if not chunk.by_line:
+            return chunk.loc
+        line = _line_loc(starts, m.start)
+        return f"{chunk.loc} {line}".strip() if chunk.loc and chunk.loc not in ("teks",) else line
+
+    for m in matches:
+        _record(res, m.kind, m.value, m.confidence, lambda m=m: loc(m))
+
+
+# Between two cells scanned as one text: a line break (no number or e-mail runs across it, and the
+# words after a value are read up to the line's end) and BEFORE characters that are no context word,
+# no letter and no space, so the words before a value are read from its own cell only, as if the cell
+# were scanned alone (`tests/test_personal_data_tables.py` checks that it is).
+CELL_SEP = "\n" + "\x01" * BEFORE
+
+
+def scan_block(block: CellBlock, allow: Allowlist | None, today: date) -> list[tuple[int, Found]]:
+    """Every match of a block of table cells as (cell index, (kind, value, start, end, confidence)),
+    offsets within the cell, in the order a scan of each cell in turn gives (cells in reading order;
+    in a cell, numbers in the engine's order, then e-mail addresses). Cells that share a column kind and
+    context bits are scanned as one text, separated by `CELL_SEP`."""
+    out = []
+    for key, f, off in _block_hits(block, today):
+        if off:
+            f = (f[0], f[1], f[2] - off, f[3] - off, f[4])
+        out.append((key >> 33, f))
+    if allow is not None and (allow.values or allow.domains):
+        out = [(i, f) for i, f in out if not allow.allows_value(f[0], f[1])]
+    return out
+
+
+def _block_hits(block: CellBlock, today: date) -> list[tuple[int, Found, int]]:
+    """(order key, match with offsets in the group's text, offset of its cell there), sorted. The key
+    packs cell index, e-mail or not and the engine's output position into one int, so the sort compares
+    ints."""
+    groups: dict[tuple[str | None, int], list[int]] = {}
+    for i, key in enumerate(zip(block.columns, block.extra, strict=True)):
+        g = groups.get(key)
+        if g is None:
+            groups[key] = [i]
+        else:
+            g.append(i)
+    texts = block.texts
+    step = len(CELL_SEP)
+    bisect_right = bisect.bisect_right
+    hits: list[tuple[int, Found, int]] = []
+    append = hits.append
+    for (column, extra), idxs in groups.items():
+        starts: list[int] = []
+        pos = 0
+        for i in idxs:
+            starts.append(pos)
+            pos += len(texts[i]) + step
+        found = find(CELL_SEP.join([texts[i] for i in idxs]), column, today=today, extra=extra)
+        for seq, f in enumerate(found, len(hits)):
+            k = bisect_right(starts, f[2]) - 1
+            append(((idxs[k] << 33) | ((f[0] == "email") << 32) | seq, f, starts[k]))
+    hits.sort()
+    return hits
+
+
+def _scan_cells(res: DocumentResult, block: CellBlock, allow: Allowlist | None, today: date) -> None:
+    found = scan_block(block, allow, today)
+    columns = block.columns
+    groups = res.groups
+    n = len(found)
+    k = 0
+    while k < n:
+        cell, f = found[k]
+        if columns[cell] is None and k + 1 < n and found[k + 1][0] == cell:
+            # several values in one free-text cell: the NIK/KK column order of a header line inside it
+            j = k
+            while j < n and found[j][0] == cell:
+                j += 1
+            text = block.texts[cell]
+            ms = [Match(*x) for _c, x in found[k:j]]
+            if len(text) < 200_000:
+                ms = _relabel_rows(text, ms)
+            for m in ms:
+                _record(res, m.kind, m.value, m.confidence, lambda cell=cell: block.loc(cell))
+            k = j
+            continue
+        k += 1
+        kind, value, _s, _e, conf = f
+        g = groups.get(kind)  # `_record`, inlined: this loop runs once per value of a dense sheet
+        if g is None or len(g.locations) < LOCATIONS or len(g.samples) < SAMPLES:
+            _record(res, kind, value, conf, lambda cell=cell: block.loc(cell))
+            continue
+        values = g.values
+        prev = values.get(value)
+        if prev is None:
+            values[value] = conf
+        elif prev != "high" and conf == "high":
+            values[value] = "high"
+
+
 def scan_extraction(ex: Extraction, allow: Allowlist | None = None, today: date | None = None) -> DocumentResult:
     today = today or date.today()
     res = DocumentResult(ex.name, ex.fmt)
     for chunk in ex.chunks:
-        matches: list[Match] = scan(chunk.text, column=chunk.column, context=chunk.context, allow=allow,
-                                    today=today)
-        if not matches:
-            continue
-        if chunk.column is None and len(matches) > 1 and len(chunk.text) < 200_000:
-            matches = _relabel_rows(chunk.text, matches)
-        starts: list[int] = []
-        if chunk.by_line:
-            starts = [0] + [nl.end() for nl in _NEWLINE.finditer(chunk.text)]
-        for m in matches:
-            g = res.groups.setdefault(m.kind, KindGroup())
-            prev = g.values.get(m.value)
-            if prev is None:
-                if len(g.samples) < SAMPLES:
-                    g.samples.append(masked(m.kind, m.value))
-                g.values[m.value] = m.confidence
-            elif prev != "high" and m.confidence == "high":
-                g.values[m.value] = "high"
-            if len(g.locations) < LOCATIONS:
-                loc = chunk.loc
-                if chunk.by_line:
-                    line = _line_loc(starts, m.start)
-                    loc = f"{loc} {line}".strip() if loc and loc not in ("teks",) else line
-                if loc and loc not in g.locations:
-                    g.locations.append(loc)
+        if isinstance(chunk, CellBlock):
+            _scan_cells(res, chunk, allow, today)
+        else:
+            _scan_chunk(res, chunk, allow, today)
     res.notes = list(ex.notes)
     res.pages = ex.budget.pages
     res.image_only = ex.image_only
@@ -185,6 +295,7 @@ def findings_for(res: DocumentResult, url: str, key: bytes, *, check: str = "per
     """One finding per personal-data kind in the document, plus `pii.document.unscannable` when it could
     not be read (image-only PDF, encrypted, damaged, refused as a bomb)."""
     out: list[Finding] = []
+    hasher = keyed_hasher(key)
     for kind in ("nik", "kk", "npwp", "bpjs", "account", "phone", "email"):
         g = res.groups.get(kind)
         if not g or not g.values:
@@ -197,7 +308,7 @@ def findings_for(res: DocumentResult, url: str, key: bytes, *, check: str = "per
         if res.notes:
             evidence += " (dokumen tidak diperiksa seluruhnya)" if any(
                 nt.code.startswith("cap.") for nt in res.notes) else ""
-        hashes = sorted(keyed_hash(key, v) for v in g.values)[:MAX_HASHES]
+        hashes = heapq.nsmallest(MAX_HASHES, map(hasher, g.values))  # each distinct value hashed once
         rem_id, rem_en = _REM_ID, _REM_EN
         if kind in ("phone", "email", "account"):
             rem_id, rem_en = rem_id + _REM_CONTACT_ID, rem_en + _REM_CONTACT_EN

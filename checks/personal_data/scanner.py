@@ -106,12 +106,12 @@ class _Scan:
     __slots__ = ("text", "low", "n", "column", "extra", "always_near", "districts", "days", "out", "_ix",
                  "_run", "_bits", "_after")
 
-    def __init__(self, text: str, column: str | None, context: str, today: date):
+    def __init__(self, text: str, column: str | None, extra: int, today: date):
         self.text = text
         self.low = lower_aligned(text)
         self.n = len(text)
         self.column = column
-        self.extra = kind_bits(context_kinds(context)) if context else 0
+        self.extra = extra
         # with a column header or a label naming such a kind, any run may count through context
         self.always_near = column is not None or bool(self.extra & _ENABLING)
         self.districts = district_codes()
@@ -317,10 +317,17 @@ class _Scan:
             at = text.find("@", last)
 
 
-def find(text: str, column: str | None = None, context: str = "", today: date | None = None) -> list[Found]:
+def context_bits(context: str) -> int:
+    """The kind bits a label/header text announces (see `lexicon.context_kinds`)."""
+    return kind_bits(context_kinds(context)) if context else 0
+
+
+def find(text: str, column: str | None = None, context: str = "", today: date | None = None,
+         extra: int | None = None) -> list[Found]:
     """Every personal-data value in `text` as (kind, value, start, end, confidence): numbers in text
-    order, then e-mail addresses. See `detectors.scan` for the parameters."""
-    st = _Scan(text, column, context, today or date.today())
+    order, then e-mail addresses. See `detectors.scan` for the parameters; `extra` gives the context's
+    kind bits directly (`context_bits`) instead of `context`."""
+    st = _Scan(text, column, context_bits(context) if extra is None else extra, today or date.today())
     districts, out, classify, near, split_run = st.districts, st.out, st.classify, st.near, st.split_run
     always = st.always_near
     before = after = b""  # the index's coarse masks, once built
