@@ -106,7 +106,8 @@ class PersonalDataCheck(Check):
             if len(doc_summaries) < 500:
                 doc_summaries.append({"url": url, "format": dres.fmt,
                                       "counts": {k: dres.count(k) for k in dres.groups},
-                                      "error": dres.error_kind, "image_only": dres.image_only})
+                                      "error": dres.error_kind, "image_only": dres.image_only,
+                                      "public": dict(dres.public)})
 
         totals: Counter[str] = Counter()
         for f in res.findings:

@@ -39,7 +39,7 @@ _HEADER_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("nik", r"\bnik\b|\bktp\b|nomor induk kependudukan|no\.?\s*identitas"),
         ("phone", r"\bhp\b|\btelp?\b|telepon|ponsel|handphone|\bwa\b|whats\s?app|seluler"),
         ("email", r"e-?mail|surel"),
-        ("account", r"rekening|\bno\.?\s*rek\b"),
+        ("account", r"(?<!kode )rekening|\bno\.?\s*rek\b"),  # "kode rekening": a budget code column
     )
 )
 

@@ -18,6 +18,7 @@ from auditor.redact import keyed_hasher
 from checks.base import Finding, Severity
 from checks.personal_data.detectors import BEFORE, Allowlist, Match, masked, scan
 from checks.personal_data.extract import Extraction
+from checks.personal_data.institutional import public_reason
 from checks.personal_data.limits import Chunk, Note
 from checks.personal_data.scanner import Found, find
 from checks.personal_data.tables import CellBlock
@@ -93,6 +94,7 @@ class DocumentResult:
     error_en: str = ""
     image_only: bool = False
     pages: int = 0
+    public: dict[str, int] = field(default_factory=dict)  # institutional/public identifiers left out, by reason
 
     def __repr__(self) -> str:
         counts = {k: len(g.values) for k, g in self.groups.items()}
@@ -160,11 +162,21 @@ def _record(res: DocumentResult, kind: str, value: str, confidence: str, loc: Ca
             g.locations.append(where)
 
 
+def _public(res: DocumentResult, kind: str, value: str, text: str, s: int, e: int, label: str) -> bool:
+    """Whether a match is an institutional/public identifier (counted, not reported)."""
+    reason = public_reason(kind, value, text, s, e, label)
+    if reason is None:
+        return False
+    res.public[reason] = res.public.get(reason, 0) + 1
+    return True
+
+
 def _scan_chunk(res: DocumentResult, chunk: Chunk, allow: Allowlist | None, today: date) -> None:
     matches: list[Match] = scan(chunk.text, column=chunk.column, context=chunk.context, allow=allow,
                                 today=today)
     if not matches:
         return
+    matches = [m for m in matches if not _public(res, m.kind, m.value, chunk.text, m.start, m.end, chunk.context)]
     if chunk.column is None and len(matches) > 1 and len(chunk.text) < 200_000:
         matches = _relabel_rows(chunk.text, matches)
     starts: list[int] = []
@@ -234,7 +246,9 @@ def _block_hits(block: CellBlock, today: date) -> list[tuple[int, Found, int]]:
 
 
 def _scan_cells(res: DocumentResult, block: CellBlock, allow: Allowlist | None, today: date) -> None:
-    found = scan_block(block, allow, today)
+    texts, labels = block.texts, block.labels
+    found = [(c, f) for c, f in scan_block(block, allow, today)
+             if not _public(res, f[0], f[1], texts[c], f[2], f[3], labels[c])]
     columns = block.columns
     groups = res.groups
     n = len(found)

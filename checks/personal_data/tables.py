@@ -38,6 +38,7 @@ class CellBlock:
     cols: list[int] = field(default_factory=list)
     columns: list[str | None] = field(default_factory=list)
     extra: list[int] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)  # header + left label as read (see `_ContextBits`)
     prefix: str = ""  # archive member name(s), "a.zip: b.xlsx"
 
     def loc(self, i: int) -> str:
@@ -56,7 +57,8 @@ class _ContextBits:
     def __init__(self) -> None:
         self.cache: dict[str, int] = {}
 
-    def __call__(self, header: str, left: str) -> int:
+    def __call__(self, header: str, left: str) -> tuple[str, int]:
+        """(context as read, its kind bits)."""
         if len(left) >= LABEL_MAX:
             left = ""
         if left and left.lower().islower():
@@ -68,7 +70,7 @@ class _ContextBits:
             if len(self.cache) > _CACHE_MAX:
                 self.cache.clear()
             bits = self.cache[context] = context_bits(context)
-        return bits
+        return context, bits
 
 
 def table_chunks(rows: Iterable[Sequence[Any]], where: Callable[[int, int], str], budget: Budget,
@@ -102,16 +104,18 @@ def table_chunks(rows: Iterable[Sequence[Any]], where: Callable[[int, int], str]
             else:
                 budget.cells += len(keep)
                 budget.chars += chars
-                add_text, add_row, add_col, add_column, add_extra = (
+                add_text, add_row, add_col, add_column, add_extra, add_label = (
                     block.texts.append, block.rows.append, block.cols.append, block.columns.append,
-                    block.extra.append)
+                    block.extra.append, block.labels.append)
                 for c in keep:  # `_add`, inlined: once per cell of a dense sheet
                     kind, header = headers.get(c, _NO_HEADER)
                     add_text(texts[c])
                     add_row(r)
                     add_col(c)
                     add_column(kind)
-                    add_extra(bits_of(header, texts[c - 1] if c else ""))
+                    label, bits = bits_of(header, texts[c - 1] if c else "")
+                    add_extra(bits)
+                    add_label(label)
             if len(block.texts) >= BLOCK_CELLS:
                 yield block
                 block = CellBlock(where)
@@ -133,4 +137,6 @@ def _add(block: CellBlock, texts: list[str], r: int, c: int, headers: dict[int, 
     block.rows.append(r)
     block.cols.append(c)
     block.columns.append(kind)
-    block.extra.append(bits_of(header, texts[c - 1] if c > 0 else ""))
+    label, bits = bits_of(header, texts[c - 1] if c > 0 else "")
+    block.extra.append(bits)
+    block.labels.append(label)
