@@ -13,13 +13,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
+from auditor.catalogue import t
 from auditor.redact import keyed_hasher
 from checks.base import Finding, Severity
 from checks.personal_data.detectors import BEFORE, Allowlist, Match, masked, scan
 from checks.personal_data.extract import Extraction
 from checks.personal_data.institutional import public_reason
 from checks.personal_data.limits import Chunk, Note
+from checks.personal_data.rulebook import RULEBOOK
 from checks.personal_data.scanner import Found, find
 from checks.personal_data.tables import CellBlock
 
@@ -95,6 +98,8 @@ class DocumentResult:
     image_only: bool = False
     pages: int = 0
     public: dict[str, int] = field(default_factory=dict)  # institutional/public identifiers left out, by reason
+    ocr: dict[str, Any] | None = None  # what OCR read (pages, cached, mean confidence), when it ran
+    cards: list[tuple[str, list[str]]] = field(default_factory=list)  # identity cards: (where, labels)
 
     def __repr__(self) -> str:
         counts = {k: len(g.values) for k, g in self.groups.items()}
@@ -291,6 +296,9 @@ def scan_extraction(ex: Extraction, allow: Allowlist | None = None, today: date 
         else:
             _scan_chunk(res, chunk, allow, today)
     res.notes = list(ex.notes)
+    if ex.ocr_summary.pages or ex.ocr_summary.skipped:
+        res.ocr = ex.ocr_summary.as_json()
+    res.cards = list(ex.cards)
     res.pages = ex.budget.pages
     res.image_only = ex.image_only
     if ex.error:
@@ -337,6 +345,14 @@ def findings_for(res: DocumentResult, url: str, key: bytes, *, check: str = "per
             data={"count": n, "with_context": high, "samples": list(g.samples), "locations": list(g.locations),
                   "value_hashes": hashes, "format": res.fmt},
         ))
+    if res.cards:
+        where = ", ".join(w for w, _labels in res.cards[:LOCATIONS])
+        labels = ", ".join(res.cards[0][1])
+        out.append(RULEBOOK["pii.id_card_image"].finding(
+            check, url=url, evidence=t("id_card_evidence", "id", where=where, labels=labels),
+            key="pii.id_card_image:document", confidence="high",
+            data={"count": len(res.cards), "locations": [w for w, _l in res.cards[:LOCATIONS]],
+                  "labels": res.cards[0][1], "format": res.fmt, "ocr": res.ocr}))
     reason_id = reason_en = ""
     severity = Severity.LOW
     if res.image_only:

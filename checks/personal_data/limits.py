@@ -77,6 +77,7 @@ class Budget:
     pages: int = 0
     image_pages: int = 0
     text_pages: int = 0
+    ocr_pages: int = 0  # image-only PDF pages read by OCR
     started: float = field(default_factory=time.monotonic)
 
     def note(self, code: str, text_id: str, text_en: str) -> None:

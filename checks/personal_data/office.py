@@ -373,7 +373,7 @@ def zip_chunks(data: bytes, budget: Budget, depth: int,
             budget.note("zip.member", f"{name}: tidak dapat dibaca ({exc})", f"{name}: cannot be read ({exc})")
             continue
         inner = extract(inner_data, name, limits=budget.limits, depth=depth + 1)
-        if inner.fmt in ("unknown", "unsupported-ole"):
+        if inner.fmt in ("unknown", "unsupported-ole", "image"):
             continue  # images, executables...: nothing to read
         inner.budget.started = budget.started  # one deadline for the whole archive
         for chunk in inner.chunks:
