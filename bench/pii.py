@@ -71,6 +71,18 @@ def norm(kind: str, text: str) -> str:
 
 
 def build_presidio():
+    """`analyze(text) -> [(kind, start, end)]` of Presidio with the Indonesian pattern recognizers."""
+    engine, context = presidio_engine()
+
+    def analyze(text: str) -> list[tuple[str, int, int]]:
+        res = engine.analyze(text, language="en", entities=list(ENTITY.values()), context=context)
+        return [(KIND[r.entity_type], r.start, r.end) for r in res]
+
+    return analyze
+
+
+def presidio_engine():
+    """(AnalyzerEngine with the Indonesian pattern recognizers and no NLP model, its context words)."""
     logging.getLogger("tldextract").setLevel(logging.ERROR)
     logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
     from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerRegistry
@@ -85,13 +97,7 @@ def build_presidio():
     engine = AnalyzerEngine(registry=registry, nlp_engine=NoOpNlpEngine(models=[{"lang_code": "en",
                                                                                 "model_name": "none"}]),
                             supported_languages=["en"])
-    context = sorted({w for ws in PRESIDIO_CONTEXT.values() for w in ws})
-
-    def analyze(text: str) -> list[tuple[str, int, int]]:
-        res = engine.analyze(text, language="en", entities=list(ENTITY.values()), context=context)
-        return [(KIND[r.entity_type], r.start, r.end) for r in res]
-
-    return analyze
+    return engine, sorted({w for ws in PRESIDIO_CONTEXT.values() for w in ws})
 
 
 def ours(text: str) -> list[tuple[str, int, int]]:

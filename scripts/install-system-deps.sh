@@ -9,6 +9,7 @@ apt_pkgs=(
   nginx-light testssl.sh whatweb sslscan
   apache2 libapache2-mod-php php-mysql mariadb-server wordpress wordpress-theme-twentytwentyone
   chromium poppler-utils fonts-dejavu-core
+  tesseract-ocr tesseract-ocr-ind
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libfontconfig1
   redis-server postgresql
 )

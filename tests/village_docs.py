@@ -51,7 +51,7 @@ def apbdes(rng: random.Random, n: int = 12) -> Doc:
     public = [("npwp", VILLAGE_NPWP), ("account", TREASURY)]
     items = ["Penghasilan Tetap Lurah", "Tunjangan Pamong", "Belanja ATK", "Honorarium Tim", "Pemeliharaan Jalan",
              "Bantuan Langsung Tunai", "Posyandu", "Pelatihan BUMDes", "Operasional BPD", "Listrik Kantor"]
-    for i in range(n):
+    for _ in range(n):
         code = f"5.{rng.randint(1, 4)}.{rng.randint(1, 3)}.{rng.randint(1, 12):02d}.{rng.randint(1, 20):02d}"
         if rng.random() < 0.5:
             code += f".{rng.randint(1, 9999):04d}"

@@ -20,7 +20,7 @@ from auditor.redact import keyed_hasher
 from checks.base import Finding, Severity
 from checks.personal_data.detectors import BEFORE, Allowlist, Match, masked, scan
 from checks.personal_data.extract import Extraction
-from checks.personal_data.institutional import public_reason
+from checks.personal_data.institutional import label_reason, public_reason
 from checks.personal_data.limits import Chunk, Note
 from checks.personal_data.rulebook import RULEBOOK
 from checks.personal_data.scanner import Found, find
@@ -252,8 +252,17 @@ def _block_hits(block: CellBlock, today: date) -> list[tuple[int, Found, int]]:
 
 def _scan_cells(res: DocumentResult, block: CellBlock, allow: Allowlist | None, today: date) -> None:
     texts, labels = block.texts, block.labels
-    found = [(c, f) for c, f in scan_block(block, allow, today)
-             if not _public(res, f[0], f[1], texts[c], f[2], f[3], labels[c])]
+    found = []
+    for c, f in scan_block(block, allow, today):
+        text, kind = texts[c], f[0]
+        if kind not in ("npwp", "email") and text.isdigit():  # `public_reason`'s path for a bare number
+            reason = label_reason(labels[c], kind == "account")
+            if reason is None:
+                found.append((c, f))
+            else:
+                res.public[reason] = res.public.get(reason, 0) + 1
+        elif not _public(res, kind, f[1], text, f[2], f[3], labels[c]):
+            found.append((c, f))
     columns = block.columns
     groups = res.groups
     n = len(found)

@@ -20,7 +20,8 @@ import yaml
 
 DATA_FILE = Path(__file__).with_name("institutional.yaml")
 BEFORE, AFTER = 48, 32  # the detector's context window
-REASONS = ("npwp_institution", "budget_code", "nip", "nib", "register", "longer_number", "account_institution")
+REASONS = ("npwp_institution", "budget_code", "nip", "nib", "register", "longer_number", "account_institution",
+           "email_institution")
 
 
 @lru_cache(maxsize=1)
@@ -46,6 +47,11 @@ def _compiled() -> tuple[frozenset[str], re.Pattern[str], dict[str, re.Pattern[s
 
 
 _RUN_CHARS = "0123456789 .-"
+
+
+@lru_cache(maxsize=1)
+def _email_suffixes() -> tuple[str, ...]:
+    return tuple(tables()["email_institution_suffixes"])
 _BUDGET = re.compile(r"^\d\.\d(?:\.\d{1,4}){2,}$")
 _NIP = re.compile(r"^(\d{8}) ?(\d{6}) ?([12]) ?(\d{3})$")
 
@@ -90,7 +96,7 @@ def public_reason(kind: str, value: str, text: str, s: int, e: int, label: str =
                            or (len(value) == 16 and value[0] == "0" and value[1:3] in codes)):
         return "npwp_institution"
     if kind == "email":
-        return None
+        return "email_institution" if value.endswith(_email_suffixes()) else None
     if text.isdigit():  # a table cell holding just the number: only its label can say more
         return label_reason(label, kind == "account")
     rs, re_ = _run(text, s, e)

@@ -12,6 +12,7 @@ the printed labels of an identity card (`idcard.card_labels`).
 from __future__ import annotations
 
 import io
+import re
 import time
 import warnings
 from collections.abc import Iterator
@@ -42,10 +43,12 @@ def _open(data: bytes, budget: Budget, max_pixels: int) -> Any:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data))
-    except Image.DecompressionBombError:
-        img = None
-        raise Unreadable("refused", "gambar terlalu besar (kemungkinan decompression bomb); tidak dibuka",
-                         "image too large (possible decompression bomb); not opened") from None
+    except Image.DecompressionBombError as exc:  # Pillow's own header check, far above max_pixels
+        m = re.search(r"\d+", str(exc))
+        px = f"{int(m.group(0)):,} " if m else ""
+        raise Unreadable("refused", f"gambar {px}piksel melebihi batas {max_pixels / 1e6:.0f} MP (kemungkinan "
+                         "decompression bomb); tidak dibuka", f"image of {px}pixels exceeds the "
+                         f"{max_pixels / 1e6:.0f} MP cap (possible decompression bomb); not opened") from None
     except Exception as exc:
         raise Unreadable("corrupt", f"gambar rusak atau tidak dikenali ({type(exc).__name__})",
                          f"damaged or unrecognised image ({type(exc).__name__})") from None
@@ -172,7 +175,8 @@ def pdf_page_chunks(data: bytes, pages: list[int], budget: Budget, ocr: OcrEngin
             if text is None:
                 summary.skipped += 1
                 break
-            budget.ocr_pages += 1
+            if len(text.strip()) >= 16:  # a scan OCR reads nothing from still needs a human look
+                budget.ocr_pages += 1
             _cards(text, f"hal. {i + 1}", cards)
             if text.strip():
                 budget.add_text(text)
