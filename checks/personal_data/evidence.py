@@ -251,39 +251,38 @@ def _block_hits(block: CellBlock, today: date) -> list[tuple[int, Found, int]]:
 
 
 def _scan_cells(res: DocumentResult, block: CellBlock, allow: Allowlist | None, today: date) -> None:
-    texts, labels = block.texts, block.labels
-    found = []
-    for c, f in scan_block(block, allow, today):
-        text, kind = texts[c], f[0]
-        if kind not in ("npwp", "email") and text.isdigit():  # `public_reason`'s path for a bare number
-            reason = label_reason(labels[c], kind == "account")
-            if reason is None:
-                found.append((c, f))
-            else:
-                res.public[reason] = res.public.get(reason, 0) + 1
-        elif not _public(res, kind, f[1], text, f[2], f[3], labels[c]):
-            found.append((c, f))
-    columns = block.columns
-    groups = res.groups
-    n = len(found)
+    """Count a block's matches: the allowlist, institutional identifiers (`institutional`) and, in a
+    free-text cell holding several values, the NIK/KK order of a header line inside it, as `_scan_chunk`
+    does for one chunk. One loop over the block's sorted hits; a cell with a single hit (nearly all of
+    a dense sheet) takes the inlined path."""
+    hits = _block_hits(block, today)
+    texts, labels, groups = block.texts, block.labels, res.groups
+    allow_on = allow is not None and bool(allow.values or allow.domains)
+    n = len(hits)
     k = 0
     while k < n:
-        cell, f = found[k]
-        if columns[cell] is None and k + 1 < n and found[k + 1][0] == cell:
-            # several values in one free-text cell: the NIK/KK column order of a header line inside it
-            j = k
-            while j < n and found[j][0] == cell:
+        key, f, off = hits[k]
+        cell = key >> 33
+        if k + 1 < n and hits[k + 1][0] >> 33 == cell:
+            j = k + 1
+            while j < n and hits[j][0] >> 33 == cell:
                 j += 1
-            text = block.texts[cell]
-            ms = [Match(*x) for _c, x in found[k:j]]
-            if len(text) < 200_000:
-                ms = _relabel_rows(text, ms)
-            for m in ms:
-                _record(res, m.kind, m.value, m.confidence, lambda cell=cell: block.loc(cell))
+            _scan_cell_hits(res, block, cell, [(h[1], h[2]) for h in hits[k:j]], allow if allow_on else None)
             k = j
             continue
         k += 1
-        kind, value, _s, _e, conf = f
+        kind, value = f[0], f[1]
+        if allow_on and allow.allows_value(kind, value):  # type: ignore[union-attr]
+            continue
+        text = texts[cell]
+        if kind not in ("npwp", "email") and text.isdigit():  # `public_reason`'s path for a bare number
+            reason = label_reason(labels[cell], kind == "account")
+        else:
+            reason = public_reason(kind, value, text, f[2] - off, f[3] - off, labels[cell])
+        if reason is not None:
+            res.public[reason] = res.public.get(reason, 0) + 1
+            continue
+        conf = f[4]
         g = groups.get(kind)  # `_record`, inlined: this loop runs once per value of a dense sheet
         if g is None or len(g.locations) < LOCATIONS or len(g.samples) < SAMPLES:
             _record(res, kind, value, conf, lambda cell=cell: block.loc(cell))
@@ -294,6 +293,24 @@ def _scan_cells(res: DocumentResult, block: CellBlock, allow: Allowlist | None, 
             values[value] = conf
         elif prev != "high" and conf == "high":
             values[value] = "high"
+
+
+def _scan_cell_hits(res: DocumentResult, block: CellBlock, cell: int, found: list[tuple[Found, int]],
+                    allow: Allowlist | None) -> None:
+    """Several matches in one cell: filtered, then relabelled by a NIK/KK header line when the cell is free
+    text (no column kind), then counted."""
+    text, label = block.texts[cell], block.labels[cell]
+    ms = []
+    for f, off in found:
+        m = Match(f[0], f[1], f[2] - off, f[3] - off, f[4])
+        if allow is not None and allow.allows(m):
+            continue
+        if not _public(res, m.kind, m.value, text, m.start, m.end, label):
+            ms.append(m)
+    if block.columns[cell] is None and len(ms) > 1 and len(text) < 200_000:
+        ms = _relabel_rows(text, ms)
+    for m in ms:
+        _record(res, m.kind, m.value, m.confidence, lambda: block.loc(cell))
 
 
 def scan_extraction(ex: Extraction, allow: Allowlist | None = None, today: date | None = None) -> DocumentResult:

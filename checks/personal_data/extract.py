@@ -185,7 +185,7 @@ def csv_chunks(text: str, budget: Budget) -> Iterator[Chunk]:
             except csv.Error:
                 budget.note("csv.row", "ada baris CSV rusak yang dilewati", "a malformed CSV row was skipped")
 
-    yield from table_chunks(rows(), lambda r, c: f"baris {r + 1} kolom {c + 1}", budget)
+    yield from table_chunks(rows(), lambda r, c: f"baris {r + 1} kolom {c + 1}", budget, strings=True)
 
 
 _SKIP_TAGS = {"script", "style", "noscript", "template", "svg"}

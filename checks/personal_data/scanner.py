@@ -330,6 +330,7 @@ def find(text: str, column: str | None = None, context: str = "", today: date | 
     st = _Scan(text, column, context_bits(context) if extra is None else extra, today or date.today())
     districts, out, classify, near, split_run = st.districts, st.out, st.classify, st.near, st.split_run
     always = st.always_near
+    id_column = column in ("nik", "kk", "npwp")
     before = after = b""  # the index's coarse masks, once built
     for m in (_RUN_ASCII if text.isascii() else _RUN).finditer(text):
         s, e = m.span()
@@ -338,6 +339,10 @@ def find(text: str, column: str | None = None, context: str = "", today: date | 
             continue
         raw = m.group()
         if raw.isdigit():  # the common case: one group, one candidate
+            if id_column and n == 16:  # `classify`, inlined for a NIK/KK/NPWP column (a dense sheet's cells)
+                ok = st.kk_ok(raw) if column == "kk" else st.nik_ok(raw)
+                out.append((column, raw, s, e, "high" if ok else "medium"))  # type: ignore[arg-type]
+                continue
             if n == 16:
                 shaped = raw[0] == "0" or raw[:6] in districts
             elif n > 16:

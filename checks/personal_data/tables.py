@@ -12,6 +12,7 @@ names ("Data!B4") are only made for the few matches that are reported with a loc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ MIN_LEN = 8  # shorter cells cannot hold any reported value
 BLOCK_CELLS = 16_384  # cells per block: large enough that per-scan costs vanish, small enough for memory
 LABEL_MAX = 40  # a cell on the left longer than this is content, not a label
 _CACHE_MAX = 50_000
+_CANDIDATE = re.compile(r"[\d@]")  # any Unicode digit, as the scanner's runs
 
 
 @dataclass
@@ -74,33 +76,38 @@ class _ContextBits:
 
 
 def table_chunks(rows: Iterable[Sequence[Any]], where: Callable[[int, int], str], budget: Budget,
-                 ) -> Iterator[CellBlock]:
+                 strings: bool = False) -> Iterator[CellBlock]:
     """Cells worth scanning, with header kind and context bits, in blocks. `where(row, col)` names a
-    cell (0-based). A cap reached inside a block still hands over the cells read before it."""
+    cell (0-based); `strings`: every row is a list of str already (CSV). A cap reached inside a block
+    still hands over the cells read before it."""
     headers: dict[int, tuple[str | None, str]] = {}
     header_found = False
     bits_of = _ContextBits()
     block = CellBlock(where)
     limits = budget.limits
+    candidate = _CANDIDATE.search  # no digit and no '@': no number run or e-mail address can be in it
+    plain: dict[int, tuple[str, int]] = {}  # per column: context with an uncased (or no) label on the left
     try:
         for r, row in enumerate(rows):
             budget.add_row()
-            texts = [v if type(v) is str else cell_text(v) for v in row]
+            texts = row if strings else [v if type(v) is str else cell_text(v) for v in row]
             if not header_found and r < HEADER_SCAN_ROWS:
                 kinds = {c: kind_of_header(t) for c, t in enumerate(texts) if t and len(t) < 60}
                 if any(kinds.values()):
                     header_found = True
                     headers = {c: (kinds.get(c), texts[c]) for c in kinds}
+                    plain.clear()
                     continue
             keep = [c for c, text in enumerate(texts) if len(text) >= MIN_LEN or "@" in text]
             if not keep:
                 continue
-            chars = sum(len(texts[c]) for c in keep)
+            chars = sum([len(texts[c]) for c in keep])
             if budget.cells + len(keep) > limits.max_cells or budget.chars + chars > limits.max_chars:
                 for c in keep:  # near a cap: count cell by cell so it stops at the same cell
                     budget.add_cell()
                     budget.add_text(texts[c])
-                    _add(block, texts, r, c, headers, bits_of)
+                    if candidate(texts[c]):
+                        _add(block, texts, r, c, headers, bits_of)
             else:
                 budget.cells += len(keep)
                 budget.chars += chars
@@ -108,12 +115,27 @@ def table_chunks(rows: Iterable[Sequence[Any]], where: Callable[[int, int], str]
                     block.texts.append, block.rows.append, block.cols.append, block.columns.append,
                     block.extra.append, block.labels.append)
                 for c in keep:  # `_add`, inlined: once per cell of a dense sheet
+                    if not candidate(texts[c]):
+                        continue
                     kind, header = headers.get(c, _NO_HEADER)
                     add_text(texts[c])
                     add_row(r)
                     add_col(c)
                     add_column(kind)
-                    label, bits = bits_of(header, texts[c - 1] if c else "")
+                    left = texts[c - 1] if c else ""
+                    if not left or len(left) >= LABEL_MAX:
+                        pk = c  # no label on the left: the header alone
+                    elif left.lower().islower():
+                        pk = -1
+                    else:
+                        pk = ~c  # a number or date on the left: the header and the joining space
+                    if pk == -1:
+                        label, bits = bits_of(header, left)
+                    else:
+                        got = plain.get(pk)
+                        if got is None:
+                            got = plain[pk] = bits_of(header, "0" if pk < 0 else "")
+                        label, bits = got
                     add_extra(bits)
                     add_label(label)
             if len(block.texts) >= BLOCK_CELLS:
