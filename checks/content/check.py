@@ -16,6 +16,7 @@ from pydantic import Field
 
 from auditor.snapshot import Page
 from checks.base import Check, CheckConfig, CheckContext, CheckResult, Finding, Severity
+from checks.content import compliance, ppid
 from checks.content import mandatory as mandatory_mod
 from checks.content.daftar import CADENCE_MONTHS, Daftar, DaftarError, Item, load_daftar
 from checks.content.dates import add_months
@@ -30,6 +31,10 @@ STALE_SEVERITY_LONG = Severity.MEDIUM  # overdue by more than one further cadenc
 LIST_SEVERITY = Severity.MEDIUM
 SITE_STALE_SEVERITY = Severity.MEDIUM
 MANDATORY_SEVERITY = Severity.MEDIUM
+MENU_SEVERITY = Severity.MEDIUM
+MENU_INCOMPLETE_SEVERITY = Severity.LOW
+ANNUAL_MISSING_SEVERITY = Severity.MEDIUM
+ANNUAL_LATE_SEVERITY = Severity.LOW
 SOP_REF = "SOP Keamanan Pengelolaan Website PPID, A1/A2"
 
 
@@ -38,6 +43,11 @@ class ContentConfig(CheckConfig):
     list_max_age_months: int = Field(3, ge=1)  # SOP A1: the list is approved at least every 3 months
     site_stale_months: int = Field(1, ge=1)  # SOP A2: content uploaded/updated every month
     mandatory: bool = True
+    # Items of checks/content/mandatory.yaml switched off or added for every site, and per site name.
+    mandatory_disable: list[str] = []
+    mandatory_extra: list[mandatory_mod.ExtraItem] = []
+    sites: dict[str, mandatory_mod.SiteMandatory] = {}
+    annual_report_deadline: str = Field("03-31", pattern=r"^\d\d-\d\d$")  # MM-DD after the year it covers
     remote_sources: bool = True  # read WordPress REST / feeds not already in the snapshot
     min_match_score: float = Field(0.6, ge=0, le=1.2)
 
@@ -52,7 +62,15 @@ class ContentCheck(Check):
         "content.list.expired": "The approved list is older than 3 months (SOP A1) or absent",
         "content.site.stale": "Nothing added or updated on the site for over a month (SOP A2)",
         "content.mandatory.missing": "Information a village must publish (Perki 1/2018, UU 14/2008) not found",
+        "content.ppid_menu.missing": "No PPID section in the site's navigation",
+        "content.ppid_menu.incomplete": "The PPID section does not reach the DIP, DIK, SOPs and forms in two clicks",
+        "content.annual_report.missing": "Last year's public information service report not published by the deadline",
+        "content.annual_report.late": "Last year's public information service report published after the deadline",
+        "content.ppid.excluded_public": "A document the site's own /ppid list classes as exempt downloads without login",
+        "content.ppid.empty": "The site's own public information list (OpenSID /ppid) is empty",
     }
+    area = "content"
+    rulebook = ppid.RULEBOOK
 
     def run(self, ctx: CheckContext) -> CheckResult:
         cfg = ctx.config if isinstance(ctx.config, ContentConfig) else ContentConfig()
@@ -75,6 +93,8 @@ class _Run:
         self.prev_items = {i.get("id"): i for i in prev.get("items", []) if isinstance(i, dict)}
         self.hints = SiteHints({}, {}, {})
         self.candidates: list[Candidate] = []
+        self.dip: ppid.Dip | None = None
+        self.dip_resources: list[Page] = []
 
     # -- plumbing -------------------------------------------------------------------------------------
     def guarded(self, what: str, fn: Any, *args: Any) -> Any:
@@ -109,6 +129,16 @@ class _Run:
         if not self.cfg.remote_sources:
             self.notes.append("remote date sources disabled")
         self.candidates = self.guarded("matching index", build_candidates, site) or []
+        self.dip = self.guarded("ppid", lambda: ppid.read(site, self.ctx.http, self.ctx.log,
+                                                          remote=self.cfg.remote_sources))
+        if self.dip is not None:
+            self.hints.ppid_api.update(ppid.dates(self.dip))
+            self.dip_resources = ppid.resources(self.dip)
+            self.notes.append(f"the site publishes its own public information list at {self.dip.url}: "
+                              f"{len(self.dip.docs)} documents, {len(self.dip.published)} published")
+            self.candidates += [Candidate(r, [("nama dokumen (DIP /ppid)", r.title)]) for r in self.dip_resources]
+            self.result.findings += self.guarded(
+                "ppid findings", lambda: ppid.findings(self.check, self.dip, self.ctx.http)) or []
         daftar = self.load_list()
         items: list[dict[str, Any]] = []
         if daftar is not None:
@@ -120,9 +150,13 @@ class _Run:
         latest = self.guarded("site.stale", self.site_stale)
         mandatory_rows = self.guarded("mandatory", self.mandatory) if self.cfg.mandatory else None
         facts = self.result.facts
+        if self.cfg.mandatory:
+            facts["ppid_menu"] = self.guarded("ppid menu", self.ppid_menu, mandatory_rows or [])
+            facts["annual_report"] = self.guarded("annual report", self.annual_report)
         facts["items"] = items
         facts["latest_update"] = latest
         facts["mandatory"] = mandatory_rows or []
+        facts["dip"] = ppid.facts(self.dip) if self.dip is not None else None
         facts["history_since"] = self.history_since.isoformat()
         facts["today"] = self.today.isoformat()
         facts["notes"] = self.notes
@@ -314,7 +348,7 @@ class _Run:
     # -- site-wide ----------------------------------------------------------------------------------------
     def site_stale(self) -> dict[str, Any] | None:
         latest: Evidence | None = None
-        for res in self.ctx.site.all_resources():
+        for res in [*self.ctx.site.all_resources(), *self.dip_resources]:
             if not res.ok:
                 continue
             b = best(self.evidence(res))
@@ -340,16 +374,27 @@ class _Run:
                      data={"latest_update": latest.date.isoformat(), "source": latest.source})
         return out
 
+    def mandatory_changes(self) -> list[mandatory_mod.SiteMandatory]:
+        changes = [mandatory_mod.SiteMandatory(disable=self.cfg.mandatory_disable, extra=self.cfg.mandatory_extra)]
+        site = self.cfg.sites.get(getattr(self.ctx.site_config, "name", ""))
+        return changes + ([site] if site else [])
+
     def mandatory(self) -> list[dict[str, Any]]:
         rows = []
-        for entry in mandatory_mod.load():
+        changes = self.mandatory_changes()
+        for bad in mandatory_mod.unknown_ids(changes):
+            self.notes.append(f"mandatory_disable: no item {bad!r} in mandatory.yaml (ignored)")
+        for entry in mandatory_mod.entries(changes):
+            if entry.id == compliance.ANNUAL_REPORT_ID:
+                continue  # judged per year and deadline by `annual_report`
             matches = find_matches(entry.match, self.candidates, min_score=self.cfg.min_match_score)
             found = matches[0].candidate.url if matches else None
-            rows.append({"id": entry.id, "title": entry.title, "basis": entry.basis, "found_url": found,
+            rows.append({"id": entry.id, "title": entry.title, "title_en": entry.title_en, "basis": entry.basis,
+                         "basis_check": entry.basis_check, "found_url": found,
                          "status": "ok" if found else "missing"})
             if found:
                 continue
-            basis = "; ".join(entry.basis)
+            basis = "; ".join(entry.basis) + (" (rujukan sekunder)" if entry.secondary else "")
             self.add("content.mandatory.missing", MANDATORY_SEVERITY,
                      f"Informasi wajib tidak ditemukan: {entry.title}",
                      f"Mandatory information not found: {entry.title_en or entry.title}",
@@ -360,6 +405,81 @@ class _Run:
                      remediation_en=f"Publish this information on the site as required by {basis}.",
                      references=list(entry.basis), data={"mandatory": entry.id})
         return rows
+
+
+    def ppid_menu(self, mandatory_rows: list[dict[str, Any]]) -> dict[str, Any]:
+        """The PPID section in the navigation, reaching the DIP, DIK, SOPs and forms within two clicks. An
+        item not published at all is `mandatory.missing`; the menu rule names only what exists elsewhere."""
+        entries = {e.id: e for e in mandatory_mod.entries(self.mandatory_changes())}
+        menu = compliance.ppid_menu(self.ctx.site, self.candidates, entries, self.cfg.min_match_score)
+        published = {r["id"] for r in mandatory_rows if r["status"] == "ok"}
+        unreached = [t for t in menu.missing if t in published]
+        names = "; ".join(entries[t].title for t in unreached)
+        names_en = "; ".join(entries[t].title_en or entries[t].title for t in unreached)
+        ref = "Perki 1/2018 (layanan informasi publik desa); e-Monev Komisi Informasi (Perki 1/2022)"
+        if menu.ppid_url is None:
+            self.add("content.ppid_menu.missing", MENU_SEVERITY,
+                     "Menu PPID tidak ada pada navigasi situs (menu atas/bawah)",
+                     "No PPID menu in the site's navigation (header/footer menus)",
+                     url=self.ctx.site.url, key="menu",
+                     evidence="navigasi halaman depan tidak menautkan halaman PPID / Informasi Publik",
+                     remediation="Tambahkan menu 'PPID' pada navigasi utama yang membuka halaman PPID berisi "
+                                 "tautan ke DIP, DIK, SOP, formulir permohonan dan keberatan.",
+                     remediation_en="Add a 'PPID' entry to the main navigation that opens a PPID page linking to "
+                                    "the DIP, DIK, SOPs and the request and objection forms.",
+                     references=[ref], data={"missing": [t for t in compliance.MENU_TARGETS if t in entries]})
+        elif unreached:
+            self.add("content.ppid_menu.incomplete", MENU_INCOMPLETE_SEVERITY,
+                     f"Bagian PPID tidak menjangkau dalam dua klik: {names}",
+                     f"The PPID section does not reach within two clicks: {names_en}",
+                     url=menu.ppid_url, key="menu",
+                     evidence=f"menu PPID: {menu.ppid_url}; ada di situs tetapi tidak tertaut dari menu atau "
+                              f"halaman PPID: {names}",
+                     remediation="Tautkan butir tersebut dari halaman PPID (atau submenu PPID) agar pemohon "
+                                 "menemukannya dalam dua klik.",
+                     remediation_en="Link these from the PPID page (or a PPID submenu) so requesters find them "
+                                    "within two clicks.", references=[ref], data={"missing": unreached})
+        return {"ppid_url": menu.ppid_url, "found": menu.found, "missing": menu.missing, "unreached": unreached,
+                "status": menu.status if menu.ppid_url is None or unreached else "ok"}
+
+    def annual_report(self) -> dict[str, Any] | None:
+        entries = {e.id: e for e in mandatory_mod.entries(self.mandatory_changes())}
+
+        def published_on(res: Page) -> tuple[date, str] | None:
+            chosen = best(self.evidence(res))
+            return (chosen.date, chosen.source) if chosen else None
+
+        rep = compliance.annual_report(self.today, self.cfg.annual_report_deadline,
+                                       entries.get(compliance.ANNUAL_REPORT_ID), self.candidates, published_on,
+                                       self.cfg.min_match_score)
+        if rep is None:
+            return None
+        entry = entries[compliance.ANNUAL_REPORT_ID]
+        basis = "; ".join(entry.basis) + (" (rujukan sekunder)" if entry.secondary else "")
+        deadline = rep.deadline.isoformat()
+        if rep.status == "missing":
+            self.add("content.annual_report.missing", ANNUAL_MISSING_SEVERITY,
+                     f"Laporan layanan informasi publik tahun {rep.year} belum diterbitkan (batas {deadline})",
+                     f"Public information service report for {rep.year} not published (due {deadline})",
+                     url=self.ctx.site.url, key=str(rep.year),
+                     evidence=f"tidak ditemukan laporan yang menyebut tahun {rep.year}; dasar: {basis}",
+                     remediation=f"Susun dan terbitkan laporan layanan informasi publik tahun {rep.year} di menu "
+                                 "PPID (jumlah permohonan, waktu layanan, keberatan, kendala).",
+                     remediation_en=f"Prepare and publish the {rep.year} public information service report on the "
+                                    "PPID menu (requests, response times, objections, obstacles).",
+                     references=list(entry.basis), data={"year": rep.year, "deadline": deadline})
+        elif rep.status == "late":
+            self.add("content.annual_report.late", ANNUAL_LATE_SEVERITY,
+                     f"Laporan layanan informasi publik tahun {rep.year} terbit terlambat",
+                     f"Public information service report for {rep.year} published late",
+                     url=rep.url or self.ctx.site.url, key=str(rep.year),
+                     evidence=f"terbit {rep.published} ({rep.source}), batas {deadline}; dasar: {basis}",
+                     remediation="Terbitkan laporan tahunan paling lambat batas waktunya tahun depan.",
+                     remediation_en="Publish next year's report by the deadline.",
+                     references=list(entry.basis),
+                     data={"year": rep.year, "deadline": deadline, "published": str(rep.published)})
+        return {"year": rep.year, "deadline": deadline, "status": rep.status, "url": rep.url,
+                "published": rep.published.isoformat() if rep.published else None, "source": rep.source}
 
 
 def _cadence_id(cadence: str) -> str:

@@ -16,6 +16,7 @@ RULES = {
     "software.admin.exposed": "Administration login reachable from the internet",
     "software.directory.listing": "Directory listing enabled",
     "software.file.exposed": "Sensitive file publicly readable",
+    "software.cms.advisory": "CMS version affected by published security reports (OpenSID advisories, dated data)",
 }
 
 # (category, verdict status) -> (rule, severity); statuses not listed produce no finding.
