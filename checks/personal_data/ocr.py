@@ -13,6 +13,7 @@ on it). Results are cached by content hash (`Cache`): a re-scan of an unchanged 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -20,6 +21,7 @@ import logging
 import os
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -101,8 +103,13 @@ class OcrEngine:
         img = prepare(image)
         with self._lock:
             self.calls += 1
+        # An uncompressed PGM file: pytesseract would PNG-compress the image first (a large share of the
+        # cost for a page), and Tesseract reads PNM as fast as any format.
+        fd, path = tempfile.mkstemp(prefix="ppid-ocr-", suffix=".pgm")
         try:
-            tsv = pytesseract.image_to_data(img, lang=self.lang, config="--psm 3 -c tessedit_do_invert=0",
+            with os.fdopen(fd, "wb") as fh:
+                img.save(fh, "PPM")
+            tsv = pytesseract.image_to_data(path, lang=self.lang, config="--psm 3 -c tessedit_do_invert=0",
                                             timeout=max(1, int(timeout_s)), output_type=pytesseract.Output.DICT)
         except RuntimeError as exc:  # pytesseract's timeout
             log.debug("tesseract timed out: %s", exc)
@@ -110,6 +117,9 @@ class OcrEngine:
         except Exception as exc:  # a broken image or a tesseract error must not stop the document
             log.debug("tesseract failed: %s: %s", type(exc).__name__, exc)
             return None
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
         return from_tsv(tsv)
 
 
@@ -150,8 +160,9 @@ def prepare(image: Any) -> Any:
         img = img.convert("L")
     long_side = max(img.size)
     scale = min(2.0, TARGET_LONG_SIDE / long_side) if long_side else 1.0
-    if abs(scale - 1) > 0.05:
-        img = img.resize((max(1, int(img.width * scale)), max(1, int(img.height * scale))), Image.LANCZOS)
+    if abs(scale - 1) > 0.05:  # bilinear with a reducing gap: near LANCZOS quality for text, far cheaper
+        img = img.resize((max(1, int(img.width * scale)), max(1, int(img.height * scale))),
+                         Image.BICUBIC if scale > 1 else Image.BILINEAR, reducing_gap=2.0 if scale < 1 else None)
     return img
 
 
