@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import accumulate
 from typing import Any
 
 from auditor.catalogue import t
@@ -237,11 +238,7 @@ def _block_hits(block: CellBlock, today: date) -> list[tuple[int, Found, int]]:
     hits: list[tuple[int, Found, int]] = []
     append = hits.append
     for (column, extra), idxs in groups.items():
-        starts: list[int] = []
-        pos = 0
-        for i in idxs:
-            starts.append(pos)
-            pos += len(texts[i]) + step
+        starts = list(accumulate([len(texts[i]) + step for i in idxs[:-1]], initial=0))
         found = find(CELL_SEP.join([texts[i] for i in idxs]), column, today=today, extra=extra)
         for seq, f in enumerate(found, len(hits)):
             k = bisect_right(starts, f[2]) - 1
