@@ -172,3 +172,26 @@ def test_keyed_hasher_equals_keyed_hash():
     for key in (b"k" * 32, b"short", b"L" * 100):
         hasher = keyed_hasher(key)
         assert [hasher(v) for v in values] == [keyed_hash(key, v) for v in values]
+
+
+def test_bare_cells_answer_like_the_scanner():
+    """`scanner.bare_cell` (a shortcut for cells of bare digits in a typed column) against `find`."""
+    from checks.personal_data.scanner import bare_cell, find
+    from checks.personal_data.synth import make_kk, make_nik, make_phone
+
+    rng = random.Random(11)
+    used = 0
+    for _ in range(3000):
+        pick = rng.randrange(5)
+        text = (make_nik(rng), make_kk(rng), make_phone(rng), "62" + make_phone(rng)[1:],
+                "".join(rng.choice("0123456789") for _ in range(rng.randint(8, 18))))[pick]
+        if rng.random() < 0.2:  # an impossible date or region
+            i = rng.randrange(len(text))
+            text = text[:i] + rng.choice("0123456789") + text[i + 1:]
+        for column in ("nik", "kk", "npwp", "phone", "account"):
+            got = bare_cell(text, column, TODAY)
+            if got is False:
+                continue
+            used += 1
+            assert find(text, column, today=TODAY, extra=0) == ([got] if got else []), (text, column)
+    assert used > 5000

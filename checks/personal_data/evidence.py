@@ -24,7 +24,7 @@ from checks.personal_data.extract import Extraction
 from checks.personal_data.institutional import label_reason, public_reason
 from checks.personal_data.limits import Chunk, Note
 from checks.personal_data.rulebook import RULEBOOK
-from checks.personal_data.scanner import Found, find
+from checks.personal_data.scanner import Found, bare_cell, find
 from checks.personal_data.tables import CellBlock
 
 SAMPLES = 3
@@ -204,6 +204,7 @@ def _scan_chunk(res: DocumentResult, chunk: Chunk, allow: Allowlist | None, toda
 # no letter and no space, so the words before a value are read from its own cell only, as if the cell
 # were scanned alone (`tests/test_personal_data_tables.py` checks that it is).
 CELL_SEP = "\n" + "\x01" * BEFORE
+BARE_COLUMNS = frozenset({"nik", "kk", "npwp", "phone", "account"})
 
 
 def scan_block(block: CellBlock, allow: Allowlist | None, today: date) -> list[tuple[int, Found]]:
@@ -237,7 +238,19 @@ def _block_hits(block: CellBlock, today: date) -> list[tuple[int, Found, int]]:
     bisect_right = bisect.bisect_right
     hits: list[tuple[int, Found, int]] = []
     append = hits.append
-    for (column, extra), idxs in groups.items():
+    for (column, extra), all_idxs in groups.items():
+        idxs = all_idxs
+        if column in BARE_COLUMNS:  # cells of bare digits: their match without a scan
+            idxs = []
+            for i in all_idxs:
+                text = texts[i]
+                got = bare_cell(text, column, today) if text.isdigit() and text.isascii() else False
+                if got is False:
+                    idxs.append(i)
+                elif got is not None:
+                    append(((i << 33) | len(hits), got, 0))  # type: ignore[arg-type]
+            if not idxs:
+                continue
         starts = list(accumulate([len(texts[i]) + step for i in idxs[:-1]], initial=0))
         found = find(CELL_SEP.join([texts[i] for i in idxs]), column, today=today, extra=extra)
         for seq, f in enumerate(found, len(hits)):

@@ -317,6 +317,31 @@ class _Scan:
             at = text.find("@", last)
 
 
+def bare_cell(text: str, column: str | None, today: date) -> Found | None | bool:
+    """What `find(text, column)` returns for a table cell of nothing but 8-16 ASCII digits in a NIK, KK,
+    NPWP, phone or bank-account column, where the answer needs no context: its one match, or None; False
+    when this shortcut does not apply (the cell goes through `find`). A dense sheet is mostly such cells.
+    `tests/test_personal_data_tables.py` checks it against `find`."""
+    n = len(text)
+    if n > 16:
+        return None  # longer than any value: `find` skips such a run
+    if column in ("nik", "kk", "npwp"):
+        if n != 16:
+            return False
+        last = last_days(today).get(text[8:12])
+        ok = last is not None and text[:6] in district_codes() and text[12:] != "0000"
+        if ok:
+            dd = text[6:8]
+            ok = "01" <= dd <= last[0] or (column != "kk" and "41" <= dd <= last[1])  # type: ignore[index]
+        return column, text, 0, n, "high" if ok else "medium"
+    if n in (13, 15, 16) or column not in ("phone", "account"):
+        return False  # a BPJS card, an NPWP or a 16-digit number: the context decides
+    if column == "account":
+        return "account", text, 0, n, "high"
+    phone = normalise_phone(text) if text[0] in "06" else None
+    return ("phone", phone, 0, n, "high") if phone else None
+
+
 def context_bits(context: str) -> int:
     """The kind bits a label/header text announces (see `lexicon.context_kinds`)."""
     return kind_bits(context_kinds(context)) if context else 0
