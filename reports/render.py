@@ -27,7 +27,7 @@ from reports.policy import AREAS, OTHER
 from reports.semester import HalfData, build_half
 
 TEMPLATES = Path(__file__).with_name("templates")
-FORMATS = ("html", "pdf")
+FORMATS = ("html", "pdf", "json")
 PREFIX = {"monthly": "laporan-bulanan", "semiannual": "laporan-semester"}
 _FILE = re.compile(r"^(laporan-bulanan|laporan-semester)-(\d{4}-(?:\d{2}|H[12]))(?:-([A-Za-z0-9][A-Za-z0-9_.-]*))?"
                    r"\.(html|pdf)$")
@@ -101,17 +101,24 @@ def _half_charts(d: HalfData, lang: str) -> dict[str, Markup]:
     }
 
 
+def report_data(cfg: Any, store: Store, kind: str, period: periods.Period, lang: str, site: Any,
+                names: Callable[[str], str]) -> Any:
+    """What the report says (MonthData or HalfData): one computation for HTML, PDF and JSON."""
+    if kind == "monthly":
+        return build_month(cfg, store, site, period, lang)
+    return build_half(cfg, store, site, period, lang, cfg.resolve(cfg.reports.output_dir), names)
+
+
 def render_html(cfg: Any, store: Store, kind: str, period: periods.Period, lang: str, site: Any,
-                *, now: datetime, names: Callable[[str], str]) -> str:
+                *, now: datetime, names: Callable[[str], str], data: Any = None) -> str:
     org = cfg.reports
     ctx = _globals(lang, org, now)
-    out_dir = cfg.resolve(cfg.reports.output_dir)
+    if data is None:
+        data = report_data(cfg, store, kind, period, lang, site, names)
     if kind == "monthly":
-        data: Any = build_month(cfg, store, site, period, lang)
         label = i18n.month_label(period.key, lang)
         extra: dict[str, Any] = {}
     else:
-        data = build_half(cfg, store, site, period, lang, out_dir, names)
         label = i18n.half_label(period.key, lang)
         extra = {"charts": _half_charts(data, lang)}
     title = i18n.t("doc_" + kind, lang)
@@ -153,11 +160,11 @@ def _formats(formats: Iterable[str] | str) -> list[str]:
     for f in formats:
         f = f.strip().lower()
         if f and f not in FORMATS:
-            raise InputError(f"--format {f}: unknown format (expected html, pdf or html,pdf)")
+            raise InputError(f"--format {f}: unknown format (expected html, pdf, json or a list: html,pdf)")
         if f and f not in out:
             out.append(f)
     if not out:
-        raise InputError("--format: give at least one of html, pdf")
+        raise InputError("--format: give at least one of html, pdf, json")
     return out
 
 
@@ -177,7 +184,9 @@ def write_report(cfg: Any, store: Store, kind: str, period: str, formats: Iterab
         def names(month_key: str, _s: str = site_cfg.name) -> str:
             return report_name("monthly", month_key, _s, multi)
 
-        html = render_html(cfg, store, kind, per, lang, site_cfg, now=now, names=names)
+        data = report_data(cfg, store, kind, per, lang, site_cfg, names)
+        html = render_html(cfg, store, kind, per, lang, site_cfg, now=now, names=names, data=data) \
+            if {"html", "pdf"} & set(fmts) else ""
         stem = report_name(kind, per.key, site_cfg.name, multi)
         if "html" in fmts:
             path = out_dir / f"{stem}.html"
@@ -186,6 +195,13 @@ def write_report(cfg: Any, store: Store, kind: str, period: str, formats: Iterab
         if "pdf" in fmts:
             path = out_dir / f"{stem}.pdf"
             html_to_pdf(html, path, out_dir)
+            written.append(path)
+        if "json" in fmts:  # the same numbers, for machines (reports/summary_json.py)
+            from reports.summary_json import dumps
+
+            path = out_dir / f"{stem}.json"
+            text = dumps(data)
+            _atomic(path, lambda tmp, _text=text: tmp.write_text(_text, encoding="utf-8"))
             written.append(path)
     written.append(write_index(cfg, lang, now=now))
     return written

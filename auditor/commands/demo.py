@@ -68,6 +68,11 @@ def run(args: argparse.Namespace) -> int:
                     threading.Event().wait()
                 except KeyboardInterrupt:
                     return 0
-            return demo.run_full_audit(config_path, out_dir, lang=args.lang, quiet=args.quiet)
+            code = demo.run_full_audit(config_path, out_dir, lang=args.lang, quiet=args.quiet)
+            if not args.quiet:  # the password is shown once, so only when something is printed
+                from auditor.demo.console import console_instructions, demo_console_user
+
+                print(console_instructions(config_path, demo_console_user(config_path), en))
+            return code
         finally:
             server.stop()
