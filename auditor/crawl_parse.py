@@ -83,7 +83,9 @@ def parse_html(text: str, base_url: str) -> Parsed:
             label = _collapse(el.get("title") or "")
         url = canonicalize(ref, base)
         if url is None:
-            if ":" in ref.split("/", 1)[0]:  # mailto:, tel:, whatsapp:... recorded as written
+            # mailto:, tel:, whatsapp:... recorded as written; a malformed http(s) URL ("http://[") is
+            # dropped (found by the property tests: it used to fail the whole page).
+            if ":" in ref.split("/", 1)[0] and not ref.lower().startswith(("http:", "https:")):
                 url = ref
             else:
                 continue

@@ -172,6 +172,8 @@ class Site:
     finished: datetime | None = None
     bytes_received: int = 0
     notes: list[str] = field(default_factory=list)  # crawl limits hit, traps cut, robots refusals
+    # Known URLs not fetched, by reason ("max_pages", "max_depth", "time_budget_s", "trap", "robots"...).
+    unfetched: dict[str, int] = field(default_factory=dict)
 
     def all_resources(self) -> list[Page]:
         return [*self.pages, *self.documents]
