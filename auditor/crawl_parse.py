@@ -107,6 +107,8 @@ def _follow_kind(tag: str, el, url: str) -> str | None:
         if is_document_url(url):
             return FOLLOW_DOCUMENT
         return FOLLOW_PAGE if tag in ("a", "area", "iframe", "frame") else None
+    if tag == "img":  # photos/scans under the upload paths are documents (see snapshot.is_document_url)
+        return FOLLOW_DOCUMENT if is_document_url(url) else None
     if tag == "script":
         return FOLLOW_ASSET
     if tag == "link":

@@ -186,7 +186,7 @@ def run_audit(cfg: Config, site_cfg: SiteConfig, store: Store, *, only: list[str
             return CheckContext(site=site, config=cfg.check_blocks.get(lc.name) or lc.cls.config_model(),
                                 http=http, site_config=effective_site, secret_key=store.secret_key, now=clock,
                                 base_dir=cfg.base_dir, previous_facts=prev_facts.get(lc.name, {}),
-                                log=logging.getLogger(f"ppid_auditor.checks.{lc.name}"))
+                                log=logging.getLogger(f"ppid_auditor.checks.{lc.name}"), cache=store.check_cache())
 
         for lc in loaded:
             st, result = run_check(lc, ctx_for, check_time_limit(cfg, lc))

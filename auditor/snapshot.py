@@ -199,9 +199,18 @@ class Site:
         return any(p.status is not None for p in self.all_resources())
 
 
+# Images count as documents under a site's upload paths (scanned KTP/KK, letters, recipient lists are
+# uploaded as photos there; theme images elsewhere are not fetched). Issue 20.
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff")
+UPLOAD_PATH_MARKERS = ("/upload", "/wp-content/uploads/", "/desa/upload/", "/files/", "/berkas/", "/dokumen/",
+                       "/storage/", "/media/", "/lampiran/", "/arsip/")
+
+
 def is_document_url(url: str) -> bool:
     path = urlsplit(url).path.lower()
-    return path.endswith(DOCUMENT_EXTENSIONS)
+    if path.endswith(DOCUMENT_EXTENSIONS):
+        return True
+    return path.endswith(IMAGE_EXTENSIONS) and any(m in path for m in UPLOAD_PATH_MARKERS)
 
 
 def is_document_type(content_type: str) -> bool:

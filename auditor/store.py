@@ -112,6 +112,12 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE runs ADD COLUMN unfetched TEXT DEFAULT '{}';
     """,
+    # 8 (issue 20): a key-value cache for checks (OCR text by content hash), see `Store.cache_get/put`
+    """
+    CREATE TABLE check_cache (
+        namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, created TEXT NOT NULL,
+        PRIMARY KEY (namespace, key));
+    """,
 ]
 
 
@@ -267,6 +273,21 @@ class Store:
     @property
     def schema_version(self) -> int:
         return self.db.schema_version()
+
+    # -- the checks' key-value cache (checks.base.Cache) -----------------------------------------
+
+    def cache_get(self, namespace: str, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM check_cache WHERE namespace=? AND key=?",
+                              (namespace, key)).fetchone()
+        return row["value"] if row else None
+
+    def cache_put(self, namespace: str, key: str, value: str) -> None:
+        with self.tx() as db:
+            db.execute(upsert("check_cache", ("namespace", "key", "value", "created"), ("namespace", "key")),
+                       (namespace, key, value, iso(_now())))
+
+    def check_cache(self) -> StoreCache:
+        return StoreCache(self)
 
     # -- writing a run ----------------------------------------------------------------------------
     def start_run(self, site: str, url: str, *, kind: str = "scan", started: datetime | None = None,
@@ -509,3 +530,17 @@ class Store:
             dropped = cur.rowcount
         self.db.checkpoint()
         return {"bodies_dropped": dropped}
+
+
+class StoreCache:
+    """`checks.base.Cache` backed by the store's `check_cache` table (a check never imports the store: the
+    runner and `check-file` hand this in through `CheckContext.cache`)."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def get(self, namespace: str, key: str) -> str | None:
+        return self.store.cache_get(namespace, key)
+
+    def put(self, namespace: str, key: str, value: str) -> None:
+        self.store.cache_put(namespace, key, value)
