@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import logging
 import pkgutil
@@ -12,6 +13,9 @@ import sys
 
 from auditor import __version__, commands
 from auditor.errors import AuditorError
+
+# A full disk, a quota, a read-only file system: the operator's to fix, one line, exit 2.
+DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG)
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 
@@ -68,11 +72,22 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # a bug, not bad input: still one line; --verbose shows the traceback
-        logging.getLogger("ppid_auditor").debug("internal error", exc_info=True)
-        print(f"ppid-audit: internal error: {type(exc).__name__}: {exc} (run with --verbose for details)",
-              file=sys.stderr)
+    except OSError as exc:
+        if exc.errno not in DISK_ERRNOS:
+            return _internal(exc)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"ppid-audit: {where}cannot write: {exc.strerror}; nothing half-written was kept and earlier "
+              "runs are intact", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as exc:  # a bug, not bad input: still one line; --verbose shows the traceback
+        return _internal(exc)
+
+
+def _internal(exc: Exception) -> int:
+    logging.getLogger("ppid_auditor").debug("internal error", exc_info=True)
+    print(f"ppid-audit: internal error: {type(exc).__name__}: {exc} (run with --verbose for details)",
+          file=sys.stderr)
+    return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ Every error is one line naming the file and the key path, e.g.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from pathlib import Path
@@ -53,8 +54,11 @@ class SiteConfig(Strict):
 
 
 class CrawlConfig(Strict):
-    max_pages: int = Field(500, gt=0)
-    max_depth: int = Field(5, ge=0)
+    # Coverage first (docs/crawler.md "Depth"): breadth-first order already fetches shallow pages first,
+    # so the depth cap only has to stop what max_pages, time_budget_s and the trap defences do not; 1000
+    # covers an archive paginated with "next" links only, 10 items a page, 10,000 pages deep.
+    max_pages: int = Field(2500, gt=0)
+    max_depth: int = Field(1000, ge=0)
     max_document_mb: float = Field(20, gt=0)
     max_page_mb: float = Field(5, gt=0)
     concurrency: int = Field(4, gt=0, le=64)
@@ -64,6 +68,20 @@ class CrawlConfig(Strict):
     user_agent: str = "ppid-auditor/0.1 (+https://github.com/ppid-auditor)"
     respect_robots: bool = True
     max_documents: int = Field(200, ge=0)
+    # Private-address guard (docs/reliability.md): "auto" allows loopback/private/link-local targets only
+    # when the audited site itself is on such an address.
+    allow_private_targets: Literal["auto"] | bool = "auto"
+    resolve: dict[str, str] = Field(default_factory=dict)  # host -> IP address, instead of DNS
+
+    @field_validator("resolve")
+    @classmethod
+    def _addresses(cls, v: dict[str, str]) -> dict[str, str]:
+        for host, addr in v.items():
+            try:
+                ipaddress.ip_address(str(addr))
+            except ValueError:
+                raise ValueError(f"{host}: {addr!r} is not an IP address") from None
+        return {h.lower(): str(a) for h, a in v.items()}
 
 
 class ChecksConfig(BaseModel):
@@ -71,10 +89,24 @@ class ChecksConfig(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     enabled: list[str] | None = None  # None: every installed check enabled by default
+    # A check still running at its limit is abandoned and marked `error: time limit` (auditor.runner).
+    time_limit_s: float = Field(1200, gt=0)
+    time_limits: dict[str, float] = Field(default_factory=dict)  # per check name
+
+    @field_validator("time_limits")
+    @classmethod
+    def _positive(cls, v: dict[str, float]) -> dict[str, float]:
+        for name, limit in v.items():
+            if limit <= 0:
+                raise ValueError(f"{name}: must be > 0")
+        return v
 
 
 class StorageConfig(Strict):
     database: str = "var/ppid-audit.sqlite"
+
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class Signatory(Strict):
@@ -82,6 +114,17 @@ class Signatory(Strict):
     nip: str = ""
     title: str = ""
     email: str = ""
+    # Electronic signature (docs/reports.md): the PKCS#12 file of this signatory and the NAME of the
+    # environment variable holding its password. The password itself never goes in the config.
+    pkcs12: Path | None = None
+    password_env: str | None = None
+
+    @field_validator("password_env")
+    @classmethod
+    def _env_name(cls, v: str | None) -> str | None:
+        if v is not None and not _ENV_NAME.match(v):
+            raise ValueError("must be the NAME of an environment variable (the password is never in the config)")
+        return v
 
 
 class Signatories(Strict):
@@ -97,6 +140,10 @@ class ReportsConfig(Strict):
     organisation: str = "PPID"
     address: str = ""
     signatories: Signatories = Field(default_factory=Signatories)
+    tsa_url: str | None = None  # RFC 3161 timestamp authority for signatures; None: no timestamp (offline)
+    trust_anchors: list[Path] = Field(default_factory=list)  # PEM/DER CA certificates verify-report trusts
+
+    _check_tsa = field_validator("tsa_url")(_http_url)
 
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -272,8 +319,22 @@ class Config(Strict):
         return str(self.resolve(db))
 
 
+def _key(part: Any) -> str:
+    """One key-path part; a key that is not a plain name (spaces, newlines, empty) is quoted."""
+    text = str(part)
+    return text if re.fullmatch(r"[\w.@*-]+", text) else repr(text)
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
 def _format_error(source: str, err: dict[str, Any]) -> str:
-    loc = ".".join(str(x) for x in err.get("loc", ()) if x not in ("function-after",))
+    return _one_line(_format_error_text(source, err))
+
+
+def _format_error_text(source: str, err: dict[str, Any]) -> str:
+    loc = ".".join(_key(x) for x in err.get("loc", ()) if x not in ("function-after",))
     msg = err.get("msg", "invalid")
     msg = msg.removeprefix("Value error, ")
     kind = err.get("type", "")
@@ -308,7 +369,7 @@ def load_config(path: str | Path | None = None, *, require_files: bool = True) -
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{source}: {where}{problem}") from None
+        raise ConfigError(_one_line(f"{source}: {where}{problem}")) from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: the top level must be a mapping with at least `sites`")
     return config_from_dict(raw, source=source, base_dir=cfg_path.resolve().parent,
@@ -359,11 +420,15 @@ def _validate_check_blocks(cfg: Config, source: str) -> None:
             if name not in installed:
                 known = ", ".join(sorted(installed))
                 raise ConfigError(f"{source}: checks.enabled.{i}: unknown check {name!r} (installed: {known})")
+    for name in cfg.checks.time_limits:
+        if name not in installed:
+            raise ConfigError(f"{source}: checks.time_limits.{_key(name)}: unknown check (installed: "
+                              f"{', '.join(sorted(installed))})")
     blocks = cfg.checks.model_extra or {}
     for name, lc in installed.items():
         block = blocks.get(name)
         if block is not None and not isinstance(block, dict):
-            raise ConfigError(f"{source}: checks.{name}: must be a mapping")
+            raise ConfigError(f"{source}: checks.{_key(name)}: must be a mapping")
         if lc.cls is None:
             continue
         try:
@@ -374,4 +439,4 @@ def _validate_check_blocks(cfg: Config, source: str) -> None:
             raise ConfigError(_format_error(source, err)) from None
     for name in blocks:
         if name not in installed:
-            raise ConfigError(f"{source}: checks.{name}: unknown check (not installed)")
+            raise ConfigError(f"{source}: checks.{_key(name)}: unknown check (not installed)")

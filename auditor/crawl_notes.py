@@ -16,6 +16,14 @@ class Notes:
         """`text(count, example)` renders the note at the end of the crawl."""
         self._notes.setdefault((kind, key), (text, {}))[1][url] = None
 
+    def counts(self) -> dict[str, int]:
+        """Distinct URLs per reason ("max_pages", "time_budget_s", "trap", "robots", ...)."""
+        out: dict[str, int] = {}
+        for (kind, key), (_, urls) in self._notes.items():
+            reason = key if kind == "limit" else kind.split(":")[0]
+            out[reason] = out.get(reason, 0) + len(urls)
+        return out
+
     def render(self) -> list[str]:
         return [text(len(urls), next(iter(urls))) for text, urls in self._notes.values()]
 

@@ -78,7 +78,9 @@ def parse_tree(root: etree._Element | None, base_url: str) -> Parsed:
             label = _collapse(el.get("title") or "")
         url = canonicalize(ref, base)
         if url is None:
-            if ":" in ref.split("/", 1)[0]:  # mailto:, tel:, whatsapp:... recorded as written
+            # mailto:, tel:, whatsapp:... recorded as written; a malformed http(s) URL ("http://[") is
+            # dropped (found by the property tests: it used to fail the whole page).
+            if ":" in ref.split("/", 1)[0] and not ref.lower().startswith(("http:", "https:")):
                 url = ref
             else:
                 continue
@@ -100,6 +102,8 @@ def _follow_kind(tag: str, el, url: str) -> str | None:
         if is_document_url(url):
             return FOLLOW_DOCUMENT
         return FOLLOW_PAGE if tag in ("a", "area", "iframe", "frame") else None
+    if tag == "img":  # photos/scans under the upload paths are documents (see snapshot.is_document_url)
+        return FOLLOW_DOCUMENT if is_document_url(url) else None
     if tag == "script":
         return FOLLOW_ASSET
     if tag == "link":

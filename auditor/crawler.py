@@ -36,12 +36,14 @@ from auditor.crawl_parse import (
 from auditor.crawl_urls import Scope, TrapGuard, canonicalize, origin, trap_note
 from auditor.errors import FetchError
 from auditor.http import BUDGET_EXHAUSTED, HttpClient, Response
+from auditor.netguard import AddressPolicy, site_is_private
 from auditor.snapshot import Document, Headers, Link, Page, Site, is_document_type, is_document_url
 
 MAX_SITEMAP_FILES = 20
 MAX_SITEMAP_DEPTH = 2  # robots/sitemap.xml -> index -> sitemap
 MAX_ROBOTS_BYTES = 512 * 1024  # RFC 9309: parse at least 500 KiB
 MAX_CRAWL_DELAY_S = 10.0
+PRIVATE_REFUSAL = "crawl.allow_private_targets"  # the marker in a refusal by the private-address guard
 log = logging.getLogger("ppid_auditor.crawler")
 
 
@@ -67,9 +69,25 @@ Progress = Callable[[int, int, str], None]  # (done, known, url)
 _Fetched = tuple[Page, list[tuple[str, str]]]  # the resource and the (URL, kind) pairs it leads to
 
 
-def make_client(crawl: CrawlConfig, *, auth: tuple[str, str] | None = None) -> HttpClient:
+def make_client(crawl: CrawlConfig, *, auth: tuple[str, str] | None = None,
+                site: SiteConfig | None = None) -> HttpClient:
+    """The run's one HTTP client; with `site`, its private-address guard is set for that site."""
     return HttpClient(user_agent=crawl.user_agent, timeout_s=crawl.timeout_s,
-                      max_bytes=int(crawl.max_page_mb * 1024 * 1024), delay_s=crawl.delay_s, auth=auth)
+                      max_bytes=int(crawl.max_page_mb * 1024 * 1024), delay_s=crawl.delay_s, auth=auth,
+                      policy=address_policy(crawl, site))
+
+
+def address_policy(crawl: CrawlConfig, site: SiteConfig | None) -> AddressPolicy:
+    """`crawl.allow_private_targets`: true, false, or "auto" (allowed when the site itself is on a
+    non-public address: an intranet staging server). The site's own hosts are always allowed."""
+    policy = AddressPolicy(allow_private=True, resolve=dict(crawl.resolve))
+    if site is None:
+        return policy
+    own = {site.host.lower(), *(h.lower() for h in site.allowed_hosts)}
+    allow = crawl.allow_private_targets
+    if allow == "auto":
+        allow = site_is_private(site.host, policy)
+    return AddressPolicy(allow_private=bool(allow), own_hosts=frozenset(own), resolve=policy.resolve)
 
 
 def crawl(site: SiteConfig, cfg: CrawlConfig, http: HttpClient, *,
@@ -148,6 +166,7 @@ class _Crawl:
                 self._bar.stop()
         self._link_referrers()
         site.notes.extend(self.notes.render())
+        site.unfetched = self.notes.counts()
         site.bytes_received = self.http.bytes_received - bytes_before
         site.finished = datetime.now(UTC)
         return site
@@ -224,6 +243,10 @@ class _Crawl:
             self._note_budget(task.url)
         else:
             res, follow = result
+            if res.error and PRIVATE_REFUSAL in res.error:
+                self.notes.add("private", "", res.url, lambda n, ex: (
+                    f"private-address guard: {n} URL(s) lead to a loopback, private, link-local or cloud "
+                    f"metadata address and were not fetched (e.g. {ex}); see crawl.allow_private_targets"))
             if isinstance(res, Document):
                 self.site.documents.append(res)
             else:

@@ -4,6 +4,7 @@ manual redirects with every hop recorded, per-host politeness, and a loopback gu
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import os
 import socket
@@ -18,13 +19,16 @@ import requests
 import urllib3
 
 from auditor.errors import FetchError
+from auditor.netguard import LOOPBACK_ENV, WATCHDOG, AddressPolicy, Ticket, guarded_session, request_scope
 from auditor.snapshot import Headers, Hop
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
-LOOPBACK_ENV = "PPID_LOOPBACK_ONLY"
 CHUNK = 64 * 1024
 BUDGET_EXHAUSTED = "time budget exhausted"
+TIMED_OUT = "timed out"
+# A body slower than this (bytes/s, measured over `timeout_s`) is a drip, not a slow rural link.
+MIN_BYTES_PER_S = 512
 
 
 @dataclass
@@ -59,20 +63,32 @@ def is_loopback_host(host: str) -> bool:
     return bool(infos) and all(ipaddress.ip_address(i[4][0].split("%")[0]).is_loopback for i in infos)
 
 
-def guard_target(url: str) -> None:
-    """With PPID_LOOPBACK_ONLY=1 (tests, demo), refuse to contact anything but loopback."""
+def guard_target(url: str, policy: AddressPolicy | None = None) -> None:
+    """With PPID_LOOPBACK_ONLY=1 (tests, demo), refuse to contact anything but loopback.
+
+    Checked here on the URL for a clear early error, and again on the connected address
+    (`auditor.netguard`)."""
     if os.environ.get(LOOPBACK_ENV) == "1":
         host = urlsplit(url).hostname or ""
-        if not is_loopback_host(host):
+        mapped = (policy.resolve.get(host.strip("[]").lower()) if policy is not None else None)
+        if not is_loopback_host(mapped or host):
             raise FetchError(f"{url}: refused: {LOOPBACK_ENV}=1 allows loopback targets only")
 
 
 class HttpClient:
-    """Thread-safe wrapper over per-thread `requests.Session`s."""
+    """Thread-safe wrapper over per-thread `requests.Session`s.
+
+    Every request ends by a hard deadline whatever the server does (`auditor.netguard`): the connect,
+    TLS handshake and headers of each hop within `timeout_s`, the whole request (every redirect hop and
+    the body) within `max_request_s` (default `max(4 * timeout_s, 10)`) and the caller's `deadline`; a
+    body slower than `MIN_BYTES_PER_S` over `timeout_s` is cut as a drip. `policy` is the private-address
+    guard, applied to the address actually connected to.
+    """
 
     def __init__(self, *, user_agent: str = "ppid-auditor", timeout_s: float = 15.0,
                  max_bytes: int = 5 * 1024 * 1024, delay_s: float = 0.0, verify: bool | str = False,
-                 max_redirects: int = 10, auth: tuple[str, str] | None = None):
+                 max_redirects: int = 10, auth: tuple[str, str] | None = None,
+                 policy: AddressPolicy | None = None, max_request_s: float | None = None):
         self.user_agent = user_agent
         self.timeout_s = timeout_s
         self.max_bytes = max_bytes
@@ -80,6 +96,9 @@ class HttpClient:
         self.verify = verify
         self.max_redirects = max_redirects
         self.auth = auth
+        self.policy = policy or AddressPolicy()
+        self.max_request_s = max_request_s
+        self.until_deadline: float | None = None  # see `until`
         self.bytes_received = 0
         self.requests_made = 0
         self._local = threading.local()
@@ -102,6 +121,13 @@ class HttpClient:
             if current is None or (current[1] is None and verified is not None):
                 self._probes[url] = (resp, verified)
 
+    def until(self, deadline: float) -> HttpClient:
+        """This client (same sessions, politeness, policy) for a caller that must stop at `deadline`
+        (a check with a time limit): later requests are refused, in-flight ones are cut there."""
+        view = copy.copy(self)
+        view.until_deadline = deadline
+        return view
+
     def set_host_delay(self, netloc: str, delay_s: float) -> None:
         """A longer delay for one host (robots.txt Crawl-delay); never shorter than `delay_s`."""
         with self._lock:
@@ -110,16 +136,13 @@ class HttpClient:
     def _session(self) -> requests.Session:
         s = getattr(self._local, "session", None)
         if s is None:
-            s = requests.Session()
+            s = guarded_session()
             s.headers["User-Agent"] = self.user_agent
             s.max_redirects = self.max_redirects
-            adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=8, max_retries=0)
-            s.mount("http://", adapter)
-            s.mount("https://", adapter)
             self._local.session = s
         return s
 
-    def _wait_turn(self, url: str) -> None:
+    def _wait_turn(self, url: str, until: float) -> None:
         """Per-host delay: requests to one host start at least `delay_s` apart, across threads."""
         host = urlsplit(url).netloc
         delay = self._host_delay.get(host, self.delay_s)
@@ -130,7 +153,7 @@ class HttpClient:
             slot = max(now, self._next_slot.get(host, 0.0))
             self._next_slot[host] = slot + delay
         if slot > now:
-            time.sleep(slot - now)
+            time.sleep(max(0.0, min(slot, until) - now))
 
     def fetch(self, url: str, *, method: str = "GET", headers: dict[str, str] | None = None,
               max_bytes: int | None = None, follow_redirects: bool = True,
@@ -144,78 +167,113 @@ class HttpClient:
         stops following (the redirect itself becomes the final response). `max_bytes_for(headers)` may
         pick another size cap once the headers are known (documents get a larger cap than pages).
         """
-        guard_target(url)
+        if self.until_deadline is not None:
+            if time.monotonic() >= self.until_deadline:
+                return Response(url, url, None, error="refused: the check's time limit has passed")
+            deadline = self.until_deadline if deadline is None else min(deadline, self.until_deadline)
+        refused = self.policy.precheck(urlsplit(url).hostname or "")
+        if refused is None:
+            guard_target(url, self.policy)
         cap = self.max_bytes if max_bytes is None else max_bytes
         timeout = timeout_s or self.timeout_s
+        started = time.monotonic()
+        limit = self.max_request_s or max(timeout * 4, 10.0)
+        hard = started + limit if deadline is None else min(started + limit, deadline)
+        budget_bound = deadline is not None and deadline <= started + limit
         hops: list[Hop] = []
         seen: set[str] = set()
         current = url
-        started = time.monotonic()
-        while True:
-            if deadline is not None and time.monotonic() >= deadline:
-                return Response(url, current, None, redirects=hops, error=BUDGET_EXHAUSTED,
-                                elapsed_s=time.monotonic() - started)
-            self._wait_turn(current)
-            req_timeout = timeout
-            if deadline is not None:
-                req_timeout = max(0.05, min(timeout, deadline - time.monotonic()))
-            try:
-                guard_target(current)
-                resp = self._session().request(
-                    method, current, headers=headers, stream=True, allow_redirects=False,
-                    timeout=(req_timeout, req_timeout), verify=self.verify, auth=self.auth)
-            except FetchError as exc:
-                return Response(url, current, None, redirects=hops, error=str(exc),
-                                elapsed_s=time.monotonic() - started)
-            except requests.RequestException as exc:
-                error = _describe(exc)
-                if deadline is not None and req_timeout < timeout and time.monotonic() >= deadline - 0.01:
-                    error = BUDGET_EXHAUSTED
-                return Response(url, current, None, redirects=hops, error=error,
-                                elapsed_s=time.monotonic() - started)
-            with self._lock:
-                self.requests_made += 1
-            hdrs = Headers(list(_raw_header_items(resp)))
-            location = resp.headers.get("location")
-            if follow_redirects and resp.is_redirect and location:
-                nxt = urljoin(current, location)
-                if redirect_filter is None or redirect_filter(nxt):
-                    resp.close()
-                    hops.append(Hop(current, resp.status_code, nxt))
-                    seen.add(current)
-                    if nxt in seen:
-                        return Response(url, nxt, resp.status_code, hdrs, redirects=hops,
-                                        error="redirect loop", elapsed_s=time.monotonic() - started)
-                    if len(hops) > self.max_redirects:
-                        return Response(url, nxt, resp.status_code, hdrs, redirects=hops,
-                                        error=f"more than {self.max_redirects} redirects",
-                                        elapsed_s=time.monotonic() - started)
-                    current = nxt
-                    continue
-            if max_bytes_for is not None:
-                cap = max_bytes_for(hdrs) or cap
-            body_deadline = started + max(timeout * 4, 10.0)
-            if deadline is not None:
-                body_deadline = min(body_deadline, deadline)
-            body, truncated, error = self._read_capped(resp, cap, body_deadline)
-            if error and deadline is not None and time.monotonic() >= deadline - 0.01:
-                error = BUDGET_EXHAUSTED
-            return Response(url, current, resp.status_code, hdrs, body, hops,
-                            time.monotonic() - started, truncated, error, datetime.now(UTC))
 
-    def _read_capped(self, resp: requests.Response, cap: int,
-                     deadline: float) -> tuple[bytes, bool, str | None]:
+        def failed(error: str, status: int | None = None, hdrs: Headers | None = None) -> Response:
+            return Response(url, current, status, hdrs or Headers(), redirects=hops, error=error,
+                            elapsed_s=time.monotonic() - started)
+
+        def expired_error() -> str:
+            if budget_bound and time.monotonic() >= hard - 0.05:
+                return BUDGET_EXHAUSTED
+            return f"{TIMED_OUT} (the request took longer than {limit:g} s)"
+
+        while True:
+            if refused is not None:
+                return failed(refused)
+            if time.monotonic() >= hard:
+                return failed(BUDGET_EXHAUSTED if budget_bound else expired_error())
+            self._wait_turn(current, hard)
+            hop_start = time.monotonic()
+            # Connect, TLS handshake and headers: `timeout` per hop; then the whole request's deadline.
+            ticket = WATCHDOG.arm(min(hard, hop_start + timeout))
+            req_timeout = max(0.05, min(timeout, hard - hop_start))
+            try:
+                with request_scope(ticket, self.policy) as scope:
+                    try:
+                        resp = self._session().request(
+                            method, current, headers=headers, stream=True, allow_redirects=False,
+                            timeout=(req_timeout, req_timeout), verify=self.verify, auth=self.auth)
+                    except requests.RequestException as exc:
+                        if scope.refused:
+                            return failed(scope.refused)
+                        if ticket.expired:
+                            return failed(BUDGET_EXHAUSTED if budget_bound and ticket.deadline >= hard
+                                          else TIMED_OUT)
+                        error = _describe(exc)
+                        if budget_bound and time.monotonic() >= hard - 0.05:
+                            error = BUDGET_EXHAUSTED
+                        return failed(error)
+                    with self._lock:
+                        self.requests_made += 1
+                    hdrs = Headers(list(_raw_header_items(resp)))
+                    location = resp.headers.get("location")
+                    if follow_redirects and resp.is_redirect and location:
+                        nxt = urljoin(current, location)
+                        if redirect_filter is None or redirect_filter(nxt):
+                            resp.close()
+                            hops.append(Hop(current, resp.status_code, nxt))
+                            seen.add(current)
+                            if nxt in seen:
+                                current = nxt
+                                return failed("redirect loop", resp.status_code, hdrs)
+                            if len(hops) > self.max_redirects:
+                                current = nxt
+                                return failed(f"more than {self.max_redirects} redirects", resp.status_code, hdrs)
+                            current = nxt
+                            refused = self.policy.precheck(urlsplit(nxt).hostname or "")
+                            if refused is None:
+                                try:
+                                    guard_target(nxt, self.policy)
+                                except FetchError as exc:
+                                    refused = str(exc)
+                            continue
+                    if max_bytes_for is not None:
+                        cap = max_bytes_for(hdrs) or cap
+                    ticket.move(hard)
+                    body, truncated, error = self._read_capped(resp, cap, ticket, timeout)
+                    if error and ticket.expired:
+                        error = BUDGET_EXHAUSTED if budget_bound else expired_error()
+                    return Response(url, current, resp.status_code, hdrs, body, hops,
+                                    time.monotonic() - started, truncated, error, datetime.now(UTC))
+            finally:
+                ticket.close()
+
+    def _read_capped(self, resp: requests.Response, cap: int, ticket: Ticket,
+                     timeout: float) -> tuple[bytes, bool, str | None]:
         """Stream the body, counting decompressed bytes, stopping at `cap` (gzip bombs, 1 GB files).
 
-        A slow-drip server can keep a socket alive forever under per-read timeouts, hence `deadline`.
+        `read1` returns whatever has arrived, so the drip test below runs even when the server sends one
+        byte at a time; the watchdog ends a read that is blocked past the deadline.
         """
         chunks: list[bytes] = []
         total = 0
         truncated = False
         error = None
+        raw = resp.raw
+        window_start, window_bytes = time.monotonic(), 0
         try:
-            for chunk in resp.iter_content(CHUNK):
+            while True:
+                chunk = raw.read1(CHUNK, decode_content=True)
+                if not chunk:
+                    break
                 total += len(chunk)
+                window_bytes += len(chunk)
                 with self._lock:
                     self.bytes_received += len(chunk)
                 if total > cap:
@@ -223,16 +281,24 @@ class HttpClient:
                     truncated = True
                     break
                 chunks.append(chunk)
-                if time.monotonic() > deadline:
-                    error = "body read exceeded the time limit"
-                    truncated = True
-                    break
-        except requests.RequestException as exc:
+                now = time.monotonic()
+                if now - window_start >= timeout:
+                    if window_bytes < MIN_BYTES_PER_S * (now - window_start):
+                        error = (f"{TIMED_OUT} (body slower than {MIN_BYTES_PER_S} bytes/s "
+                                 f"for {timeout:g} s)")
+                        truncated = True
+                        break
+                    window_start, window_bytes = now, 0
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             error = _describe(exc)
-        except Exception as exc:  # urllib3 decode errors on corrupt gzip, etc.
+        except Exception as exc:  # decode errors on corrupt gzip, etc.
             error = f"cannot read body: {type(exc).__name__}: {exc}"
         finally:
             resp.close()
+        if ticket.expired and error is None:
+            error = "body cut at the deadline"  # EOF caused by the watchdog, not by the server
+        if ticket.expired:
+            truncated = True
         return b"".join(chunks), truncated, error
 
 
@@ -247,7 +313,7 @@ def _raw_header_items(resp: requests.Response):
 
 
 def _describe(exc: Exception) -> str:
-    if isinstance(exc, requests.Timeout):
+    if isinstance(exc, requests.Timeout | urllib3.exceptions.TimeoutError | TimeoutError):
         return "timed out"
     if isinstance(exc, requests.exceptions.SSLError):
         return "TLS error: " + str(exc).split("(Caused by")[-1].strip(" )")[:200]
@@ -258,4 +324,6 @@ def _describe(exc: Exception) -> str:
         if "Name or service not known" in text or "getaddrinfo" in text or "NameResolution" in text:
             return "host name not found"
         return "connection failed: " + text[:200]
+    if isinstance(exc, urllib3.exceptions.ProtocolError | OSError):
+        return f"connection broken: {str(exc)[:200]}"
     return f"{type(exc).__name__}: {str(exc)[:200]}"

@@ -33,27 +33,56 @@ def write_atomic(path: str | Path, text: str) -> None:
         raise
 
 
+def _findings_doc(run: dict[str, Any], checks: list[dict[str, Any]], findings: list[tuple[Finding, str]],
+                  lifecycle: dict[str, str], lang: str, decisions: dict[str, Decision] | None) -> dict[str, Any]:
+    # One fingerprint once, most severe first, checks by name: the same document whether it is written
+    # by the scan itself or rebuilt later from the store (the findings embedded in a signed report).
+    # The fingerprint is passed along: a stored finding no longer has the key it was computed from.
+    items: dict[str, dict[str, Any]] = {}
+    for f, fp in sorted(findings, key=lambda p: (-p[0].severity, p[0].rule, p[0].url, p[1])):
+        item = {**f.to_json(lang), "fingerprint": fp}
+        if lifecycle.get(fp):
+            item["lifecycle"] = lifecycle[fp]
+        d = (decisions or {}).get(fp)
+        item["decision"] = d.to_json() if d is not None and (d.kind or d.previous or d.notes) else None
+        items.setdefault(fp, item)
+    return {"tool": dict(TOOL), "run": run, "checks": sorted(checks, key=lambda c: c["name"]),
+            "findings": list(items.values())}
+
+
 def findings_json(outcome: RunOutcome, lang: str = "id",
                   decisions: dict[str, Decision] | None = None) -> dict[str, Any]:
     """The findings JSON; `decisions` (auditor.triage.decisions) fills each finding's `decision` field."""
     site = outcome.site
-    findings = []
-    for f in outcome.findings:
-        item = f.to_json(lang)
-        if outcome.lifecycle.get(f.fingerprint):
-            item["lifecycle"] = outcome.lifecycle[f.fingerprint]
-        d = (decisions or {}).get(f.fingerprint)
-        item["decision"] = d.to_json() if d is not None and (d.kind or d.previous or d.notes) else None
-        findings.append(item)
-    return {
-        "tool": dict(TOOL),
-        "run": {"id": outcome.run_id, "site": site.name, "url": outcome.url,
-                "started": outcome.started.isoformat(timespec="seconds"),
-                "finished": outcome.finished.isoformat(timespec="seconds"),
-                "pages": site.page_count, "documents": len(site.documents), "status": outcome.status},
-        "checks": [c.to_json() for c in outcome.checks],
-        "findings": findings,
-    }
+    run = {"id": outcome.run_id, "site": site.name, "url": outcome.url,
+           "started": outcome.started.isoformat(timespec="seconds"),
+           "finished": outcome.finished.isoformat(timespec="seconds"),
+           "pages": site.page_count, "documents": len(site.documents), "status": outcome.status,
+           "unfetched": dict(site.unfetched)}
+    return _findings_doc(run, [c.to_json() for c in outcome.checks], [(f, f.fingerprint) for f in outcome.findings],
+                         outcome.lifecycle, lang, decisions)
+
+
+def stored_findings_json(store: Any, run_id: str, lang: str = "id") -> dict[str, Any] | None:
+    """The findings JSON of a stored run, equal to what `scan --json` wrote for it (None: no such run):
+    decisions as they stood when the run finished (the triage log is append-only and dated)."""
+    from auditor import triage
+    from auditor.runner import CheckStatus
+
+    row = store.run(run_id)
+    if row is None:
+        return None
+    run = {"id": row.id, "site": row.site, "url": row.url,
+           "started": row.started.isoformat(timespec="seconds"),
+           "finished": row.finished.isoformat(timespec="seconds") if row.finished else None,
+           "pages": row.pages, "documents": row.documents, "status": row.status,
+           "unfetched": dict(row.unfetched)}
+    checks = [CheckStatus(c.name, c.status, c.duration_s or 0.0, c.error).to_json() for c in store.check_runs(run_id)]
+    stored = store.findings(run_id)
+    lifecycle = {s.fingerprint: s.lifecycle for s in stored if s.lifecycle}
+    decided = triage.decisions(store, row.site, now=row.finished or row.started,
+                               evidence={s.fingerprint: s.finding.evidence for s in stored})
+    return _findings_doc(run, checks, [(s.finding, s.fingerprint) for s in stored], lifecycle, lang, decided)
 
 
 def suppression(d: Decision) -> dict[str, Any]:

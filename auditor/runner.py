@@ -6,6 +6,7 @@ The runner knows no check by name: checks come from entry points (`checks.base.d
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -16,11 +17,14 @@ from auditor import __version__
 from auditor.config import Config, SiteConfig
 from auditor.crawler import PreviousPage, Progress, crawl, make_client
 from auditor.errors import ConfigError
+from auditor.http import HttpClient
 from auditor.snapshot import Link, Site
 from auditor.store import RunRow, Store
 from checks.base import CheckContext, CheckResult, CheckSkipped, Finding, LoadedCheck, discover_checks
 
 log = logging.getLogger("ppid_auditor.runner")
+OWN_BUDGET_FIELDS = ("time_budget_s", "max_duration_s")
+OWN_BUDGET_GRACE_S = 60.0
 
 
 @dataclass
@@ -82,15 +86,45 @@ def previous_pages(store: Store, last: RunRow | None) -> dict[str, PreviousPage]
     return out
 
 
-def run_check(loaded: LoadedCheck, ctx_factory: Callable[[LoadedCheck], CheckContext]
-              ) -> tuple[CheckStatus, CheckResult]:
-    """Run one check in isolation: an exception marks it `error`, never stops the others."""
+def run_check(loaded: LoadedCheck, ctx_factory: Callable[[LoadedCheck], CheckContext],
+              time_limit_s: float | None = None) -> tuple[CheckStatus, CheckResult]:
+    """Run one check in isolation: an exception marks it `error`, never stops the others.
+
+    With `time_limit_s` the check runs in its own thread and the runner stops waiting at the limit: the
+    check is marked `error` ("time limit: ..."). A Python thread cannot be killed, so the abandoned thread
+    may run on in the background, but it can no longer reach anything that lasts: its result is dropped
+    (only the runner writes to the store), and its `ctx.http` refuses every request after the limit.
+    """
+    if time_limit_s is None:
+        return _run_check_inline(loaded, ctx_factory, None)
+    started = time.monotonic()
+    deadline = started + time_limit_s
+    box: list[tuple[CheckStatus, CheckResult]] = []
+    done = threading.Event()
+
+    def work() -> None:
+        box.append(_run_check_inline(loaded, ctx_factory, deadline))
+        done.set()
+
+    threading.Thread(target=work, name=f"check-{loaded.name}", daemon=True).start()
+    if done.wait(time_limit_s) and box:
+        return box[0]
+    log.warning("check %s exceeded its time limit of %g s; abandoned", loaded.name, time_limit_s)
+    return (CheckStatus(loaded.name, "error", time.monotonic() - started,
+                        f"time limit: stopped after {time_limit_s:g} s (checks.time_limits)"), CheckResult())
+
+
+def _run_check_inline(loaded: LoadedCheck, ctx_factory: Callable[[LoadedCheck], CheckContext],
+                      deadline: float | None) -> tuple[CheckStatus, CheckResult]:
     started = time.monotonic()
     if loaded.cls is None:
         return CheckStatus(loaded.name, "error", 0.0, f"cannot load check: {loaded.error}"), CheckResult()
     try:
         check = loaded.cls()
-        out = check.run(ctx_factory(loaded))
+        ctx = ctx_factory(loaded)
+        if deadline is not None and isinstance(ctx.http, HttpClient):
+            ctx.http = ctx.http.until(deadline)
+        out = check.run(ctx)
         result = out if isinstance(out, CheckResult) else CheckResult(findings=list(out or []))
         return CheckStatus(loaded.name, "ok", time.monotonic() - started), result
     except CheckSkipped as exc:
@@ -99,6 +133,18 @@ def run_check(loaded: LoadedCheck, ctx_factory: Callable[[LoadedCheck], CheckCon
         log.debug("check %s failed:\n%s", loaded.name, traceback.format_exc())
         return (CheckStatus(loaded.name, "error", time.monotonic() - started, f"{type(exc).__name__}: {exc}"),
                 CheckResult())
+
+
+def check_time_limit(cfg: Config, lc: LoadedCheck) -> float:
+    """`checks.time_limits.<name>`, else `checks.time_limit_s`, raised to the check's own whole-check
+    budget (`time_budget_s` / `max_duration_s` in its block) plus a grace, so the limit only ever stops a
+    check that ignores its own budget."""
+    explicit = cfg.checks.time_limits.get(lc.name)
+    if explicit is not None:
+        return explicit
+    block = cfg.check_blocks.get(lc.name)
+    own = max((float(getattr(block, k, 0) or 0) for k in OWN_BUDGET_FIELDS), default=0.0)
+    return max(cfg.checks.time_limit_s, own + OWN_BUDGET_GRACE_S if own else 0.0)
 
 
 def run_audit(cfg: Config, site_cfg: SiteConfig, store: Store, *, only: list[str] | None = None,
@@ -118,7 +164,7 @@ def run_audit(cfg: Config, site_cfg: SiteConfig, store: Store, *, only: list[str
     try:
         # The latest complete scan feeds both conditional GET and each check's previous facts.
         last = store.latest_run(site_cfg.name)
-        http = make_client(cfg.crawl, auth=auth)
+        http = make_client(cfg.crawl, auth=auth, site=effective_site)
         site = crawl(effective_site, cfg.crawl, http,
                      previous=previous_pages(store, last) if kind == "scan" else None,
                      progress=progress, quiet=quiet)
@@ -127,7 +173,8 @@ def run_audit(cfg: Config, site_cfg: SiteConfig, store: Store, *, only: list[str
         if not site.reachable:
             outcome.status = status = "failed"
             outcome.finished = clock()
-            store.finish_run(run_id, status="failed", finished=outcome.finished, notes=site.notes)
+            store.finish_run(run_id, status="failed", finished=outcome.finished, notes=site.notes,
+                             unfetched=site.unfetched)
             return outcome
         history = store.page_history(site_cfg.name)
         for res in site.all_resources():
@@ -140,10 +187,10 @@ def run_audit(cfg: Config, site_cfg: SiteConfig, store: Store, *, only: list[str
             return CheckContext(site=site, config=cfg.check_blocks.get(lc.name) or lc.cls.config_model(),
                                 http=http, site_config=effective_site, secret_key=store.secret_key, now=clock,
                                 base_dir=cfg.base_dir, previous_facts=prev_facts.get(lc.name),
-                                log=logging.getLogger(f"ppid_auditor.checks.{lc.name}"))
+                                log=logging.getLogger(f"ppid_auditor.checks.{lc.name}"), cache=store.check_cache())
 
         for lc in loaded:
-            st, result = run_check(lc, ctx_for)
+            st, result = run_check(lc, ctx_for, check_time_limit(cfg, lc))
             store.save_check(run_id, lc.name, st.status, st.duration_s, st.error, result.findings, result.facts)
             outcome.checks.append(st)
             outcome.findings.extend(result.findings)
@@ -153,7 +200,7 @@ def run_audit(cfg: Config, site_cfg: SiteConfig, store: Store, *, only: list[str
         outcome.finished = clock()
         status = "complete"
         outcome.lifecycle = store.finish_run(run_id, status="complete", finished=outcome.finished,
-                                             notes=site.notes)
+                                             notes=site.notes, unfetched=site.unfetched)
         return outcome
     except BaseException:
         # Interrupted (SIGTERM, Ctrl-C) or crashed: keep what was written, mark the run incomplete.

@@ -204,6 +204,8 @@ class Site:
     finished: datetime | None = None
     bytes_received: int = 0
     notes: list[str] = field(default_factory=list)  # crawl limits hit, traps cut, robots refusals
+    # Known URLs not fetched, by reason ("max_pages", "max_depth", "time_budget_s", "trap", "robots"...).
+    unfetched: dict[str, int] = field(default_factory=dict)
 
     def all_resources(self) -> list[Page]:
         return [*self.pages, *self.documents]
@@ -234,9 +236,18 @@ class Site:
         return any(p.status is not None for p in self.all_resources())
 
 
+# Images count as documents under a site's upload paths (scanned KTP/KK, letters, recipient lists are
+# uploaded as photos there; theme images elsewhere are not fetched). Issue 20.
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff")
+UPLOAD_PATH_MARKERS = ("/upload", "/wp-content/uploads/", "/desa/upload/", "/files/", "/berkas/", "/dokumen/",
+                       "/storage/", "/media/", "/lampiran/", "/arsip/")
+
+
 def is_document_url(url: str) -> bool:
     path = urlsplit(url).path.lower()
-    return path.endswith(DOCUMENT_EXTENSIONS)
+    if path.endswith(DOCUMENT_EXTENSIONS):
+        return True
+    return path.endswith(IMAGE_EXTENSIONS) and any(m in path for m in UPLOAD_PATH_MARKERS)
 
 
 def is_document_type(content_type: str) -> bool:

@@ -17,7 +17,7 @@ import os
 import secrets
 import socket
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -109,7 +109,17 @@ MIGRATIONS: list[str] = [
     CREATE INDEX decision_events_site_kind ON decision_events(site, kind, fingerprint);
     CREATE INDEX runs_status_site ON runs(status, site)
     """,
-    # 7 (issue 16, typed facts): the version of the facts model that wrote each row; NULL = written before
+    # 7 (issue 17): known URLs the crawl did not fetch, by reason (JSON object), for the coverage section
+    """
+    ALTER TABLE runs ADD COLUMN unfetched TEXT DEFAULT '{}';
+    """,
+    # 8 (issue 20): a key-value cache for checks (OCR text by content hash), see `Store.cache_get/put`
+    """
+    CREATE TABLE check_cache (
+        namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, created TEXT NOT NULL,
+        PRIMARY KEY (namespace, key));
+    """,
+    # 9 (issue 16, typed facts): the version of the facts model that wrote each row; NULL = written before
     # facts were typed, read as version 1 (checks/facts.py `parse_facts`)
     """
     ALTER TABLE facts ADD COLUMN version INTEGER;
@@ -142,6 +152,7 @@ class RunRow:
     documents: int
     notes: list[str]
     batch: str | None = None
+    unfetched: dict[str, int] = field(default_factory=dict)  # reason -> known URLs not fetched
 
 
 @dataclass
@@ -225,7 +236,8 @@ class Store:
             self._mark_dead_runs()
         except self.db.errors as exc:
             self.db.close()
-            raise StoreError(f"{self.db.label}: cannot open the history store: {exc}") from None
+            raise self.db.environment_error(exc) or StoreError(
+                f"{self.db.label}: cannot open the history store: {exc}") from None
 
     # -- plumbing ---------------------------------------------------------------------------------
     def tx(self):
@@ -267,6 +279,21 @@ class Store:
     @property
     def schema_version(self) -> int:
         return self.db.schema_version()
+
+    # -- the checks' key-value cache (checks.base.Cache) -----------------------------------------
+
+    def cache_get(self, namespace: str, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM check_cache WHERE namespace=? AND key=?",
+                              (namespace, key)).fetchone()
+        return row["value"] if row else None
+
+    def cache_put(self, namespace: str, key: str, value: str) -> None:
+        with self.tx() as db:
+            db.execute(upsert("check_cache", ("namespace", "key", "value", "created"), ("namespace", "key")),
+                       (namespace, key, value, iso(_now())))
+
+    def check_cache(self) -> StoreCache:
+        return StoreCache(self)
 
     # -- writing a run ----------------------------------------------------------------------------
     def start_run(self, site: str, url: str, *, kind: str = "scan", started: datetime | None = None,
@@ -338,14 +365,14 @@ class Store:
                            (run_id, name, json.dumps(facts, default=str)))
 
     def finish_run(self, run_id: str, *, status: str = "complete", finished: datetime | None = None,
-                   notes: list[str] | None = None) -> dict[str, str]:
+                   notes: list[str] | None = None, unfetched: dict[str, int] | None = None) -> dict[str, str]:
         """Close the run and, for a complete scan, advance each finding's lifecycle. Returns fp -> lifecycle."""
         finished = finished or _now()
         lifecycle: dict[str, str] = {}
         with self.tx() as db:
             run = db.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
-            db.execute("UPDATE runs SET status=?, finished=?, notes=? WHERE id=?",
-                       (status, iso(finished), json.dumps(notes or []), run_id))
+            db.execute("UPDATE runs SET status=?, finished=?, notes=?, unfetched=? WHERE id=?",
+                       (status, iso(finished), json.dumps(notes or []), json.dumps(unfetched or {}), run_id))
             if status != "complete" or run["kind"] != "scan":
                 return lifecycle
             site, when = run["site"], iso(finished)
@@ -411,7 +438,7 @@ class Store:
     def _run_row(r: Any) -> RunRow:
         return RunRow(r["id"], r["site"], r["url"], r["kind"], parse_iso(r["started"]),
                       parse_iso(r["finished"]), r["status"], r["pages"] or 0, r["documents"] or 0,
-                      json.loads(r["notes"] or "[]"), r["batch"])
+                      json.loads(r["notes"] or "[]"), r["batch"], json.loads(r["unfetched"] or "{}"))
 
     def run_pages(self, run_id: str) -> list[PageRow]:
         return [PageRow(r["url"], r["final_url"], r["kind"], r["status"], r["sha256"], r["title"] or "",
@@ -526,3 +553,17 @@ class Store:
             dropped = cur.rowcount
         self.db.checkpoint()
         return {"bodies_dropped": dropped}
+
+
+class StoreCache:
+    """`checks.base.Cache` backed by the store's `check_cache` table (a check never imports the store: the
+    runner and `check-file` hand this in through `CheckContext.cache`)."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def get(self, namespace: str, key: str) -> str | None:
+        return self.store.cache_get(namespace, key)
+
+    def put(self, namespace: str, key: str, value: str) -> None:
+        self.store.cache_put(namespace, key, value)

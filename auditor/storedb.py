@@ -6,6 +6,8 @@ module opens the connection, translates the few differences, and keeps the schem
 
 from __future__ import annotations
 
+import errno as _errno
+import os
 import re
 import sqlite3
 import time
@@ -46,7 +48,8 @@ class Database:
             self.raw.execute("PRAGMA synchronous=NORMAL")
             self.raw.execute("PRAGMA foreign_keys=ON")
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.label}: cannot open the history store: {exc}") from None
+            raise self.environment_error(exc) or StoreError(
+                f"{self.label}: cannot open the history store: {exc}") from None
         except OSError as exc:
             raise StoreError(f"{self.label}: cannot create the history store: {exc}") from None
 
@@ -95,14 +98,57 @@ class Database:
 
     @contextmanager
     def tx(self) -> Iterator[Database]:
-        self.raw.execute("BEGIN" if self.is_pg else "BEGIN IMMEDIATE")
+        """One transaction. A full disk or a read-only store becomes one clear `StoreError`; the
+        transaction is rolled back, so the runs already stored stay as they were."""
+        try:
+            self.raw.execute("BEGIN" if self.is_pg else "BEGIN IMMEDIATE")
+        except self.errors as exc:
+            raise self.environment_error(exc) or exc from None
         try:
             yield self
-        except BaseException:
-            self.raw.execute("ROLLBACK")
+        except BaseException as exc:
+            try:
+                self.raw.execute("ROLLBACK")
+            except self.errors:
+                pass  # SQLite may already have rolled back (SQLITE_FULL); nothing was committed either way
+            clear = self.environment_error(exc) if isinstance(exc, self.errors + (OSError,)) else None
+            if clear is not None:
+                raise clear from None
             raise
-        else:
+        try:
             self.raw.execute("COMMIT")
+        except self.errors as exc:
+            try:
+                self.raw.execute("ROLLBACK")
+            except self.errors:
+                pass
+            raise self.environment_error(exc) or exc from None
+
+    def _read_only_path(self) -> bool:
+        if self.is_pg:
+            return False
+        folder = Path(self.url).parent
+        try:
+            return bool(os.statvfs(folder).f_flag & os.ST_RDONLY) or not os.access(folder, os.W_OK)
+        except OSError:
+            return False
+
+    def environment_error(self, exc: BaseException) -> StoreError | None:
+        """A `StoreError` with one clear line when `exc` is a full disk or a read-only store, else None."""
+        text = str(exc).lower()
+        errno_ = getattr(exc, "errno", None)
+        state = getattr(exc, "sqlstate", None)
+        if errno_ in (_errno.ENOSPC, _errno.EDQUOT, _errno.EFBIG) or "disk is full" in text or state == "53100":
+            return StoreError(f"{self.label}: the disk is full; this run was not saved (earlier runs are "
+                              "intact). Free some space and scan again")
+        if (errno_ == _errno.EROFS or "readonly" in text or "read-only" in text or state == "25006"
+                or self._read_only_path()):
+            return StoreError(f"{self.label}: the history store is read-only; nothing was saved (earlier runs "
+                              "are intact). Check the path and its permissions")
+        if "disk i/o error" in text or "unable to open database file" in text:
+            return StoreError(f"{self.label}: cannot write the history store ({exc}); nothing was saved "
+                              "(earlier runs are intact)")
+        return None
 
     # -- schema version ---------------------------------------------------------------------------
     def schema_version(self) -> int:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
@@ -134,6 +134,28 @@ class CheckResult:
     facts: Facts | dict[str, Any] = field(default_factory=dict)
 
 
+class Cache(Protocol):
+    """A small key-value cache that outlives a run (backed by the history store when there is one): a
+    check keeps costly results there, e.g. OCR text by content hash. Values are text (JSON)."""
+
+    def get(self, namespace: str, key: str) -> str | None: ...
+
+    def put(self, namespace: str, key: str, value: str) -> None: ...
+
+
+class MemoryCache:
+    """`Cache` in memory: for runs without a store, and for tests."""
+
+    def __init__(self) -> None:
+        self.data: dict[tuple[str, str], str] = {}
+
+    def get(self, namespace: str, key: str) -> str | None:
+        return self.data.get((namespace, key))
+
+    def put(self, namespace: str, key: str, value: str) -> None:
+        self.data[(namespace, key)] = value
+
+
 @dataclass
 class CheckContext:
     """What a check gets from the runner."""
@@ -149,6 +171,7 @@ class CheckContext:
     # run, or unreadable), or the stored dict for a check without a model.
     previous_facts: Any = None
     log: logging.Logger = log
+    cache: Cache | None = None  # results worth keeping across runs (see `Cache`)
 
 
 class CheckConfig(BaseModel):

@@ -374,12 +374,23 @@ class ContentFacts(Facts):
 
 # --- personal data -----------------------------------------------------------------------------------
 
+class OcrRead(_Part):
+    pages: int = 0
+    cached: int = 0
+    mean_confidence: float | None = None
+    seconds: float = 0.0
+    skipped: int = 0  # pages/frames left out by a cap
+
+
 class ScannedDocument(_Part):
     url: str
     format: str
     counts: dict[str, int] = Field(default_factory=dict)
     error: str | None = None
     image_only: bool = False
+    public: dict[str, int] = Field(default_factory=dict)  # institutional/public identifiers left out, by reason
+    ocr: OcrRead | None = None  # what OCR read, when it ran
+    id_card: bool = False
 
 
 class ScanNote(_Part):
@@ -391,6 +402,8 @@ class ScanNote(_Part):
 class PersonalDataFacts(Facts):
     pages_scanned: int = 0
     documents_scanned: int = 0  # every document scanned (`documents` lists the first 500)
+    ocr_runs: int = 0
+    ocr_images: int = 0
     counts: dict[str, int] = Field(default_factory=dict)  # kind -> values found
     documents: list[ScannedDocument] = Field(default_factory=list)
     notes: list[ScanNote] = Field(default_factory=list)

@@ -196,9 +196,9 @@ def render_gate_html(cfg: Any, doc: GateDoc, lang: str, site: Any, now: datetime
 
 
 def _page_count(html: str, base_url: Path) -> tuple[int, Any]:
-    import weasyprint  # heavy import: only when a record is written
+    from reports import pdfa  # heavy import (WeasyPrint): only when a record is written
 
-    document = weasyprint.HTML(string=html, base_url=str(base_url)).render()
+    document = pdfa.render(html, base_url)
     return len(document.pages), document
 
 
@@ -233,7 +233,7 @@ def write_gate_report(cfg: Any, store: Store, gate_id: str, lang: str = "id",
                       formats: Iterable[str] | str = ("html", "pdf"), *, now: datetime | None = None) -> list[Path]:
     """Write the Berita Acara of gate `gate_id` into `cfg.reports.output_dir` and refresh `index.html`.
     Returns the Berita Acara files written (HTML, PDF): the CLI stores exactly these with the gate record."""
-    from reports import render  # render re-exports this function: import it late, not at module load
+    from reports import pdfa, render  # render re-exports this function: import it late, not at module load
 
     fmts = render._formats(formats)
     lang = lang if lang in ("id", "en") else "id"
@@ -254,7 +254,7 @@ def write_gate_report(cfg: Any, store: Store, gate_id: str, lang: str = "id",
         written.append(path)
     if "pdf" in fmts:
         path = out_dir / f"{stem}.pdf"
-        render._atomic(path, lambda tmp: rendered.write_pdf(str(tmp)))
+        render._atomic(path, lambda tmp: tmp.write_bytes(pdfa.pdf_bytes(rendered)))
         written.append(path)
     render.write_index(cfg, lang, now=now)
     return written

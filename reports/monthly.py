@@ -73,6 +73,7 @@ class Coverage:
     check_errors: list[tuple[str, str]] = field(default_factory=list)  # (check, error), deduplicated
     check_skipped: list[tuple[str, str]] = field(default_factory=list)  # (check, reason)
     checks_run: list[str] = field(default_factory=list)
+    unfetched: dict[str, int] = field(default_factory=dict)  # last scan: reason -> known URLs not fetched
 
 
 @dataclass
@@ -174,6 +175,7 @@ def coverage(store: Store, hist: History, period: Period) -> Coverage:
         cov.first, cov.last = aware(runs[0].run.started), aware(runs[-1].run.started)
         cov.pages, cov.documents = runs[-1].run.pages, runs[-1].run.documents
         cov.max_pages = max(r.run.pages for r in runs)
+        cov.unfetched = dict(runs[-1].run.unfetched)
     errors: dict[str, str] = {}
     skipped: dict[str, str] = {}
     names: set[str] = set()

@@ -19,8 +19,9 @@ from markupsafe import Markup
 
 from auditor import __version__
 from auditor.errors import InputError
+from auditor.output import dump, stored_findings_json
 from auditor.store import Store
-from reports import charts, i18n, periods
+from reports import charts, i18n, pdfa, periods
 from reports import gate as gate_files
 from reports.monthly import MAX_LOG_ROWS, build_month, role_key
 from reports.policy import AREAS, OTHER
@@ -117,7 +118,9 @@ def render_html(cfg: Any, store: Store, kind: str, period: periods.Period, lang:
         data = report_data(cfg, store, kind, period, lang, site, names)
     if kind == "monthly":
         label = i18n.month_label(period.key, lang)
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = {"signed_reports": signed_reports(
+            cfg.resolve(cfg.reports.output_dir), exclude=names(period.key) + ".pdf",
+            site=site.name if len(cfg.sites) > 1 else None)}
     else:
         label = i18n.half_label(period.key, lang)
         extra = {"charts": _half_charts(data, lang)}
@@ -126,6 +129,30 @@ def render_html(cfg: Any, store: Store, kind: str, period: periods.Period, lang:
                footer_text=f"{org.organisation} · {title} · {label}"[:120],
                sop_text=i18n.sop_citation(kind, lang), addressee_key="to_" + kind, signature_roles=SIGNATURES[kind], **extra)
     return _env().get_template(f"{kind}.html.j2").render(ctx)
+
+
+def signed_reports(out_dir: Path, exclude: str = "", site: str | None = None) -> list[tuple[str, list[str]]]:
+    """(file name, roles that signed it) for every signed report PDF in `out_dir` (of `site` only, when the
+    file names carry the site), newest name first. Cheap: a file without `/ByteRange` is never parsed, and
+    a signed one is read for its signature fields only (no validation: `verify-report` does that)."""
+    from reports.signing import signed_roles
+
+    found = []
+    for p in sorted(out_dir.glob("*.pdf"), reverse=True) if out_dir.is_dir() else []:
+        report, gate = _FILE.match(p.name), gate_files.FILE_RE.match(p.name)
+        if p.name == exclude or not (report or gate):
+            continue
+        if site is not None and (report.group(3) if report else gate.group(1)) not in (site, None):
+            continue
+        try:
+            if b"/ByteRange" not in p.read_bytes():
+                continue
+        except OSError:
+            continue
+        roles = signed_roles(p)
+        if roles:
+            found.append((p.name, roles))
+    return found
 
 
 def _atomic(path: Path, write: Callable[[Path], None]) -> None:
@@ -144,13 +171,20 @@ def write_html(path: Path, html: str) -> None:
     _atomic(path, lambda tmp: tmp.write_text(html, encoding="utf-8"))
 
 
-def html_to_pdf(html: str, target: Path, base_url: Path) -> None:
-    import weasyprint  # heavy import: only when a PDF is asked for
-
+def html_to_pdf(html: str, target: Path, base_url: Path, attachment: bytes | None = None,
+                description: str = "") -> None:
+    """PDF/A-3a with `attachment` (the findings JSON) associated and empty signature fields (reports.pdfa)."""
     def write(tmp: Path) -> None:
-        weasyprint.HTML(string=html, base_url=str(base_url)).write_pdf(str(tmp))
+        tmp.write_bytes(pdfa.pdf_bytes(pdfa.render(html, base_url), attachment, description))
 
     _atomic(target, write)
+
+
+def run_json(store: Store, site: str, period: periods.Period, lang: str) -> tuple[bytes, str] | None:
+    """The findings JSON (as `scan --json` writes it) of the period's latest complete scan, and its run id."""
+    runs = store.runs(site=site, since=period.start, until=period.end, newest_first=True, limit=1)
+    doc = stored_findings_json(store, runs[0].id, lang) if runs else None
+    return (dump(doc).encode("utf-8"), runs[0].id) if doc else None
 
 
 def _formats(formats: Iterable[str] | str) -> list[str]:
@@ -194,7 +228,9 @@ def write_report(cfg: Any, store: Store, kind: str, period: str, formats: Iterab
             written.append(path)
         if "pdf" in fmts:
             path = out_dir / f"{stem}.pdf"
-            html_to_pdf(html, path, out_dir)
+            findings = run_json(store, site_cfg.name, per, lang)
+            html_to_pdf(html, path, out_dir, findings[0] if findings else None,
+                        i18n.t("pdf_attachment", lang, run=findings[1]) if findings else "")
             written.append(path)
         if "json" in fmts:  # the same numbers, for machines (reports/summary_json.py)
             from reports.summary_json import dumps

@@ -116,7 +116,7 @@ def test_directory_and_allowlist_and_store_key(tmp_path, capsys):
     folder.mkdir()
     office = ppl[0][3]
     (folder / "kontak.txt").write_text(f"Kantor desa: HP {office}\nPak RT: HP {ppl[1][3]}\n")
-    (folder / "foto.jpg").write_bytes(b"\xff\xd8\xff" + bytes(100))  # not a document: skipped
+    (folder / "foto.bmp").write_bytes(b"BM" + bytes(100))  # not a document: skipped (JPG/PNG/WebP/TIFF are read by OCR)
     (tmp_path / "config.yaml").write_text(
         "sites:\n  - name: desa\n    url: https://desa.example/\n"
         f"    contact_allowlist: ['{office[:4]}-{office[4:8]}-{office[8:]}']\n"

@@ -24,7 +24,7 @@ from auditor.errors import ConfigError, InputError
 from checks.base import Finding, Severity
 
 EXTENSIONS = {".html", ".htm", ".pdf", ".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".docx", ".odt", ".txt",
-              ".zip", ".doc"}
+              ".zip", ".doc", ".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff"}
 MAX_DIR_FILES = 10_000
 
 HEAD = {
@@ -68,13 +68,14 @@ def _machine_key() -> bytes:
     return key
 
 
-def _settings(config: str | None) -> tuple[bytes, list[str], Any]:
-    """(key, allowlist entries, check config) from the config and store when present."""
+def _settings(config: str | None) -> tuple[bytes, list[str], Any, Any]:
+    """(key, allowlist entries, check config, cache) from the config and store when present; the cache
+    is the store's (OCR results by content hash) when a store exists, else None."""
     from checks.personal_data.check import PersonalDataConfig
 
     cfg_path = config or os.environ.get("PPID_AUDIT_CONFIG")
     if not cfg_path and not Path("config.yaml").is_file():
-        return _machine_key(), [], PersonalDataConfig()
+        return _machine_key(), [], PersonalDataConfig(), None
     from auditor.config import load_config
 
     cfg = load_config(cfg_path, require_files=False)  # ConfigError (exit 2) if given but broken
@@ -82,19 +83,18 @@ def _settings(config: str | None) -> tuple[bytes, list[str], Any]:
     pd_cfg = block if isinstance(block, PersonalDataConfig) else PersonalDataConfig()
     allow = [v for s in cfg.sites for v in s.contact_allowlist]
     key = b""
+    cache = None
     db = cfg.database_path
     if "://" not in db and Path(db).is_file():
         try:
             from auditor.store import Store
 
             store = Store(db)
-            try:
-                key = store.secret_key
-            finally:
-                store.close()
+            key = store.secret_key
+            cache = store.check_cache()  # the store stays open for the cache until the process ends
         except Exception:  # a locked or damaged store must not stop an offline file check
-            key = b""
-    return key or _machine_key(), allow, pd_cfg
+            key, cache = b"", None
+    return key or _machine_key(), allow, pd_cfg, cache
 
 
 def _collect(paths: list[str]) -> tuple[list[Path], list[str]]:
@@ -113,9 +113,12 @@ def _collect(paths: list[str]) -> tuple[list[Path], list[str]]:
 
 
 def check_paths(paths: list[Path], key: bytes, allow_entries: list[str], pd_cfg: Any,
-                today: date | None = None) -> tuple[list[Finding], dict[str, str], dict[str, list[str]]]:
-    """Findings for every file, unreadable files (path -> reason), and notes per file."""
-    from checks.personal_data.check import limits_from
+                today: date | None = None, cache: Any = None, ocr: Any = None,
+                ) -> tuple[list[Finding], dict[str, str], dict[str, list[str]]]:
+    """Findings for every file, unreadable files (path -> reason), and notes per file (OCR summaries
+    included). `ocr`: an OcrEngine to use (default: one made from `pd_cfg` over `cache`)."""
+    from auditor.catalogue import t
+    from checks.personal_data.check import limits_from, ocr_engine
     from checks.personal_data.detectors import Allowlist
     from checks.personal_data.evidence import findings_for, scan_extraction
     from checks.personal_data.extract import extract
@@ -125,6 +128,9 @@ def check_paths(paths: list[Path], key: bytes, allow_entries: list[str], pd_cfg:
     findings: list[Finding] = []
     unreadable: dict[str, str] = {}
     notes: dict[str, list[str]] = {}
+    if ocr is None:
+        ocr = ocr_engine(pd_cfg, cache)
+    told = False
     for path in paths:
         name = str(path)
         try:
@@ -136,8 +142,15 @@ def check_paths(paths: list[Path], key: bytes, allow_entries: list[str], pd_cfg:
         except OSError as exc:
             unreadable[name] = exc.strerror or type(exc).__name__
             continue
-        ex = extract(data, path.name, limits=limits)
+        ex = extract(data, path.name, limits=limits, ocr=ocr if ocr is not None and ocr.available else None)
         res = scan_extraction(ex, allow, today)
+        if ocr is not None and not ocr.available and not told and (res.image_only or ex.fmt == "image"):
+            told = True  # once per run
+            notes.setdefault(name, []).append(t("ocr_unavailable", "id", missing=ocr.reason))
+        if res.ocr:
+            conf = res.ocr["mean_confidence"]
+            notes.setdefault(name, []).append(t("ocr_summary", "id", pages=res.ocr["pages"], cached=res.ocr["cached"],
+                                                confidence="-" if conf is None else f"{conf:.0f}%"))
         for f in findings_for(res, name, key):
             if f.rule == "pii.document.unscannable" and not res.image_only:
                 continue  # reported as unreadable (exit 2) instead
@@ -145,7 +158,7 @@ def check_paths(paths: list[Path], key: bytes, allow_entries: list[str], pd_cfg:
         if res.error_kind:
             unreadable[name] = res.error_id
         if res.notes:
-            notes[name] = [n.text_id for n in res.notes]
+            notes.setdefault(name, []).extend(n.text_id for n in res.notes)
     return findings, unreadable, notes
 
 
@@ -178,10 +191,10 @@ def run(args: argparse.Namespace) -> int:
     if not files and missing:
         raise InputError(f"tidak ditemukan: {', '.join(missing)}")
     try:
-        key, allow, pd_cfg = _settings(args.config)
+        key, allow, pd_cfg, cache = _settings(args.config)
     except ConfigError:
         raise
-    findings, unreadable, notes = check_paths(files, key, allow, pd_cfg)
+    findings, unreadable, notes = check_paths(files, key, allow, pd_cfg, cache=cache)
     for m in missing:
         unreadable[m] = "berkas tidak ditemukan" if lang != "en" else "file not found"
     # Piped output (logs, CI) gets a wide table instead of words folded over several lines.

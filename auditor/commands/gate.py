@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+from datetime import UTC, datetime
+from pathlib import Path
 
 from rich.table import Table
 
 from auditor.commands import _common
 from auditor.commands.scan import _severity
-from auditor.errors import SiteUnreachable
+from auditor.commands.sign import add_sign_options, sign_files
+from auditor.errors import InputError, SiteUnreachable
 from auditor.gate import GateResult, run_gate
 from auditor.i18n import t
 from auditor.lock import SiteBusy, lock_dir_for, site_lock
@@ -37,6 +40,9 @@ def register(sub, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--fail-on", metavar="SEV", type=_severity, default=Severity.HIGH,
                    help="exit 1 when the change introduces a finding at or above SEV (default high)")
     p.add_argument("--no-report", action="store_true", help="do not write the Berita Acara HTML/PDF")
+    p.add_argument("--sign", action="store_true",
+                   help="sign the Berita Acara PDF as --as ROLE (operator first, then ketua_ppid; docs/reports.md)")
+    add_sign_options(p, required=False)
     p.set_defaults(func=run)
 
 
@@ -45,6 +51,12 @@ def run(args: argparse.Namespace) -> int:
     lang = _common.lang(args, cfg)
     site = cfg.site(args.site)
     only = _common.only_checks(args)
+    if args.sign:  # certificate problems before the audit, not after it
+        if not args.sign_as or args.no_report:
+            raise InputError("--sign needs --as ROLE and the Berita Acara (not --no-report)")
+        from reports.signing import load_signer
+
+        load_signer(cfg, args.sign_as, lang, datetime.now(UTC))
     store = _common.store(cfg)
     try:
         try:
@@ -55,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
         if not result.outcome.reachable:
             raise SiteUnreachable(f"staging {result.staging_url} could not be reached")
         files = [] if args.no_report else _write_report(cfg, store, result, lang)
+        if args.sign:
+            sign_files(cfg, [Path(f) for f in files if f.endswith(".pdf")], args.sign_as, lang, args.quiet)
         if not args.quiet:
             _print(result, lang, files)
     finally:

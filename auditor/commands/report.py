@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 from contextlib import ExitStack
+from datetime import UTC, datetime
 from pathlib import Path
 
 from auditor.commands import _common
+from auditor.commands.sign import add_sign_options, sign_files
 from auditor.errors import InputError
 from auditor.lock import SiteBusy, lock_dir_for, site_lock
 
@@ -29,6 +31,9 @@ def register(sub, parents: list[argparse.ArgumentParser]) -> None:
                        help="html, pdf, json (the numbers), or a list (default: html,pdf)")
         k.add_argument("--site", metavar="NAME", help="only this site (default: every site in the config)")
         k.add_argument("--out", metavar="DIR", help="output folder (default: reports.output_dir)")
+        k.add_argument("--sign", action="store_true",
+                       help="sign the PDF as --as ROLE right after writing it (PAdES, docs/reports.md)")
+        add_sign_options(k, required=False)
         k.set_defaults(func=run, kind=kind)
     # fleet mode (issue 11): `report fleet` lives in auditor/commands/fleet.py
     from auditor.commands.fleet import register_report
@@ -41,6 +46,14 @@ def run(args: argparse.Namespace) -> int:
     from reports.render import write_report
 
     cfg = _common.config(args)
+    if args.sign and not args.sign_as:
+        raise InputError("--sign needs --as ROLE (kepala_seksi, ketua_ppid, atasan_ppid)")
+    if args.sign and "pdf" not in args.format:
+        raise InputError("--sign needs a PDF: --format pdf or html,pdf")
+    if args.sign:  # certificate problems before anything is written
+        from reports.signing import load_signer
+
+        load_signer(cfg, args.sign_as, _common.lang(args, cfg), datetime.now(UTC))
     period = args.period or periods.default_key(args.kind)
     periods.parse(args.kind, period)  # a malformed period is an input error before the store is opened
     if args.out:
@@ -66,4 +79,6 @@ def run(args: argparse.Namespace) -> int:
     finally:
         store.close()
     _common.print_written(written, args.quiet)
+    if args.sign:
+        sign_files(cfg, [p for p in written if p.suffix == ".pdf"], args.sign_as, _common.lang(args, cfg), args.quiet)
     return 0

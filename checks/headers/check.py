@@ -159,8 +159,9 @@ class HeadersCheck(Check):
             return None
         base = ctx.http
         ca = str(ctx.base_dir / cfg.ca_file) if cfg.ca_file else True
-        return HttpClient(user_agent=base.user_agent, timeout_s=base.timeout_s, max_bytes=base.max_bytes,
-                          delay_s=base.delay_s, verify=ca, max_redirects=10)
+        client = HttpClient(user_agent=base.user_agent, timeout_s=base.timeout_s, max_bytes=base.max_bytes,
+                            delay_s=base.delay_s, verify=ca, max_redirects=10, policy=base.policy)
+        return client.until(base.until_deadline) if base.until_deadline is not None else client
 
     def _fetch(self, ctx: CheckContext, vclient: HttpClient | None, url: str,
                max_bytes: int | None = None) -> tuple[Response, bool]:

@@ -9,8 +9,9 @@ from typing import Any
 
 from pydantic import Field
 
+from auditor.catalogue import t
 from auditor.redact import keyed_hash
-from checks.base import Check, CheckConfig, CheckContext, CheckResult, Finding, Severity
+from checks.base import Cache, Check, CheckConfig, CheckContext, CheckResult, Finding, Severity
 from checks.facts import PersonalDataFacts
 from checks.personal_data.detectors import Allowlist, masked
 from checks.personal_data.evidence import (
@@ -26,6 +27,8 @@ from checks.personal_data.evidence import (
 )
 from checks.personal_data.extract import extract, extract_page
 from checks.personal_data.limits import MB, Limits
+from checks.personal_data.ocr import OcrEngine, OcrLimits, limit_threads
+from checks.personal_data.rulebook import RULEBOOK
 
 
 class PersonalDataConfig(CheckConfig):
@@ -38,6 +41,23 @@ class PersonalDataConfig(CheckConfig):
     document_time_budget_s: float = Field(60, gt=0)
     time_budget_s: float = Field(900, gt=0)  # the whole check
     sitewide_contact_pages: int = Field(3, ge=2)  # a phone/e-mail on this many pages is the site's contact
+    # OCR of images and image-only PDF pages (Tesseract; skipped with a note when it is not installed)
+    ocr: bool = True
+    ocr_max_pages: int = Field(20, gt=0)  # OCRed pages/frames per document
+    ocr_max_megapixels: float = Field(40, gt=0)  # per image, read from its header before decoding
+    ocr_document_s: float = Field(60, gt=0)  # OCR seconds per document
+    ocr_max_images: int = Field(200, ge=0)  # OCRed images/pages per run
+    ocr_dpi: int = Field(200, ge=72, le=400)  # rendering of image-only PDF pages
+
+
+def ocr_engine(cfg: PersonalDataConfig, cache: Cache | None) -> OcrEngine | None:
+    """The run's OCR engine (None when OCR is switched off); `.available` says whether it can read."""
+    if not cfg.ocr:
+        return None
+    limit_threads()
+    return OcrEngine(OcrLimits(max_pages=cfg.ocr_max_pages, max_pixels=int(cfg.ocr_max_megapixels * 1e6),
+                               document_s=cfg.ocr_document_s, max_images=cfg.ocr_max_images, dpi=cfg.ocr_dpi),
+                     cache=cache)
 
 
 def limits_from(cfg: PersonalDataConfig) -> Limits:
@@ -55,7 +75,9 @@ class PersonalDataCheck(Check):
     description = "Data pribadi (NIK, KK, NPWP, BPJS, HP, e-mail, rekening) di halaman dan dokumen"
     config_model = PersonalDataConfig
     facts_model = PersonalDataFacts
-    rules = {f"pii.{k}": TITLES[k][1] for k in TITLES}
+    area = "pii"
+    rulebook = RULEBOOK
+    rules = {**{f"pii.{k}": TITLES[k][1] for k in TITLES}, **{r.id: r.title_en for r in RULEBOOK.values()}}
 
     def run(self, ctx: CheckContext) -> CheckResult:
         cfg = ctx.config if isinstance(ctx.config, PersonalDataConfig) else PersonalDataConfig()
@@ -69,6 +91,10 @@ class PersonalDataCheck(Check):
         page_results: list[tuple[str, DocumentResult]] = []
         doc_summaries: list[dict[str, Any]] = []  # the first 500; `docs_scanned` counts them all
         docs_scanned = 0
+        ocr = ocr_engine(cfg, ctx.cache)
+        if ocr is not None and not ocr.available:
+            notes.append({"code": "ocr.unavailable", "url": "", "note": t("ocr_unavailable", "id", missing=ocr.reason)})
+            ocr = None
 
         def over_budget() -> bool:
             if time.monotonic() - started > cfg.time_budget_s:
@@ -93,7 +119,7 @@ class PersonalDataCheck(Check):
                 continue
             url = doc.final_url or doc.url
             try:
-                ex = extract(doc.body, doc.filename, content_type=doc.content_type, limits=limits)
+                ex = extract(doc.body, doc.filename, content_type=doc.content_type, limits=limits, ocr=ocr)
                 dres = scan_extraction(ex, allow, today)
             except Exception as exc:
                 ctx.log.debug("personal_data: document %s: %s", url, type(exc).__name__)
@@ -110,15 +136,17 @@ class PersonalDataCheck(Check):
             if len(doc_summaries) < 500:
                 doc_summaries.append({"url": url, "format": dres.fmt,
                                       "counts": {k: dres.count(k) for k in dres.groups},
-                                      "error": dres.error_kind, "image_only": dres.image_only})
+                                      "error": dres.error_kind, "image_only": dres.image_only,
+                                      "public": dict(dres.public), "ocr": dres.ocr,
+                                      "id_card": bool(dres.cards)})
 
         totals: Counter[str] = Counter()
         for f in res.findings:
             if f.rule != "pii.document.unscannable":
                 totals[f.rule.removeprefix("pii.")] += int(f.data.get("count", 0))
         res.facts = PersonalDataFacts(
-            pages_scanned=len(page_results), documents_scanned=docs_scanned, counts=dict(totals),
-            documents=doc_summaries, notes=notes[:500],
+            pages_scanned=len(page_results), documents_scanned=docs_scanned, ocr_runs=ocr.calls if ocr else 0,
+            ocr_images=ocr.images if ocr else 0, counts=dict(totals), documents=doc_summaries, notes=notes[:500],
             unscannable=sum(1 for f in res.findings if f.rule == "pii.document.unscannable"))
         return res
 

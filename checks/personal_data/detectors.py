@@ -39,7 +39,7 @@ _HEADER_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("nik", r"\bnik\b|\bktp\b|nomor induk kependudukan|no\.?\s*identitas"),
         ("phone", r"\bhp\b|\btelp?\b|telepon|ponsel|handphone|\bwa\b|whats\s?app|seluler"),
         ("email", r"e-?mail|surel"),
-        ("account", r"rekening|\bno\.?\s*rek\b"),
+        ("account", r"(?<!kode )rekening|\bno\.?\s*rek\b"),  # "kode rekening": a budget code column
     )
 )
 
@@ -175,9 +175,12 @@ class Allowlist:
         return out
 
     def allows(self, m: Match) -> bool:
-        if m.value in self.values:
+        return self.allows_value(m.kind, m.value)
+
+    def allows_value(self, kind: str, value: str) -> bool:
+        if value in self.values:
             return True
-        return m.kind == "email" and m.value.rpartition("@")[2] in self.domains
+        return kind == "email" and value.rpartition("@")[2] in self.domains
 
 
 def scan(text: str, *, column: str | None = None, context: str = "", allow: Allowlist | None = None,

@@ -15,9 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from checks.personal_data import office
+from checks.personal_data import office, scans
 from checks.personal_data.html_text import html_chunks
 from checks.personal_data.limits import Budget, Chunk, Limits, Note, StopExtraction, Unreadable
+from checks.personal_data.ocr import OcrEngine, OcrSummary
 from checks.personal_data.tables import table_chunks
 
 if TYPE_CHECKING:
@@ -26,7 +27,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("ppid_auditor.checks.personal_data")
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # its recovery warnings are ours to report, as notes
 
-SUPPORTED = ("html", "htm", "pdf", "xlsx", "xlsm", "xls", "csv", "docx", "odt", "ods", "zip", "txt", "doc")
+SUPPORTED = ("html", "htm", "pdf", "xlsx", "xlsm", "xls", "csv", "docx", "odt", "ods", "zip", "txt", "doc", "jpg",
+             "jpeg", "png", "webp", "tif", "tiff")
 
 
 @dataclass
@@ -37,6 +39,9 @@ class Extraction:
     budget: Budget = field(init=False)
     error: Unreadable | None = None  # set when the document (or the rest of it) cannot be read
     _gen: Iterator[Chunk] | None = None
+    ocr: OcrEngine | None = None
+    ocr_summary: OcrSummary = field(default_factory=OcrSummary)
+    cards: list[tuple[str, list[str]]] = field(default_factory=list)  # (where, labels) of identity cards
 
     def __post_init__(self) -> None:
         self.budget = Budget(self.limits)
@@ -49,7 +54,7 @@ class Extraction:
     def image_only(self) -> bool:
         """A PDF whose pages carry images but (almost) no text: a scan nobody can check automatically."""
         b = self.budget
-        return self.fmt == "pdf" and b.image_pages > 0 and b.text_pages == 0
+        return self.fmt == "pdf" and b.image_pages > 0 and b.text_pages == 0 and b.ocr_pages == 0
 
     @property
     def chunks(self) -> Iterator[Chunk]:
@@ -71,6 +76,8 @@ def sniff(data: bytes, name: str = "", content_type: str = "") -> str:
     ext = name.lower().rsplit(".", 1)[-1] if "." in name else ""
     if b"%PDF-" in head:
         return "pdf"
+    if scans.sniff_image(data):
+        return "image"
     if data[:4] == b"PK\x03\x04" or data[:4] == b"PK\x05\x06":
         return office.sniff_zip(data, ext)
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
@@ -120,16 +127,18 @@ def extract_page(page: Page, limits: Limits | None = None) -> Extraction:
 
 
 def extract(data: bytes, name: str, *, content_type: str = "", limits: Limits | None = None,
-            depth: int = 0) -> Extraction:
+            depth: int = 0, ocr: OcrEngine | None = None) -> Extraction:
+    """`ocr`: read images and image-only PDF pages with it (None: images are unsupported, scanned PDFs
+    unscannable, as without Tesseract)."""
     limits = limits or Limits()
     fmt = sniff(data, name, content_type)
-    ex = Extraction(name, fmt, limits)
+    ex = Extraction(name, fmt, limits, ocr=ocr)
     if len(data) > limits.max_bytes:
         mb = limits.max_bytes / 1024 / 1024
         ex._gen = _fail(Unreadable("refused", f"berkas lebih besar dari {mb:.0f} MB; tidak diperiksa",
                                    f"file larger than {mb:.0f} MB; not checked"))
         return ex
-    ex._gen = _dispatch(fmt, data, ex.budget, depth)
+    ex._gen = _dispatch(fmt, data, ex.budget, depth, ex)
     return ex
 
 
@@ -138,9 +147,11 @@ def _fail(exc: Unreadable) -> Iterator[Chunk]:
     yield  # pragma: no cover - makes this a generator
 
 
-def _dispatch(fmt: str, data: bytes, budget: Budget, depth: int) -> Iterator[Chunk]:
+def _dispatch(fmt: str, data: bytes, budget: Budget, depth: int, ex: Extraction) -> Iterator[Chunk]:
     if fmt == "pdf":
-        return pdf_chunks(data, budget)
+        return pdf_chunks(data, budget, ex)
+    if fmt == "image":
+        return scans.image_chunks(data, budget, ex.ocr, ex.ocr_summary, ex.cards)
     if fmt in ("xlsx", "xlsm"):
         return office.xlsx_chunks(data, budget)
     if fmt == "xls":
@@ -189,10 +200,10 @@ def csv_chunks(text: str, budget: Budget) -> Iterator[Chunk]:
             except csv.Error:
                 budget.note("csv.row", "ada baris CSV rusak yang dilewati", "a malformed CSV row was skipped")
 
-    yield from table_chunks(rows(), lambda r, c: f"baris {r + 1} kolom {c + 1}", budget)
+    yield from table_chunks(rows(), lambda r, c: f"baris {r + 1} kolom {c + 1}", budget, strings=True)
 
 
-def pdf_chunks(data: bytes, budget: Budget) -> Iterator[Chunk]:
+def pdf_chunks(data: bytes, budget: Budget, ex: Extraction | None = None) -> Iterator[Chunk]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -217,6 +228,7 @@ def pdf_chunks(data: bytes, budget: Budget) -> Iterator[Chunk]:
     if total > limit:
         budget.note("cap.pages", f"PDF berisi {total:,} halaman; hanya {limit:,} halaman pertama yang diperiksa",
                     f"the PDF has {total:,} pages; only the first {limit:,} were checked")
+    scanned: list[int] = []  # image-only pages, for OCR
     for i in range(min(total, limit)):
         budget.tick()
         budget.pages += 1
@@ -233,6 +245,9 @@ def pdf_chunks(data: bytes, budget: Budget) -> Iterator[Chunk]:
             yield Chunk(text, f"hal. {i + 1}")
         elif _has_image(page):
             budget.image_pages += 1
+            scanned.append(i)
+    if scanned and ex is not None and ex.ocr is not None and ex.ocr.available:
+        yield from scans.pdf_page_chunks(data, scanned, budget, ex.ocr, ex.ocr_summary, ex.cards)
 
 
 def _has_image(page: object) -> bool:

@@ -21,7 +21,7 @@ class Limits:
     max_pages: int = 500  # PDF pages read
     max_rows: int = 200_000  # table rows read per document, all sheets together
     max_cells: int = 2_000_000  # non-empty cells read per document
-    max_chars: int = 20_000_000  # extracted text per document
+    max_chars: int = 60_000_000  # extracted text per document (a CSV/TXT under max_bytes is read whole)
     max_members: int = 500  # entries in a ZIP archive / OOXML / ODF package
     max_unzipped: int = 300 * MB  # declared uncompressed size of a package, all members
     max_member: int = 100 * MB  # one member, uncompressed
@@ -77,6 +77,7 @@ class Budget:
     pages: int = 0
     image_pages: int = 0
     text_pages: int = 0
+    ocr_pages: int = 0  # image-only PDF pages read by OCR
     started: float = field(default_factory=time.monotonic)
 
     def note(self, code: str, text_id: str, text_en: str) -> None:

@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from checks.personal_data.limits import MB, Budget, Chunk, Unreadable, col_letter
-from checks.personal_data.tables import table_chunks
+from checks.personal_data.tables import CellBlock, table_chunks
 
 _ROOT_START = re.compile(rb"<[A-Za-z_]")
 _DTD = re.compile(rb"<!(doctype|entity)", re.I)
@@ -373,11 +373,14 @@ def zip_chunks(data: bytes, budget: Budget, depth: int,
             budget.note("zip.member", f"{name}: tidak dapat dibaca ({exc})", f"{name}: cannot be read ({exc})")
             continue
         inner = extract(inner_data, name, limits=budget.limits, depth=depth + 1)
-        if inner.fmt in ("unknown", "unsupported-ole"):
+        if inner.fmt in ("unknown", "unsupported-ole", "image"):
             continue  # images, executables...: nothing to read
         inner.budget.started = budget.started  # one deadline for the whole archive
         for chunk in inner.chunks:
-            chunk.loc = f"{name}: {chunk.loc}" if chunk.loc else name
+            if isinstance(chunk, CellBlock):
+                chunk.prefix = f"{name}: {chunk.prefix}" if chunk.prefix else name
+            else:
+                chunk.loc = f"{name}: {chunk.loc}" if chunk.loc else name
             yield chunk
         for note in inner.notes:
             budget.note(note.code, f"{name}: {note.text_id}", f"{name}: {note.text_en}")

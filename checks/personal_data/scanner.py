@@ -106,12 +106,12 @@ class _Scan:
     __slots__ = ("text", "low", "n", "column", "extra", "always_near", "districts", "days", "out", "_ix",
                  "_run", "_bits", "_after")
 
-    def __init__(self, text: str, column: str | None, context: str, today: date):
+    def __init__(self, text: str, column: str | None, extra: int, today: date):
         self.text = text
         self.low = lower_aligned(text)
         self.n = len(text)
         self.column = column
-        self.extra = kind_bits(context_kinds(context)) if context else 0
+        self.extra = extra
         # with a column header or a label naming such a kind, any run may count through context
         self.always_near = column is not None or bool(self.extra & _ENABLING)
         self.districts = district_codes()
@@ -317,12 +317,45 @@ class _Scan:
             at = text.find("@", last)
 
 
-def find(text: str, column: str | None = None, context: str = "", today: date | None = None) -> list[Found]:
+def bare_cell(text: str, column: str | None, today: date) -> Found | None | bool:
+    """What `find(text, column)` returns for a table cell of nothing but 8-16 ASCII digits in a NIK, KK,
+    NPWP, phone or bank-account column, where the answer needs no context: its one match, or None; False
+    when this shortcut does not apply (the cell goes through `find`). A dense sheet is mostly such cells.
+    `tests/test_personal_data_tables.py` checks it against `find`."""
+    n = len(text)
+    if n > 16:
+        return None  # longer than any value: `find` skips such a run
+    if column in ("nik", "kk", "npwp"):
+        if n != 16:
+            return False
+        last = last_days(today).get(text[8:12])
+        ok = last is not None and text[:6] in district_codes() and text[12:] != "0000"
+        if ok:
+            dd = text[6:8]
+            ok = "01" <= dd <= last[0] or (column != "kk" and "41" <= dd <= last[1])  # type: ignore[index]
+        return column, text, 0, n, "high" if ok else "medium"
+    if n in (13, 15, 16) or column not in ("phone", "account"):
+        return False  # a BPJS card, an NPWP or a 16-digit number: the context decides
+    if column == "account":
+        return "account", text, 0, n, "high"
+    phone = normalise_phone(text) if text[0] in "06" else None
+    return ("phone", phone, 0, n, "high") if phone else None
+
+
+def context_bits(context: str) -> int:
+    """The kind bits a label/header text announces (see `lexicon.context_kinds`)."""
+    return kind_bits(context_kinds(context)) if context else 0
+
+
+def find(text: str, column: str | None = None, context: str = "", today: date | None = None,
+         extra: int | None = None) -> list[Found]:
     """Every personal-data value in `text` as (kind, value, start, end, confidence): numbers in text
-    order, then e-mail addresses. See `detectors.scan` for the parameters."""
-    st = _Scan(text, column, context, today or date.today())
+    order, then e-mail addresses. See `detectors.scan` for the parameters; `extra` gives the context's
+    kind bits directly (`context_bits`) instead of `context`."""
+    st = _Scan(text, column, context_bits(context) if extra is None else extra, today or date.today())
     districts, out, classify, near, split_run = st.districts, st.out, st.classify, st.near, st.split_run
     always = st.always_near
+    id_column = column in ("nik", "kk", "npwp")
     before = after = b""  # the index's coarse masks, once built
     for m in (_RUN_ASCII if text.isascii() else _RUN).finditer(text):
         s, e = m.span()
@@ -331,6 +364,10 @@ def find(text: str, column: str | None = None, context: str = "", today: date | 
             continue
         raw = m.group()
         if raw.isdigit():  # the common case: one group, one candidate
+            if id_column and n == 16:  # `classify`, inlined for a NIK/KK/NPWP column (a dense sheet's cells)
+                ok = st.kk_ok(raw) if column == "kk" else st.nik_ok(raw)
+                out.append((column, raw, s, e, "high" if ok else "medium"))  # type: ignore[arg-type]
+                continue
             if n == 16:
                 shaped = raw[0] == "0" or raw[:6] in districts
             elif n > 16:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 
 from checks.personal_data.detectors import MOBILE_PREFIXES
 from checks.personal_data.regions import district_codes
@@ -27,6 +28,7 @@ class Item:
     labels: list[tuple[str, str]] = field(default_factory=list)  # (kind, normalised value)
 
 
+@lru_cache(maxsize=1)
 def _districts() -> list[str]:
     return sorted(district_codes())
 
@@ -222,3 +224,38 @@ def nik_cases(n: int = 1200, seed: int = 7, today: date | None = None) -> list[N
             out.append(NikCase(f"{rng.choice(districts)}{dd:02d}{mm:02d}{yy:02d}{rng.randint(1, 9999):04d}",
                                cat, female, None))
     return out
+
+
+STREETS = ["Melati", "Mawar", "Kenanga", "Anggrek", "Flamboyan", "Cempaka", "Sawo", "Nangka"]
+AID_HEADER = ["No", "NIK", "No. KK", "Nama Penerima", "Tanggal Lahir", "Alamat", "Dusun", "No. HP", "Bank",
+              "No. Rekening", "Jenis Bantuan", "Nominal"]
+AID_KINDS = ("nik", "kk", "phone", "account")
+
+
+def aid_recipient_csv(target_bytes: int, seed: int = 20, with_labels: bool = False,
+                      ) -> tuple[str, list[tuple[str, str]]]:
+    """A dense aid-recipient table as CSV text (an identifier in every row: NIK, No. KK, mobile number and
+    bank account of each recipient), about `target_bytes` long; with `with_labels`, the (kind, value)
+    pairs it holds."""
+    rng = random.Random(seed)
+    lines = [",".join(AID_HEADER)]
+    labels: list[tuple[str, str]] = []
+    size = len(lines[0]) + 1
+    aid = ["BLT Dana Desa", "PKH", "BPNT", "BST", "Bantuan Lansia"]
+    row = 0
+    while size < target_bytes:
+        row += 1
+        female = rng.random() < 0.5
+        born = date(1940, 1, 1) + timedelta(days=rng.randrange(0, 365 * 80))
+        nik, kk, phone = make_nik(rng, female=female, born=born), make_kk(rng), make_phone(rng)
+        acct = _digits(rng, rng.choice((10, 13, 15)))
+        cells = [str(row), nik, kk, _name(rng), born.strftime("%d-%m-%Y"),
+                 f"Jl. {rng.choice(STREETS)} No. {rng.randint(1, 120)} RT {rng.randint(1, 9):02d} RW "
+                 f"{rng.randint(1, 9):02d} Kalurahan Katongan Kapanewon Nglipar Gunungkidul", rng.choice(DUSUN), phone,
+                 rng.choice(BANKS), acct, rng.choice(aid), f"{rng.choice((300, 600, 900))}.000"]
+        line = ",".join(cells)
+        lines.append(line)
+        size += len(line) + 1
+        if with_labels:
+            labels += [("nik", nik), ("kk", kk), ("phone", phone), ("account", acct)]
+    return "\n".join(lines) + "\n", labels

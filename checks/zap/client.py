@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 import requests
 from zapv2 import ZAPv2
 
+from auditor.netguard import WATCHDOG, AddressPolicy, guarded_session, request_scope
+
 T = TypeVar("T")
 TRANSIENT_STATUS = (502, 503, 504)
 
@@ -47,7 +49,10 @@ class BoundedZap(ZAPv2):
         self._ppid_proxies = proxies
         self._ppid_key = apikey
         self._ppid_timeout = timeout_s
-        self._ppid_session = requests.Session()
+        # Each API call ends within `timeout_s` whatever ZAP (or whatever listens on that port) does: the
+        # session's sockets are shut down at the deadline (auditor.netguard). ZAP is the operator's own
+        # service, usually on loopback: the private-address guard does not apply to it.
+        self._ppid_session = guarded_session(pool_maxsize=2)
         # ZAP is addressed directly as the proxy; HTTP(S)_PROXY / NO_PROXY from the environment must not
         # reroute the API key anywhere else.
         self._ppid_session.trust_env = False
@@ -59,12 +64,18 @@ class BoundedZap(ZAPv2):
         if not url.startswith("http://zap/"):
             raise ValueError("refusing a non-ZAP API URL")  # same guard as zapv2: the key never leaks
         headers = {"X-ZAP-API-Key": self._ppid_key} if self._ppid_key else {}
+        ticket = WATCHDOG.arm(time.monotonic() + self._ppid_timeout)
         try:
-            resp = self._ppid_session.request(method, url, params=query, data=body, headers=headers,
-                                              proxies=self._ppid_proxies, timeout=self._ppid_timeout,
-                                              verify=False)
+            with request_scope(ticket, AddressPolicy(allow_private=True)):
+                resp = self._ppid_session.request(method, url, params=query, data=body, headers=headers,
+                                                  proxies=self._ppid_proxies, timeout=self._ppid_timeout,
+                                                  verify=False)
         except requests.RequestException as exc:
-            raise ZapUnavailable(_describe(exc)) from None
+            raise ZapUnavailable("timed out" if ticket.expired else _describe(exc)) from None
+        finally:
+            ticket.close()
+        if ticket.expired:  # the answer was cut at the deadline: never parse half a reply
+            raise ZapUnavailable(f"timed out (no complete answer within {self._ppid_timeout:g} s)")
         if resp.status_code in TRANSIENT_STATUS:
             raise ZapUnavailable(f"HTTP {resp.status_code} from {self._ppid_proxies['http']}")
         if resp.status_code >= 300:
