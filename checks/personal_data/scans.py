@@ -35,6 +35,19 @@ def _note_cap(budget: Budget, code: str, id_: str, en: str) -> None:
     budget.note(code, id_, en)
 
 
+def truncated(data: bytes) -> bool:
+    """A JPEG without its end marker, a PNG without IEND, a WebP shorter than its RIFF size. Checked here
+    because Pillow's own check depends on a process-wide switch (`ImageFile.LOAD_TRUNCATED_IMAGES`) that
+    other libraries turn on at import (WeasyPrint does): the verdict must not depend on what else ran."""
+    if data[:3] == b"\xff\xd8\xff":
+        return not data.rstrip(b"\x00\r\n ").endswith(b"\xff\xd9")
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return b"IEND" not in data[-64:]
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return len(data) < int.from_bytes(data[4:8], "little") + 8
+    return False
+
+
 def _open(data: bytes, budget: Budget, max_pixels: int) -> Any:
     """The image, header read only; Unreadable when it is damaged or larger than `max_pixels`."""
     from PIL import Image
@@ -53,6 +66,8 @@ def _open(data: bytes, budget: Budget, max_pixels: int) -> Any:
         raise Unreadable("corrupt", f"gambar rusak atau tidak dikenali ({type(exc).__name__})",
                          f"damaged or unrecognised image ({type(exc).__name__})") from None
     w, h = img.size
+    if truncated(data):
+        raise Unreadable("corrupt", "gambar terpotong (berkas tidak lengkap)", "truncated image (incomplete file)")
     if w * h > max_pixels:
         raise Unreadable("refused", f"gambar {w:,} x {h:,} piksel melebihi batas {max_pixels / 1e6:.0f} MP; "
                          "tidak dibuka", f"image of {w:,} x {h:,} pixels exceeds the {max_pixels / 1e6:.0f} MP "
