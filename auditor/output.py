@@ -1,9 +1,11 @@
-"""Machine-readable outputs: the findings JSON of CONTRACT.md and SARIF 2.1.0."""
+"""Machine-readable outputs: the findings JSON of docs/cli.md and SARIF 2.1.0 (rule table from the rule
+records, checks.rules)."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -11,11 +13,14 @@ from typing import Any
 from auditor import __version__
 from auditor.runner import RunOutcome
 from checks.base import Finding, Severity
+from checks.rules import Rule, all_rulebooks
 
 TOOL = {"name": "ppid-auditor", "version": __version__}
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SARIF_LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",
                 Severity.LOW: "note", Severity.INFO: "note"}
+
+_SARIF_FIELD = re.compile(r"\{[a-z_]+\}")
 
 
 def write_atomic(path: str | Path, text: str) -> None:
@@ -51,20 +56,38 @@ def findings_json(outcome: RunOutcome, lang: str = "id") -> dict[str, Any]:
     }
 
 
+def sarif_rule(rule_id: str, check: str, record: Rule | None, lang: str, fallback: Finding) -> dict[str, Any]:
+    """One entry of SARIF's rule table: from the rule's record (checks.rules) when the check declares one,
+    else (a plugin without records) from its first finding."""
+    if record is not None:
+        title, remediation = record.summary(lang), record.text(lang)[1]
+        refs, severity = list(record.references), record.severity.label
+        props = {"check": check, "area": record.area, "observes": record.observes.value,
+                 "defaultSeverity": severity}
+    else:
+        title, remediation = fallback.localized(lang)
+        refs = list(fallback.references)
+        props = {"check": check}
+    entry: dict[str, Any] = {"id": rule_id, "name": rule_id.replace(".", "_"),
+                             "shortDescription": {"text": title},
+                             "help": {"text": _SARIF_FIELD.sub("…", remediation) or title},
+                             "properties": props}
+    if record is not None:
+        entry["defaultConfiguration"] = {"level": _SARIF_LEVEL[record.severity]}
+    if refs:
+        entry["helpUri"] = refs[0]
+    return entry
+
+
 def sarif(outcome: RunOutcome, lang: str = "id") -> dict[str, Any]:
+    books = all_rulebooks()
     rules: dict[str, dict[str, Any]] = {}
     results = []
     for f in outcome.findings:
         title, remediation = f.localized(lang)
         if f.rule not in rules:
-            rules[f.rule] = {
-                "id": f.rule, "name": f.rule.replace(".", "_"),
-                "shortDescription": {"text": title},
-                "help": {"text": remediation or title},
-                "properties": {"check": f.check},
-            }
-            if f.references:
-                rules[f.rule]["helpUri"] = f.references[0]
+            book = books.get(f.check)
+            rules[f.rule] = sarif_rule(f.rule, f.check, book.lookup(f.rule) if book else None, lang, f)
         result: dict[str, Any] = {
             "ruleId": f.rule,
             "level": _SARIF_LEVEL[f.severity],

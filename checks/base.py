@@ -71,7 +71,7 @@ class Finding:
     """One problem found by a check. Text fields are Bahasa Indonesia; `*_en` carry English."""
 
     check: str
-    rule: str  # e.g. "tls.cert.expiring" (see CONTRACT.md "Rule ids")
+    rule: str  # e.g. "tls.cert.expiring" (see docs/cli.md "Rule ids")
     severity: Severity
     title: str
     url: str = ""
@@ -170,8 +170,18 @@ class Check:
         return Finding(check=self.name, rule=rule, severity=Severity.parse(severity), title=title, **kw)
 
     def finding_from(self, rule_id: str, **kw: Any) -> Finding:
-        """A finding made from this check's record for `rule_id` (see `checks.rules.Rule.finding`)."""
-        return self.rulebook[rule_id].finding(self.name, **kw)
+        """A finding made from this check's record for `rule_id` (see `checks.rules.Rule.finding`).
+
+        A rule without a record still yields a finding (titled with its id, logged as an error): a gap in
+        the records must not take the check down; tests/test_rule_records.py names it."""
+        from checks.rules import placeholder
+
+        book = self.rulebook
+        record = book.lookup(rule_id) if hasattr(book, "lookup") else book.get(rule_id)
+        if record is None:
+            log.error("%s: no rule record for %s", self.name, rule_id)
+            record = placeholder(rule_id, self.area)
+        return record.finding(self.name, rule_id=rule_id, **kw)
 
 
 @dataclass
@@ -197,3 +207,9 @@ def discover_checks() -> dict[str, LoadedCheck]:
             continue
         found[ep.name] = LoadedCheck(ep.name, cls)
     return found
+
+
+def check_areas() -> dict[str, str]:
+    """The report area of every installed check that declares one (`Check.area`), by check name."""
+    return {name: lc.cls.area for name, lc in discover_checks().items()
+            if lc.cls is not None and getattr(lc.cls, "area", "")}

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from auditor.store import CheckRunRow, RunRow, Store, StoredFinding
-from reports.policy import CHECK_AREA, area_of
+from checks.base import check_areas
+from reports.policy import area_of
 
 
 def aware(dt: datetime) -> datetime:
@@ -110,7 +111,7 @@ def when_of(run: RunRow) -> datetime:
 
 def load_history(store: Store, site: str, until: datetime) -> History:
     hist = History(site)
-    for name, area in CHECK_AREA.items():
+    for name, area in check_areas().items():
         hist.check_areas.setdefault(name, set()).add(area)
     state: dict[str, StoredFinding] = {}
     open_ep: dict[str, Episode] = {}

@@ -7,7 +7,6 @@ Indonesia, a missing key shows the key (so a gap is visible, never a crash).
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from auditor.catalogue import messages, t  # re-exported for the templates
 

@@ -16,10 +16,8 @@ from checks.base import Severity
 AREAS: tuple[str, ...] = ("tls", "headers", "software", "pii", "content", "zap")
 OTHER = "other"
 
-# Which area a check covers, for "was this area examined at all?" when the check found nothing. Checks not
-# listed are learnt from the rule prefixes of their findings.
-CHECK_AREA: dict[str, str] = {"tls": "tls", "headers": "headers", "software": "software",
-                              "personal_data": "pii", "content": "content", "links": "content", "zap": "zap"}
+# Which area a check covers, for "was this area examined at all?" when the check found nothing, is the
+# check's own `Check.area` (checks.base.check_areas); a check without one is learnt from its rule prefixes.
 
 # Score: start at 100 and subtract, per open finding at the end of the period, `each` points for its
 # severity, at most `cap` points per severity (so fifty low findings cannot outweigh one critical).

@@ -21,6 +21,7 @@ from checks.content.daftar import CADENCE_MONTHS, Daftar, DaftarError, Item, loa
 from checks.content.dates import add_months
 from checks.content.evidence import Evidence, SiteHints, best, conflicts, resource_evidence
 from checks.content.matching import Candidate, build_candidates, find_matches, same_url, tied
+from checks.content.records import RULEBOOK
 from checks.content.sources import collect_hints
 
 # Scoring tables as data.
@@ -30,7 +31,6 @@ STALE_SEVERITY_LONG = Severity.MEDIUM  # overdue by more than one further cadenc
 LIST_SEVERITY = Severity.MEDIUM
 SITE_STALE_SEVERITY = Severity.MEDIUM
 MANDATORY_SEVERITY = Severity.MEDIUM
-SOP_REF = "SOP Keamanan Pengelolaan Website PPID, A1/A2"
 
 
 class ContentConfig(CheckConfig):
@@ -46,13 +46,8 @@ class ContentCheck(Check):
     name = "content"
     description = "Freshness and completeness against the approved content list (Daftar Informasi Publik)"
     config_model = ContentConfig
-    rules = {
-        "content.item.missing": "An approved item cannot be found on the site",
-        "content.item.stale": "An approved item is older than its update cadence plus grace",
-        "content.list.expired": "The approved list is older than 3 months (SOP A1) or absent",
-        "content.site.stale": "Nothing added or updated on the site for over a month (SOP A2)",
-        "content.mandatory.missing": "Information a village must publish (Perki 1/2018, UU 14/2008) not found",
-    }
+    area = "content"
+    rulebook = RULEBOOK
 
     def run(self, ctx: CheckContext) -> CheckResult:
         cfg = ctx.config if isinstance(ctx.config, ContentConfig) else ContentConfig()
@@ -86,8 +81,8 @@ class _Run:
             self.errors.append(f"{what}: {type(exc).__name__}: {exc}")
             return None
 
-    def add(self, rule: str, severity: Severity, title: str, title_en: str, **kw: Any) -> Finding:
-        f = self.check.finding(rule, severity, title, title_en=title_en, **kw)
+    def add(self, rule: str, severity: Severity, **kw: Any) -> Finding:
+        f = self.check.finding_from(rule, severity=severity, **kw)
         self.result.findings.append(f)
         return f
 
@@ -136,18 +131,9 @@ class _Run:
         site_url = self.ctx.site.url
         if not path:
             self.notes.append("no approved_content list configured: only site.stale and mandatory.missing run")
-            self.add("content.list.expired", Severity.INFO,
-                     "Daftar Informasi Publik yang disetujui belum dipasang di konfigurasi",
-                     "No approved content list (Daftar Informasi Publik) is configured",
-                     url=site_url, key="no-list",
+            self.add("content.list.expired", Severity.INFO, variant="no-list", url=site_url, key="no-list",
                      evidence="sites[].approved_content kosong: kelengkapan dan kesegaran tiap informasi tidak "
-                              "dapat diperiksa",
-                     remediation="Impor tabel Daftar Informasi Publik yang ditandatangani dengan "
-                                 "`ppid-audit content import daftar.xlsx -o daftar.yaml`, lalu isi "
-                                 "`approved_content: daftar.yaml` pada situs di config.yaml.",
-                     remediation_en="Import the signed table with `ppid-audit content import daftar.xlsx -o "
-                                    "daftar.yaml` and set `approved_content: daftar.yaml` for the site.",
-                     references=[SOP_REF])
+                              "dapat diperiksa")
             return None
         full = Path(path)
         if not full.is_absolute():
@@ -157,11 +143,8 @@ class _Run:
             daftar = load_daftar(full)
         except DaftarError as exc:
             self.errors.append(str(exc))
-            self.add("content.list.expired", LIST_SEVERITY, "Daftar Informasi Publik tidak dapat dibaca",
-                     "The approved content list cannot be read", url=site_url, key="unreadable-list",
-                     evidence=str(exc),
-                     remediation="Perbaiki berkas daftar (atau impor ulang dari tabel yang ditandatangani).",
-                     remediation_en="Fix the list file (or re-import it from the signed table).")
+            self.add("content.list.expired", LIST_SEVERITY, variant="unreadable-list", url=site_url,
+                     key="unreadable-list", evidence=str(exc))
             return None
         self.result.facts["list"].update({
             "approved_by": daftar.approved_by,
@@ -175,13 +158,8 @@ class _Run:
         info = self.result.facts.setdefault("list", {})
         if daftar.approved_on is None:
             info["expired"] = True
-            self.add("content.list.expired", LIST_SEVERITY, "Daftar Informasi Publik tidak memiliki tanggal penetapan",
-                     "The approved content list has no approval date", url=site_url, key="no-date",
-                     evidence="approved_on kosong",
-                     remediation=f"Ketua PPID menetapkan ulang daftar (minimal 1 x {months} bulan) dan mengisi "
-                                 "`approved_on` serta `approved_by`.",
-                     remediation_en=f"Have the list re-approved (at least every {months} months) and fill "
-                                    "`approved_on` and `approved_by`.", references=[SOP_REF])
+            self.add("content.list.expired", LIST_SEVERITY, variant="no-date", fmt={"months": months},
+                     url=site_url, key="no-date", evidence="approved_on kosong")
             return
         expires = add_months(daftar.approved_on, months)
         info["expires_on"] = expires.isoformat()
@@ -189,17 +167,11 @@ class _Run:
         if self.today > expires:
             age = (self.today - daftar.approved_on).days
             self.add("content.list.expired", LIST_SEVERITY,
-                     f"Daftar Informasi Publik kedaluwarsa: ditetapkan {daftar.approved_on.isoformat()}, "
-                     f"lebih dari {months} bulan lalu",
-                     f"Approved content list expired: approved {daftar.approved_on.isoformat()}, over "
-                     f"{months} months ago", url=site_url, key="expired",
+                     fmt={"approved_on": daftar.approved_on.isoformat(), "months": months},
+                     url=site_url, key="expired",
                      evidence=f"approved_on {daftar.approved_on.isoformat()} ({age} hari); berlaku s.d. "
                               f"{expires.isoformat()}; disetujui oleh: {daftar.approved_by or '-'}",
-                     remediation=f"Ketua PPID menetapkan kembali tabel konten (minimal 1 x {months} bulan, SOP A1) "
-                                 "dan menyerahkannya kepada Kepala Seksi; impor ulang tabelnya.",
-                     remediation_en=f"The PPID head re-approves the content table (at least every {months} "
-                                    "months, SOP A1); re-import it.",
-                     references=[SOP_REF], data={"approved_on": daftar.approved_on.isoformat(),
+                     data={"approved_on": daftar.approved_on.isoformat(),
                                                  "expires_on": expires.isoformat()})
 
     # -- items ------------------------------------------------------------------------------------------
@@ -277,17 +249,13 @@ class _Run:
         long_overdue = self.today > add_months(chosen.date, 2 * months) + timedelta(days=self.cfg.grace_days)
         days = (self.today - chosen.date).days
         self.add("content.item.stale", STALE_SEVERITY_LONG if long_overdue else STALE_SEVERITY,
-                 f"Informasi belum diperbarui: {item.title} (terakhir {chosen.date.isoformat()}, jadwal "
-                 f"{_cadence_id(item.cadence)})",
-                 f"Item not updated: {item.title} (last {chosen.date.isoformat()}, cadence {item.cadence})",
+                 fmt={"title": item.title, "last": chosen.date.isoformat(), "cadence": item.cadence,
+                      "cadence_id": _cadence_id(item.cadence),
+                      "responsible": f" (penanggung jawab: {item.responsible})" if item.responsible else ""},
                  url=url, key=item.id,
                  evidence=f"pembaruan terakhir {chosen.date.isoformat()} ({days} hari) menurut {chosen.source}: "
                           f"{chosen.detail}; batas {due.isoformat()} (jadwal + {self.cfg.grace_days} hari)",
-                 remediation=f"Operator mengunggah versi terbaru '{item.title}'"
-                             f"{' (penanggung jawab: ' + item.responsible + ')' if item.responsible else ''} "
-                             "sesuai jadwal pada Daftar Informasi Publik.",
-                 remediation_en=f"Upload the current version of '{item.title}' as scheduled in the approved list.",
-                 references=[SOP_REF], confidence="medium" if chosen.source.startswith("history") else "high",
+                 confidence="medium" if chosen.source.startswith("history") else "high",
                  data={"item": item.id, "last_updated": chosen.date.isoformat(), "date_source": chosen.source,
                        "due": due.isoformat(), "ambiguous": info["ambiguous"]})
         return row
@@ -300,14 +268,9 @@ class _Run:
         where = row.get("configured_url") or self.ctx.site.url
         looked = f"URL {row['configured_url']}: {row.get('url_problem')}; " if row.get("configured_url") else ""
         self.add("content.item.missing", MISSING_SEVERITY.get(item.category, Severity.MEDIUM),
-                 f"Informasi pada Daftar Informasi Publik tidak ditemukan di situs: {item.title}",
-                 f"Approved item not found on the site: {item.title}", url=where, key=item.id,
+                 fmt={"title": item.title, "category": item.category}, url=where, key=item.id,
                  evidence=f"{looked}dicari: {'; '.join(item.patterns())} (judul halaman, judul bagian, teks tautan, "
                           f"nama dokumen); hilang sejak {row['missing_since']}",
-                 remediation=f"Unggah '{item.title}' (kategori {item.category}) dan tautkan dari menu PPID, atau "
-                             "perbarui `url`/`match` item ini pada daftar bila alamatnya berubah.",
-                 remediation_en=f"Publish '{item.title}' and link it from the PPID menu, or update the item's "
-                                "`url`/`match` if it moved.", references=[SOP_REF],
                  data={"item": item.id, "category": item.category})
         return row
 
@@ -328,15 +291,10 @@ class _Run:
         out = {**latest.to_json(), "stale": self.today > limit}
         if self.today > limit:
             self.add("content.site.stale", SITE_STALE_SEVERITY,
-                     f"Situs tidak diperbarui lebih dari {months} bulan (terakhir {latest.date.isoformat()})",
-                     f"Nothing added or updated for over {months} month(s) (last {latest.date.isoformat()})",
+                     fmt={"months": months, "last": latest.date.isoformat()},
                      url=self.ctx.site.url, key="site-stale",
                      evidence=f"pembaruan terakhir {latest.date.isoformat()} di {latest.url} menurut "
                               f"{latest.source}: {latest.detail}",
-                     remediation="Operator mengunggah atau memperbarui konten setiap bulan (SOP A2) dan mencatatnya "
-                                 "pada Form daftar update konten.",
-                     remediation_en="Upload or update content every month (SOP A2) and record it in the content "
-                                    "update log.", references=[SOP_REF],
                      data={"latest_update": latest.date.isoformat(), "source": latest.source})
         return out
 
@@ -351,13 +309,10 @@ class _Run:
                 continue
             basis = "; ".join(entry.basis)
             self.add("content.mandatory.missing", MANDATORY_SEVERITY,
-                     f"Informasi wajib tidak ditemukan: {entry.title}",
-                     f"Mandatory information not found: {entry.title_en or entry.title}",
+                     fmt={"title": entry.title, "title_en": entry.title_en or entry.title, "basis": basis},
                      url=self.ctx.site.url, key=entry.id,
                      evidence=f"dasar: {basis}; dicari pada judul, judul bagian, teks tautan dan nama dokumen: "
                               f"{'; '.join(entry.match)}",
-                     remediation=f"Umumkan '{entry.title}' di situs (menu PPID / Informasi Berkala) sesuai {basis}.",
-                     remediation_en=f"Publish this information on the site as required by {basis}.",
                      references=list(entry.basis), data={"mandatory": entry.id})
         return rows
 

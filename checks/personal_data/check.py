@@ -13,18 +13,15 @@ from auditor.redact import keyed_hash
 from checks.base import Check, CheckConfig, CheckContext, CheckResult, Finding, Severity
 from checks.personal_data.detectors import Allowlist, masked
 from checks.personal_data.evidence import (
-    _REM_CONTACT_EN,
-    _REM_CONTACT_ID,
     LABELS,
-    REFERENCES,
     SAMPLES,
-    TITLES,
     DocumentResult,
     findings_for,
     scan_extraction,
 )
 from checks.personal_data.extract import extract
 from checks.personal_data.limits import MB, Limits
+from checks.personal_data.records import RULEBOOK
 
 
 class PersonalDataConfig(CheckConfig):
@@ -53,7 +50,8 @@ class PersonalDataCheck(Check):
     name = "personal_data"
     description = "Data pribadi (NIK, KK, NPWP, BPJS, HP, e-mail, rekening) di halaman dan dokumen"
     config_model = PersonalDataConfig
-    rules = {f"pii.{k}": TITLES[k][1] for k in TITLES}
+    area = "pii"
+    rulebook = RULEBOOK
 
     def run(self, ctx: CheckContext) -> CheckResult:
         cfg = ctx.config if isinstance(ctx.config, PersonalDataConfig) else PersonalDataConfig()
@@ -143,14 +141,11 @@ class PersonalDataCheck(Check):
                 continue
             most = max(pages_with[(kind, v)] for v in values)
             samples = ", ".join(masked(kind, v) for v in values[:3])
-            out.append(self.finding(
-                f"pii.{kind}", Severity.LOW, TITLES[kind][0] + " di seluruh situs", title_en=TITLES[kind][1]
-                + " site-wide", url=site_url,
+            out.append(self.finding_from(
+                f"pii.{kind}", severity=Severity.LOW, variant="sitewide", url=site_url,
                 evidence=f"{len(values)} {LABELS[kind]} muncul di hingga {most} halaman "
                          f"(kemungkinan kontak kantor): {samples}",
-                remediation="Pastikan ini kontak resmi kantor, bukan nomor/alamat pribadi." + _REM_CONTACT_ID,
-                remediation_en="Make sure this is the office's official contact, not a personal one."
-                + _REM_CONTACT_EN, references=list(REFERENCES), key=f"pii.{kind}:sitewide",
+                key=f"pii.{kind}:sitewide",
                 data={"count": len(values), "pages": most,
                       "value_hashes": sorted(keyed_hash(key, v) for v in values)},
             ))

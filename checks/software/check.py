@@ -48,7 +48,8 @@ class SoftwareCheck(Check):
     name = "software"
     description = "Outdated CMS/server/PHP/JS libraries, version disclosure, exposed files and admin pages"
     config_model = SoftwareConfig
-    rules = rules.RULES
+    area = "software"
+    rulebook = rules.RULEBOOK
 
     def run(self, ctx: CheckContext) -> CheckResult:
         cfg: SoftwareConfig = ctx.config  # type: ignore[assignment]
@@ -114,10 +115,8 @@ class _Run:
         self.requests += 1
         return self.ctx.http.fetch(url, max_bytes=max_bytes)
 
-    def add(self, rule: str, severity: Severity, text: rules.Text, **kw: Any) -> None:
-        self.res.findings.append(self.check.finding(
-            rule, severity, text.title, title_en=text.title_en, remediation=text.remediation,
-            remediation_en=text.remediation_en, **kw))
+    def add(self, rule: str, severity: Severity, fmt: dict[str, Any], **kw: Any) -> None:
+        self.res.findings.append(self.check.finding_from(rule, severity=severity, fmt=fmt, **kw))
 
     def detection(self, product: str) -> fp.Detection | None:
         return next((d for d in self.detections if d.product == product), None)
@@ -195,7 +194,7 @@ class _Run:
                 if v.status == "behind" and d.product in rules.BEHIND_IS_LOW:
                     sev = Severity.LOW
             latest = v.latest if v.status == "outdated" and v.latest else v.newest
-            text = rules.judgement_text(rule, d.name, d.version, latest, v.reason, self.as_of)
+            text = rules.judgement_fields(d.name, d.version, latest, v.reason, self.as_of)
             refs = list(_sources(self.data, d.product))
             self.add(rule, sev, text, url=self.root, evidence=f"{d.name} {d.version}; " + "; ".join(d.evidence[:3]),
                      references=refs, key=d.product, confidence=d.version_confidence,
@@ -213,12 +212,9 @@ class _Run:
                     if (header, products) in seen:
                         continue
                     seen.add((header, products))
-                    self.add("software.version.disclosed", Severity.LOW, rules.disclosed_text(header, value),
+                    self.add("software.version.disclosed", Severity.LOW, {"header": header, "value": value},
                              url=self.root, evidence=f"{header}: {value}"[:200], key=f"{header}:{products}",
-                             confidence="high",
-                             references=["https://owasp.org/www-project-web-security-testing-guide/latest/"
-                                         "4-Web_Application_Security_Testing/01-Information_Gathering/"
-                                         "02-Fingerprint_Web_Server"])
+                             confidence="high")
 
     def js_libraries(self) -> None:
         repo = self.data.jsrepo
@@ -258,7 +254,7 @@ class _Run:
             worst = max((rules.JS_SEVERITY.get(v.severity, Severity.MEDIUM) for v in h.vulnerabilities),
                         default=Severity.MEDIUM)
             fixed = _fixed_in(h)
-            text = rules.js_text(h.component, h.version, [i for i in ids if i.startswith("CVE-")] or ids, fixed)
+            text = rules.js_fields(h.component, h.version, [i for i in ids if i.startswith("CVE-")] or ids, fixed)
             infos = [u for v in h.vulnerabilities for u in v.info]
             refs = list(dict.fromkeys([*ids, *infos]))[:20]
             self.add("software.js.vulnerable", worst, text, url=h.url,
@@ -316,12 +312,9 @@ class _Run:
 
     def _add_probe_finding(self, probe: Probe, url: str, path: str, evidence: str) -> None:
         rule = "software." + probe.rule
-        text = rules.probe_text(rule, probe.what, probe.what_en, path)
-        self.add(rule, Severity.parse(probe.severity), text, url=url, evidence=evidence, key=path,
-                 confidence="high",
-                 references=["https://owasp.org/www-project-web-security-testing-guide/latest/"
-                             "4-Web_Application_Security_Testing/02-Configuration_and_Deployment_Management_Testing/"
-                             "04-Review_Old_Backup_and_Unreferenced_Files_for_Sensitive_Information"])
+        fields = {"what": probe.what, "what_en": probe.what_en, "path": path}
+        self.add(rule, Severity.parse(probe.severity), fields, url=url, evidence=evidence, key=path,
+                 confidence="high")
 
 
 _LISTING_PROBE = Probe("", "directory.listing", "daftar isi direktori", "directory listing",

@@ -16,7 +16,7 @@ from auditor.http import guard_target
 from checks.base import Check, CheckConfig, CheckContext, CheckResult, CheckSkipped, Finding, Severity
 from checks.tls import analysis as an
 from checks.tls.model import LEGACY_PROTOCOLS, TlsScan
-from checks.tls.rules import CIPHER_CATEGORY, PROTOCOL_SEVERITY, RULES
+from checks.tls.rules import CIPHER_CATEGORY, PROTOCOL_SEVERITY, RULEBOOK
 from checks.tls.scan import SUPPLIED_CA, scan_host, trusted_ignoring_time_and_name
 
 HEAD_BYTES = 64 * 1024
@@ -83,16 +83,12 @@ class TlsCheck(Check):
     name = "tls"
     description = "HTTPS, redirect, TLS protocols and cipher suites, certificate validity (sslyze)"
     config_model = TlsConfig
-    rules = {rid: r.title_en for rid, r in RULES.items()}
+    area = "tls"
+    rulebook = RULEBOOK
 
     def _make(self, rule: str, url: str, evidence: str, *, severity: Severity | None = None,
               key: str | None = None, fmt: dict[str, Any] | None = None, **data: Any) -> Finding:
-        r = RULES[rule]
-        fmt = fmt or {}
-        return self.finding(
-            rule, severity if severity is not None else r.severity, r.title.format(**fmt), url=url,
-            evidence=evidence, remediation=r.remediation, title_en=r.title_en.format(**fmt),
-            remediation_en=r.remediation_en, references=list(r.references), key=key, data=data)
+        return self.finding_from(rule, severity=severity, fmt=fmt, url=url, evidence=evidence, key=key, data=data)
 
     def run(self, ctx: CheckContext) -> CheckResult:
         cfg = _config(ctx)
