@@ -4,10 +4,7 @@ records, checks.rules)."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from auditor import __version__
@@ -21,20 +18,6 @@ _SARIF_LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MED
                 Severity.LOW: "note", Severity.INFO: "note"}
 
 _SARIF_FIELD = re.compile(r"\{[a-z_]+\}")
-
-
-def write_atomic(path: str | Path, text: str) -> None:
-    """Write via a temp file + rename so a reader never sees half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def findings_json(outcome: RunOutcome, lang: str = "id") -> dict[str, Any]:

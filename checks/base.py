@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
@@ -151,8 +151,15 @@ class CheckConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Check:
-    """Base class for checks. Subclasses set the class attributes and implement `run`."""
+ConfigT = TypeVar("ConfigT", bound=BaseModel)
+
+
+class Check(Generic[ConfigT]):
+    """Base class for checks. Subclasses set the class attributes and implement `run`.
+
+    A check names its config model twice, once for the type checker and once for the runner:
+    `class TlsCheck(Check[TlsConfig]): config_model = TlsConfig`; `self.config(ctx)` is then a `TlsConfig`.
+    """
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
@@ -165,6 +172,15 @@ class Check:
 
     def run(self, ctx: CheckContext) -> CheckResult | Iterable[Finding]:
         raise NotImplementedError
+
+    def config(self, ctx: CheckContext) -> ConfigT:
+        """This check's validated config block: the runner's, or the model's defaults / a plain mapping
+        validated here when a test or a plugin host builds the context by hand."""
+        cfg = ctx.config
+        if not isinstance(cfg, self.config_model):
+            data = cfg.model_dump() if isinstance(cfg, BaseModel) else dict(cfg or {})
+            cfg = self.config_model.model_validate(data)
+        return cast(ConfigT, cfg)
 
     def finding(self, rule: str, severity: Severity | str, title: str, **kw: Any) -> Finding:
         return Finding(check=self.name, rule=rule, severity=Severity.parse(severity), title=title, **kw)

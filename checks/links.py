@@ -11,7 +11,7 @@ class LinksConfig(CheckConfig):
     max_referrers: int = 10  # how many linking pages to list per broken URL
 
 
-class LinksCheck(Check):
+class LinksCheck(Check[LinksConfig]):
     name = "links"
     description = "Tautan internal dan dokumen yang rusak (4xx/5xx/timeout)"
     config_model = LinksConfig
@@ -19,7 +19,7 @@ class LinksCheck(Check):
     rulebook = LINKS_RULEBOOK
 
     def run(self, ctx: CheckContext) -> CheckResult:
-        cfg: LinksConfig = ctx.config  # type: ignore[assignment]
+        cfg = self.config(ctx)
         result = CheckResult()
         start = ctx.site.start_page
         broken = 0

@@ -5,9 +5,7 @@ Public API (used by `ppid-audit report`, the demo and the scheduler): `write_rep
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -17,7 +15,8 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from auditor import __version__
+from auditor import __version__, catalogue
+from auditor.atomic import write_atomic
 from auditor.errors import InputError
 from auditor.store import Store
 from reports import charts, i18n, periods
@@ -59,11 +58,11 @@ def _env() -> jinja2.Environment:
 
 def _globals(lang: str, org: Any, generated: datetime) -> dict[str, Any]:
     def t(key: str, **kw: Any) -> str:
-        return i18n.t(key, lang, **kw)
+        return catalogue.t(key, lang, **kw)
 
     def tv(prefix: str, value: Any) -> str:
         """Label for a coded value (status, category...); an unknown code is shown as it is."""
-        text = i18n.t(f"{prefix}{value}", lang)
+        text = catalogue.t(f"{prefix}{value}", lang)
         return str(value) if text == f"{prefix}{value}" else text
 
     return {"t": t, "tv": tv, "lang": lang, "org": org, "generated": generated, "version": __version__,
@@ -77,17 +76,17 @@ def _globals(lang: str, org: Any, generated: datetime) -> dict[str, Any]:
 def _half_charts(d: HalfData, lang: str) -> dict[str, Markup]:
     cats = [i18n.month_name(m.period.start.month, lang)[:3] for m in d.months]
     areas = [a for a in (*AREAS, OTHER) if any(any(x.area == a and x.open_end for x in m.areas) for m in d.months)]
-    series = [charts.Series(i18n.t("area_" + a, lang),
+    series = [charts.Series(catalogue.t("area_" + a, lang),
                             [next((x.open_end for x in m.areas if x.area == a), 0) if m.has_runs else None
                              for m in d.months]) for a in areas]
     return {
-        "open_by_area": charts.bar_chart(i18n.t("chart_open", lang), cats, series or [charts.Series("-", [None] * 6)]),
-        "score": charts.line_chart(i18n.t("chart_score", lang), cats,
-                                   [charts.Series(i18n.t("col_score", lang), [m.score.value for m in d.months])],
+        "open_by_area": charts.bar_chart(catalogue.t("chart_open", lang), cats, series or [charts.Series("-", [None] * 6)]),
+        "score": charts.line_chart(catalogue.t("chart_score", lang), cats,
+                                   [charts.Series(catalogue.t("col_score", lang), [m.score.value for m in d.months])],
                                    ymax=100),
         "compliance": charts.bar_chart(
-            i18n.t("chart_compliance", lang), cats,
-            [charts.Series(i18n.t("col_compliance", lang),
+            catalogue.t("chart_compliance", lang), cats,
+            [charts.Series(catalogue.t("col_compliance", lang),
                            [None if m.compliance is None else round(m.compliance * 100) for m in d.months],
                            color="#548235")], ymax=100, unit="%"),
     }
@@ -106,27 +105,15 @@ def render_html(cfg: Any, store: Store, kind: str, period: periods.Period, lang:
         data = build_half(cfg, store, site, period, lang, out_dir, names)
         label = i18n.half_label(period.key, lang)
         extra = {"charts": _half_charts(data, lang)}
-    title = i18n.t("doc_" + kind, lang)
+    title = catalogue.t("doc_" + kind, lang)
     ctx.update(d=data, site=site, kind=kind, period_label=label, doc_title=title,
                footer_text=f"{org.organisation} · {title} · {label}"[:120],
                sop_key="sop_" + kind, addressee_key="to_" + kind, signature_roles=SIGNATURES[kind], **extra)
     return _env().get_template(f"{kind}.html.j2").render(ctx)
 
 
-def _atomic(path: Path, write: Callable[[Path], None]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_html(path: Path, html: str) -> None:
-    _atomic(path, lambda tmp: tmp.write_text(html, encoding="utf-8"))
+    write_atomic(path, html)
 
 
 def html_to_pdf(html: str, target: Path, base_url: Path) -> None:
@@ -135,7 +122,7 @@ def html_to_pdf(html: str, target: Path, base_url: Path) -> None:
     def write(tmp: Path) -> None:
         weasyprint.HTML(string=html, base_url=str(base_url)).write_pdf(str(tmp))
 
-    _atomic(target, write)
+    write_atomic(target, write)
 
 
 def _formats(formats: Iterable[str] | str) -> list[str]:
@@ -217,7 +204,7 @@ def write_index(cfg: Any, lang: str = "id", *, now: datetime | None = None) -> P
                             key=lambda r: (r["key"], r["site"] or ""), reverse=True))
               for kind in ("monthly", "semiannual", "gate")]
     ctx = _globals(lang, cfg.reports, now or datetime.now(UTC))
-    html = _env().get_template("index.html.j2").render(ctx, groups=groups, footer_text=i18n.t("index_title", lang))
+    html = _env().get_template("index.html.j2").render(ctx, groups=groups, footer_text=catalogue.t("index_title", lang))
     path = out_dir / "index.html"
     write_html(path, html)
     return path

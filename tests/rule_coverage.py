@@ -4,7 +4,8 @@ Every built-in check's `run` (and the tls check's `evaluate`) is wrapped for the
 of the findings it returns are collected. At the end of the session two gaps fail it:
 - a rule a built-in check emitted that none of its records covers (always checked);
 - a record no test ever saw emitted (checked when the whole suite ran: every tests/test_*.py collected,
-  nothing deselected; with skipped tests it is only a warning unless PPID_REQUIRE_INTEGRATION=1).
+  nothing deselected, or PPID_RULE_COVERAGE=1 for a subset; with skipped tests it is only a warning unless
+  PPID_REQUIRE_INTEGRATION=1).
 """
 
 from __future__ import annotations

@@ -41,9 +41,10 @@ def register(sub, parents: list[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from auditor import demo
+    from auditor.catalogue import t
 
     out_dir = Path(args.out)
-    en = args.lang == "en"
+    lang = args.lang or "id"
     with tempfile.TemporaryDirectory(prefix="ppid-demo-site-") as tmp:
         site_dir = Path(tmp) / "site"
         demo.build_site(site_dir, date.today())
@@ -57,12 +58,11 @@ def run(args: argparse.Namespace) -> int:
         try:
             config_path = demo.write_demo_config(out_dir, server)
             if not args.quiet:
-                label = "Demo site" if en else "Situs demo"
-                print(f"{label}: {server.https_url}  (HTTP: {server.http_url})")
+                print(f"{t('demo_site', lang)}: {server.https_url}  (HTTP: {server.http_url})")
                 print(f"Config: {config_path}  CA: {out_dir.resolve() / 'demo-ca.crt'}")
             if args.serve:
                 if not args.quiet:
-                    print("Press Ctrl-C to stop." if en else "Tekan Ctrl-C untuk berhenti.")
+                    print(t("demo_stop_hint", lang))
                 sys.stdout.flush()
                 try:
                     threading.Event().wait()

@@ -6,9 +6,9 @@ import argparse
 
 from rich.table import Table
 
+from auditor.catalogue import t
 from auditor.commands import _common
 from auditor.errors import InputError
-from auditor.i18n import t
 
 
 def register(sub, parents: list[argparse.ArgumentParser]) -> None:

@@ -8,11 +8,12 @@ from pathlib import Path
 
 from rich.table import Table
 
+from auditor.atomic import write_atomic
+from auditor.catalogue import t
 from auditor.commands import _common
 from auditor.errors import ConfigError
-from auditor.i18n import t
 from auditor.lock import SiteBusy, lock_dir_for, site_lock
-from auditor.output import dump, findings_json, sarif, worst, write_atomic
+from auditor.output import dump, findings_json, sarif, worst
 from auditor.runner import RunOutcome, run_audit
 from checks.base import Severity
 

@@ -42,7 +42,7 @@ class ContentConfig(CheckConfig):
     min_match_score: float = Field(0.6, ge=0, le=1.2)
 
 
-class ContentCheck(Check):
+class ContentCheck(Check[ContentConfig]):
     name = "content"
     description = "Freshness and completeness against the approved content list (Daftar Informasi Publik)"
     config_model = ContentConfig
@@ -50,7 +50,7 @@ class ContentCheck(Check):
     rulebook = RULEBOOK
 
     def run(self, ctx: CheckContext) -> CheckResult:
-        cfg = ctx.config if isinstance(ctx.config, ContentConfig) else ContentConfig()
+        cfg = self.config(ctx)
         run = _Run(self, ctx, cfg)
         return run.execute()
 

@@ -68,7 +68,7 @@ def _swap_scheme(url: str, scheme: str) -> str:
     return urlunsplit((scheme, p.netloc, p.path or "/", p.query, ""))
 
 
-class HeadersCheck(Check):
+class HeadersCheck(Check[HeadersConfig]):
     name = "headers"
     description = "Security headers, cookies, CORS, SRI and mixed content, graded like MDN HTTP Observatory"
     config_model = HeadersConfig
@@ -76,7 +76,7 @@ class HeadersCheck(Check):
     rulebook = RULEBOOK
 
     def run(self, ctx: CheckContext) -> CheckResult:
-        cfg: HeadersConfig = ctx.config  # type: ignore[assignment]
+        cfg = self.config(ctx)
         pages = [p for p in ctx.site.pages if _eligible(p)]
         if not pages and ctx.site.start_page is None:
             raise CheckSkipped("no page with a response to read headers from")

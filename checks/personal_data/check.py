@@ -46,7 +46,7 @@ def allowlist_from(site_config: Any, cfg: PersonalDataConfig) -> Allowlist:
     return Allowlist.from_entries([*(getattr(site_config, "contact_allowlist", None) or []), *cfg.allowlist])
 
 
-class PersonalDataCheck(Check):
+class PersonalDataCheck(Check[PersonalDataConfig]):
     name = "personal_data"
     description = "Data pribadi (NIK, KK, NPWP, BPJS, HP, e-mail, rekening) di halaman dan dokumen"
     config_model = PersonalDataConfig
@@ -54,7 +54,7 @@ class PersonalDataCheck(Check):
     rulebook = RULEBOOK
 
     def run(self, ctx: CheckContext) -> CheckResult:
-        cfg = ctx.config if isinstance(ctx.config, PersonalDataConfig) else PersonalDataConfig()
+        cfg = self.config(ctx)
         limits = limits_from(cfg)
         allow = allowlist_from(ctx.site_config, cfg)
         key = ctx.secret_key or os.urandom(32)  # no store: hashes still keyed, just not stable across runs

@@ -44,7 +44,7 @@ class SoftwareConfig(CheckConfig):
     ignore_libraries: list[str] = Field(default_factory=list)
 
 
-class SoftwareCheck(Check):
+class SoftwareCheck(Check[SoftwareConfig]):
     name = "software"
     description = "Outdated CMS/server/PHP/JS libraries, version disclosure, exposed files and admin pages"
     config_model = SoftwareConfig
@@ -52,7 +52,7 @@ class SoftwareCheck(Check):
     rulebook = rules.RULEBOOK
 
     def run(self, ctx: CheckContext) -> CheckResult:
-        cfg: SoftwareConfig = ctx.config  # type: ignore[assignment]
+        cfg = self.config(ctx)
         site = ctx.site
         if not site.reachable or not site.pages:
             raise CheckSkipped("the site could not be reached: nothing to fingerprint")

@@ -51,12 +51,6 @@ class Endpoint:
     ca_file: Path | None
 
 
-def _config(ctx: CheckContext) -> TlsConfig:
-    if isinstance(ctx.config, TlsConfig):
-        return ctx.config
-    return TlsConfig.model_validate(ctx.config.model_dump() if ctx.config is not None else {})
-
-
 def endpoint(ctx: CheckContext, cfg: TlsConfig) -> Endpoint:
     """Where HTTPS is expected, refusing targets the loopback guard forbids."""
     site_url = getattr(ctx.site_config, "url", None) or ctx.site.url
@@ -79,7 +73,7 @@ def endpoint(ctx: CheckContext, cfg: TlsConfig) -> Endpoint:
     return Endpoint(site_url, host, port, netloc, https_url, ca_file)
 
 
-class TlsCheck(Check):
+class TlsCheck(Check[TlsConfig]):
     name = "tls"
     description = "HTTPS, redirect, TLS protocols and cipher suites, certificate validity (sslyze)"
     config_model = TlsConfig
@@ -91,7 +85,7 @@ class TlsCheck(Check):
         return self.finding_from(rule, severity=severity, fmt=fmt, url=url, evidence=evidence, key=key, data=data)
 
     def run(self, ctx: CheckContext) -> CheckResult:
-        cfg = _config(ctx)
+        cfg = self.config(ctx)
         ep = endpoint(ctx, cfg)
         scan = scan_host(ep.host, ep.port, timeout_s=cfg.timeout_s, budget_s=cfg.scan_budget_s,
                          ca_file=ep.ca_file)
@@ -99,7 +93,7 @@ class TlsCheck(Check):
 
     def evaluate(self, ctx: CheckContext, scan: TlsScan) -> CheckResult:
         """Findings and facts from a finished scan (plus the HTTP-side probes): `run` minus the handshakes."""
-        cfg = _config(ctx)
+        cfg = self.config(ctx)
         ep = endpoint(ctx, cfg)
         res = CheckResult()
         facts: dict[str, Any] = {"endpoint": {"host": ep.host, "port": ep.port, "url": ep.https_url}}

@@ -43,7 +43,7 @@ class ZapStateLost(ZapError):
     pass
 
 
-class ZapCheck(Check):
+class ZapCheck(Check[ZapConfig]):
     name = "zap"
     description = "OWASP ZAP spider + passive scan (active scan only with allow_active) via the ZAP API"
     config_model = ZapConfig
@@ -52,7 +52,7 @@ class ZapCheck(Check):
     sleep = staticmethod(time.sleep)
 
     def run(self, ctx: CheckContext) -> CheckResult:
-        cfg = ctx.config if isinstance(ctx.config, ZapConfig) else ZapConfig.model_validate(dict(ctx.config or {}))
+        cfg = self.config(ctx)
         if cfg.mode == "active" and not cfg.allow_active:  # config validation already refuses; belt and braces
             raise ZapError(ACTIVE_REFUSED)
         site_url = ctx.site.url or getattr(ctx.site_config, "url", "")
