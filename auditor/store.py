@@ -17,16 +17,19 @@ import os
 import secrets
 import socket
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from auditor.errors import StoreError
+from auditor.store_migrations import site_level_fingerprints
 from auditor.storedb import Database, upsert
 from checks.base import Finding, Severity
 
-MIGRATIONS: list[str] = [
+# A migration is SQL (statements separated by ";") or a function of the open transaction for data moves.
+MIGRATIONS: list[str | Callable[[Database], None]] = [
     # 1: initial schema
     """
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -85,6 +88,8 @@ MIGRATIONS: list[str] = [
         attempts INTEGER NOT NULL DEFAULT 0, owner TEXT, owner_pid INTEGER, owner_host TEXT,
         lease_until TEXT, run_id TEXT, error TEXT, updated TEXT NOT NULL, PRIMARY KEY (batch, site));
     """,
+    # 5 (issue 16): site-level findings get fingerprints without a URL; existing issues carried over
+    site_level_fingerprints,
 ]
 
 
@@ -207,7 +212,12 @@ class Store:
                     # Re-read under the write lock: another process may have migrated a fresh file meanwhile.
                     if db.schema_version() > i:
                         continue
-                    for stmt in filter(None, (s.strip() for s in MIGRATIONS[i].split(";"))):
+                    step = MIGRATIONS[i]
+                    if callable(step):
+                        step(db)
+                        db.set_schema_version(i + 1)
+                        continue
+                    for stmt in filter(None, (s.strip() for s in step.split(";"))):
                         db.execute(db.ddl(stmt))
                     db.set_schema_version(i + 1)
             with self.tx() as db:
@@ -326,9 +336,9 @@ class Store:
                 else:
                     state = "reopened" if issue["status"] == "fixed" else "open"
                     db.execute("UPDATE issues SET status='open', last_run=?, last_seen=?, severity=?, title=?,"
-                               " reopen_count=reopen_count+?, fixed_run=NULL, fixed_at=NULL"
+                               " url=?, reopen_count=reopen_count+?, fixed_run=NULL, fixed_at=NULL"
                                " WHERE site=? AND fingerprint=?",
-                               (run_id, when, f["severity"], f["title"], int(state == "reopened"),
+                               (run_id, when, f["severity"], f["title"], f["url"], int(state == "reopened"),
                                 site, f["fingerprint"]))
                 lifecycle[f["fingerprint"]] = state
                 db.execute("UPDATE findings SET lifecycle=? WHERE run_id=? AND fingerprint=?",

@@ -60,7 +60,8 @@ def site_relative(url: str) -> str:
 
 
 def fingerprint(check: str, rule: str, url: str, key: str) -> str:
-    """Stable hash of check + rule + site-relative URL + normalised evidence (or a check-chosen key)."""
+    """Stable hash of check + rule + site-relative URL + normalised evidence (or a check-chosen key).
+    Site-level findings pass no URL (see `Finding.site_level`)."""
     norm = " ".join(key.split()).lower()
     raw = "\x1f".join((check, rule, site_relative(url), norm))
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
@@ -85,13 +86,18 @@ class Finding:
     key: str | None = None
     confidence: str | None = None  # "high" / "medium" / "low" where a check knows it
     data: dict[str, Any] = field(default_factory=dict)  # JSON-able extras (counts, locations, facts)
+    # One finding per rule per site (its record says so, `Rule.site_level`): `url` is an example and
+    # `data["urls"]` lists the affected pages; the fingerprint is rule + key without the URL, so the
+    # finding keeps its identity while the set of affected pages grows and shrinks.
+    site_level: bool = False
 
     def __post_init__(self) -> None:
         self.severity = Severity.parse(self.severity)
 
     @property
     def fingerprint(self) -> str:
-        return fingerprint(self.check, self.rule, self.url, self.evidence if self.key is None else self.key)
+        key = self.evidence if self.key is None else self.key
+        return fingerprint(self.check, self.rule, "" if self.site_level else self.url, key)
 
     def localized(self, lang: str) -> tuple[str, str]:
         """(title, remediation) in `lang` ("id" or "en"), falling back to Bahasa Indonesia."""

@@ -53,6 +53,9 @@ class Rule:
     observes: Observes = Observes.CONTENT
     area: str = ""  # defaults to the owning check's area (see RuleBook)
     variants: Mapping[str, Variant] = field(default_factory=dict)
+    # One finding per site for this rule (affected pages in `data["urls"]`): its fingerprint leaves the URL
+    # out, so a growing or shrinking set of pages stays the same issue (checks.base.Finding.site_level).
+    site_level: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "references", tuple(self.references))
@@ -76,6 +79,7 @@ class Rule:
         fmt = dict(fmt or {})
         refs = list(self.references) + [r for r in references if r not in self.references]
         title, title_en, rem, rem_en = self._texts(variant)
+        kw.setdefault("site_level", self.site_level)
         return Finding(check=check, rule=rule_id or self.id,
                        severity=Severity.parse(severity) if severity is not None else self.severity,
                        title=_fmt(title, fmt), title_en=_fmt(title_en, fmt),

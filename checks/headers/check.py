@@ -146,7 +146,7 @@ class HeadersCheck(Check[HeadersConfig]):
             evidence += f" — {len(urls)} pages"
         return self.finding_from(
             rule, severity=agg.severity, url=first, evidence=evidence,
-            key="site",  # one finding per rule per site: stable id
+            key="site",  # one finding per rule per site (a site-level record): fingerprint without the URL
             confidence="high",
             data={"pages": len(urls), "urls": urls[: cfg.max_urls_per_finding],
                   "details": details[: cfg.max_urls_per_finding]})

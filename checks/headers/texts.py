@@ -234,4 +234,6 @@ def server_lines(remediation: str) -> dict[str, str]:
     return {k: "\n".join(v) for k, v in out.items()}
 
 
-RULEBOOK = RuleBook("headers", [replace(r, server_lines=server_lines(r.remediation)) for r in _RULES])
+# Every rule but the grade is aggregated to one finding per site (the pages in data["urls"]).
+RULEBOOK = RuleBook("headers", [replace(r, server_lines=server_lines(r.remediation),
+                                        site_level=r.id != "headers.grade") for r in _RULES])
