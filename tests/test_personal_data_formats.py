@@ -15,7 +15,7 @@ from checks.personal_data.detectors import valid_nik
 from checks.personal_data.evidence import findings_for, scan_extraction
 from checks.personal_data.extract import extract
 from checks.personal_data.limits import Limits
-from checks.personal_data.synth import make_kk, make_nik, make_phone
+from tests.pii_synth import make_kk, make_nik, make_phone
 
 KEY = b"k" * 32
 TODAY = date(2026, 11, 25)
