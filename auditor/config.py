@@ -247,7 +247,7 @@ class Config(Strict):
         return str(self.resolve(db))
 
 
-def _format_error(source: str, err: dict[str, Any]) -> str:
+def format_error(source: str, err: dict[str, Any]) -> str:
     loc = ".".join(str(x) for x in err.get("loc", ()) if x not in ("function-after",))
     msg = err.get("msg", "invalid")
     msg = msg.removeprefix("Value error, ")
@@ -297,7 +297,7 @@ def config_from_dict(raw: dict[str, Any], *, source: str = "config", base_dir: P
     try:
         cfg = Config.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(_format_error(source, exc.errors()[0])) from None
+        raise ConfigError(format_error(source, exc.errors()[0])) from None
     cfg.base_dir = base_dir or Path(".").resolve()
     cfg.path = path
     _validate_check_blocks(cfg, source)
@@ -346,7 +346,7 @@ def _validate_check_blocks(cfg: Config, source: str) -> None:
         except ValidationError as exc:
             err = exc.errors()[0]
             err = {**err, "loc": ("checks", name, *err.get("loc", ()))}
-            raise ConfigError(_format_error(source, err)) from None
+            raise ConfigError(format_error(source, err)) from None
     for name in blocks:
         if name not in installed:
             raise ConfigError(f"{source}: checks.{name}: unknown check (not installed)")

@@ -42,21 +42,21 @@ def report_name(kind: str, key: str, site: str, multi_site: bool) -> str:
     return f"{PREFIX[kind]}-{key}" + (f"-{site}" if multi_site else "")
 
 
-def _css_str(value: str) -> Markup:
+def css_str(value: str) -> Markup:
     escaped = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3c ").replace("\n", " ")
     return Markup(f'"{escaped}"')
 
 
 @lru_cache(maxsize=2)
-def _env() -> jinja2.Environment:
+def environment() -> jinja2.Environment:
     # Autoescape everything: titles, URLs and evidence come from the audited site (hostile input).
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["css_str"] = _css_str
+    env.filters["css_str"] = css_str
     return env
 
 
-def _globals(lang: str, org: Any, generated: datetime) -> dict[str, Any]:
+def template_globals(lang: str, org: Any, generated: datetime) -> dict[str, Any]:
     def t(key: str, **kw: Any) -> str:
         return catalogue.t(key, lang, **kw)
 
@@ -95,7 +95,7 @@ def _half_charts(d: HalfData, lang: str) -> dict[str, Markup]:
 def render_html(cfg: Any, store: Store, kind: str, period: periods.Period, lang: str, site: Any,
                 *, now: datetime, names: Callable[[str], str]) -> str:
     org = cfg.reports
-    ctx = _globals(lang, org, now)
+    ctx = template_globals(lang, org, now)
     out_dir = cfg.resolve(cfg.reports.output_dir)
     if kind == "monthly":
         data: Any = build_month(cfg, store, site, period, lang)
@@ -109,7 +109,7 @@ def render_html(cfg: Any, store: Store, kind: str, period: periods.Period, lang:
     ctx.update(d=data, site=site, kind=kind, period_label=label, doc_title=title,
                footer_text=f"{org.organisation} · {title} · {label}"[:120],
                sop_key="sop_" + kind, addressee_key="to_" + kind, signature_roles=SIGNATURES[kind], **extra)
-    return _env().get_template(f"{kind}.html.j2").render(ctx)
+    return environment().get_template(f"{kind}.html.j2").render(ctx)
 
 
 def write_html(path: Path, html: str) -> None:
@@ -125,7 +125,7 @@ def html_to_pdf(html: str, target: Path, base_url: Path) -> None:
     write_atomic(target, write)
 
 
-def _formats(formats: Iterable[str] | str) -> list[str]:
+def parse_formats(formats: Iterable[str] | str) -> list[str]:
     if isinstance(formats, str):
         formats = formats.split(",")
     out = []
@@ -144,7 +144,7 @@ def write_report(cfg: Any, store: Store, kind: str, period: str, formats: Iterab
                  lang: str = "id", site: str | None = None, *, now: datetime | None = None) -> list[Path]:
     """Write the report(s) for `period` into `cfg.reports.output_dir`, one per selected site, and refresh
     `index.html` there. Returns the paths written (reports first, then the index)."""
-    fmts = _formats(formats)
+    fmts = parse_formats(formats)
     lang = lang if lang in ("id", "en") else "id"
     per = periods.parse(kind, period)
     now = now or datetime.now(UTC)
@@ -203,8 +203,8 @@ def write_index(cfg: Any, lang: str = "id", *, now: datetime | None = None) -> P
     groups = [(kind, sorted((r for (k, _, _), r in found.items() if k == kind),
                             key=lambda r: (r["key"], r["site"] or ""), reverse=True))
               for kind in ("monthly", "semiannual", "gate")]
-    ctx = _globals(lang, cfg.reports, now or datetime.now(UTC))
-    html = _env().get_template("index.html.j2").render(ctx, groups=groups, footer_text=catalogue.t("index_title", lang))
+    ctx = template_globals(lang, cfg.reports, now or datetime.now(UTC))
+    html = environment().get_template("index.html.j2").render(ctx, groups=groups, footer_text=catalogue.t("index_title", lang))
     path = out_dir / "index.html"
     write_html(path, html)
     return path

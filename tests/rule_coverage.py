@@ -33,7 +33,7 @@ def builtin_rulebooks() -> dict[str, tuple[type, RuleBook]]:
 
 def _wrap(cls: type, method: str) -> None:
     original = cls.__dict__.get(method)
-    if original is None or getattr(original, "_rule_coverage", False):
+    if original is None or getattr(original, "rule_coverage_wrapped", False):
         return
 
     @functools.wraps(original)
@@ -45,7 +45,7 @@ def _wrap(cls: type, method: str) -> None:
                 EMITTED.add((self.name, f.rule))
         return out
 
-    wrapper._rule_coverage = True  # type: ignore[attr-defined]
+    wrapper.rule_coverage_wrapped = True  # type: ignore[attr-defined]
     setattr(cls, method, wrapper)
 
 

@@ -26,6 +26,7 @@ from checks.personal_data.detectors import (
 from checks.personal_data.evidence import severity_for
 from checks.personal_data.regions import district_codes, province_codes
 from tests.pii_synth import corpus, make_nik, make_phone
+from tests.servers import need_peer
 
 TODAY = date(2026, 11, 25)
 REPO = Path(__file__).resolve().parents[1]
@@ -39,8 +40,7 @@ def kinds(text: str, **kw) -> list[tuple[str, str]]:
 # -- region table ----------------------------------------------------------------------------------------
 
 def test_bundled_region_table_matches_the_official_csv():
-    if not AREA.is_file():
-        pytest.skip("idn-area-data not installed (scripts/install-system-deps.sh)")
+    need_peer("idn-area-data", str(AREA))  # npm data: absent -> skip, or fail under PPID_REQUIRE_INTEGRATION=1
     with AREA.open(encoding="utf-8") as fh:
         official = {r["code"].replace(".", "") for r in csv.DictReader(fh)}
     assert district_codes() == official

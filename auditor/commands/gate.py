@@ -10,7 +10,7 @@ from rich.table import Table
 from auditor import catalogue
 from auditor.catalogue import t
 from auditor.commands import _common
-from auditor.commands.scan import _severity
+from auditor.commands.scan import severity_arg
 from auditor.errors import SiteUnreachable
 from auditor.gate import GateResult, run_gate
 from auditor.lock import SiteBusy, lock_dir_for, site_lock
@@ -22,7 +22,7 @@ def register(sub, parents: list[argparse.ArgumentParser]) -> None:
                        help="audit staging_url/staging_path, diff against the latest production run")
     p.add_argument("--site", metavar="NAME")
     p.add_argument("--checks", metavar="a,b", help="only these checks")
-    p.add_argument("--fail-on", metavar="SEV", type=_severity, default=Severity.HIGH,
+    p.add_argument("--fail-on", metavar="SEV", type=severity_arg, default=Severity.HIGH,
                    help="exit 1 when the change introduces a finding at or above SEV (default high)")
     p.add_argument("--no-report", action="store_true", help="do not write the Berita Acara HTML/PDF")
     p.set_defaults(func=run)

@@ -65,7 +65,7 @@ def _severity_level(sev: Severity | None) -> str:
     return "bad" if sev >= Severity.HIGH else "warn"
 
 
-def _count_cell(found: list[StoredFinding], checked: bool, t: Callable[..., str]) -> Cell:
+def count_cell(found: list[StoredFinding], checked: bool, t: Callable[..., str]) -> Cell:
     if not checked:
         return Cell("—", "na")
     if not found:
@@ -78,7 +78,7 @@ def tls_cell(open_: list[StoredFinding], facts: Any, checked: bool, t: Callable[
     https = facts.get("https") if isinstance(facts, dict) else None
     if checked and isinstance(https, dict) and https.get("available") is False:
         return Cell(t("cell_no_https"), "bad")
-    return _count_cell([sf for sf in open_ if sf.finding.rule.startswith("tls.")], checked, t)
+    return count_cell([sf for sf in open_ if sf.finding.rule.startswith("tls.")], checked, t)
 
 
 def headers_cell(open_: list[StoredFinding], facts: Any, checked: bool, t: Callable[..., str]) -> Cell:
@@ -86,7 +86,7 @@ def headers_cell(open_: list[StoredFinding], facts: Any, checked: bool, t: Calla
     if isinstance(grade, dict) and grade.get("grade"):
         letter = str(grade["grade"])
         return Cell(f"{letter} ({grade.get('score', '?')})", GRADE_LEVEL.get(letter[:1], "warn"))
-    return _count_cell([sf for sf in open_ if sf.finding.rule.startswith("headers.")], checked, t)
+    return count_cell([sf for sf in open_ if sf.finding.rule.startswith("headers.")], checked, t)
 
 
 def compliance_cell(share: float | None, checked: bool, t: Callable[..., str], fmt_percent: Callable) -> Cell:
@@ -130,9 +130,9 @@ def site_row(store: Any, site: Any, period: Period, t: Callable[..., str], fmt_p
         site=site.name, url=site.url, score=sc, runs=len(runs), last_scan=last,
         tls=tls_cell(open_all, facts.get("tls"), checked.get("tls") == "ok", t),
         headers=headers_cell(open_all, facts.get("headers"), checked.get("headers") == "ok", t),
-        software=_count_cell([sf for sf in open_all if sf.finding.rule in OUTDATED_RULES],
+        software=count_cell([sf for sf in open_all if sf.finding.rule in OUTDATED_RULES],
                              checked.get("software") == "ok", t),
-        pii=_count_cell([sf for sf in open_all if sf.finding.rule.startswith("pii.")],
+        pii=count_cell([sf for sf in open_all if sf.finding.rule.startswith("pii.")],
                         checked.get("personal_data") == "ok", t),
         content=compliance_cell(share, checked.get("content") == "ok", t, fmt_percent),
         open_by_severity=sev_counts)

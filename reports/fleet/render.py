@@ -24,7 +24,7 @@ def _env() -> jinja2.Environment:
     loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(TEMPLATES)), jinja2.FileSystemLoader(str(render.TEMPLATES))])
     env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)
-    env.filters["css_str"] = render._css_str
+    env.filters["css_str"] = render.css_str
     return env
 
 
@@ -43,7 +43,7 @@ def build(cfg: Any, store: Store, month: str, lang: str) -> FleetData:
 
 
 def render_html(cfg: Any, data: FleetData, lang: str, now: datetime) -> str:
-    ctx = render._globals(lang, cfg.reports, now)
+    ctx = render.template_globals(lang, cfg.reports, now)
     t = translator(lang)
     label = i18n.month_label(data.period.key, lang)
     title = t("doc_fleet")
@@ -54,7 +54,7 @@ def render_html(cfg: Any, data: FleetData, lang: str, now: datetime) -> str:
 
 def write_fleet_report(cfg: Any, store: Store, month: str, formats: Iterable[str] = ("html", "pdf"),
                        lang: str = "id", *, now: datetime | None = None, out_dir: Path | None = None) -> list[Path]:
-    fmts = render._formats(formats)
+    fmts = render.parse_formats(formats)
     lang = lang if lang in ("id", "en") else "id"
     now = now or datetime.now(UTC)
     data = build(cfg, store, month, lang)
