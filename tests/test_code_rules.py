@@ -26,3 +26,24 @@ def test_no_test_only_code_in_the_packages():
     """Generators of labelled test data live in tests/, not in what `pip install` ships."""
     shipped = [p for pkg in ("auditor", "checks", "reports") for p in (ROOT / pkg).rglob("*.py")]
     assert not [p for p in shipped if p.stem in ("synth", "fixtures", "fake") or p.stem.startswith("test_")]
+
+
+def _log_lines(verbose: bool) -> str:
+    import subprocess
+    import sys
+
+    code = ("import logging; from auditor.cli import setup_logging; "
+            f"setup_logging(verbose={verbose}); "
+            "logging.getLogger('weasyprint').warning('Ignored font-face rule'); "
+            "logging.getLogger('fontTools.subset').info('glyphs'); "
+            "logging.getLogger('pypdf').error('broken xref'); "
+            "logging.getLogger('ppid_auditor.checks.software').warning('data is old')")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=ROOT).stderr
+
+
+def test_third_party_log_noise_only_under_verbose():
+    normal, verbose = _log_lines(False), _log_lines(True)
+    assert "data is old" in normal and "broken xref" in normal  # our warnings and anyone's errors
+    assert "Ignored font-face" not in normal and "glyphs" not in normal
+    assert "Ignored font-face" in verbose and "glyphs" in verbose and "data is old" in verbose

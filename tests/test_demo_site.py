@@ -398,3 +398,15 @@ def test_demo_command_rejects_a_busy_port(tmp_path):
     assert res.returncode == 2
     assert "Traceback" not in res.stderr and str(port) in res.stderr
 
+
+
+@pytest.mark.slow
+def test_full_demo_prints_no_warnings(tmp_path):
+    """`make demo` (`ppid-audit demo`): the whole audit and both reports, and not one warning on the console."""
+    res = subprocess.run([sys.executable, "-m", "auditor", "demo", "--out", str(tmp_path / "out"),
+                          "--port-http", "0", "--port-https", "0"], capture_output=True, text=True,
+                         timeout=600, stdin=subprocess.DEVNULL, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "WARNING" not in res.stderr and "Warning" not in res.stderr, res.stderr[-2000:]
+    assert (tmp_path / "out" / "index.html").is_file()
+    assert list((tmp_path / "out").glob("laporan-bulanan-*.pdf"))
