@@ -1,4 +1,4 @@
-"""`config.yaml`: pydantic models for every key in CONTRACT.md, validated at load.
+"""`config.yaml`: pydantic models for every key in docs/cli.md "Config", validated at load.
 
 Every error is one line naming the file and the key path, e.g.
 `config.yaml: crawl.max_pages: must be > 0`.

@@ -174,3 +174,25 @@ def _with_area(rule: Rule, area: str) -> Rule:
     from dataclasses import replace
 
     return replace(rule, area=area)
+
+
+RULES_BEGIN, RULES_END = "<!-- rules:begin (python -m checks.rules) -->", "<!-- rules:end -->"
+
+
+def markdown_table(books: Mapping[str, RuleBook] | None = None) -> str:
+    """docs/cli.md's rule table, from the records of every installed check (`python -m checks.rules`)."""
+    books = all_rulebooks() if books is None else books
+    lines = [RULES_BEGIN, "| rule id | check | area | default severity | observes | site-level | title (en) |",
+             "|---|---|---|---|---|---|---|"]
+    rows = sorted((r.id, name, r) for name, book in books.items() for r in book.values())
+    for rid, name, r in rows:
+        lines.append(f"| `{rid}` | {name} | {r.area} | {r.severity.label} | {r.observes.value} | "
+                     f"{'yes' if r.site_level else ''} | {r.summary('en').replace('|', '/')} |")
+    lines.append(RULES_END)
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # run as a script this module is `__main__`: use the importable one's classes
+    from checks.rules import markdown_table as table
+
+    print(table())
