@@ -47,3 +47,30 @@ def test_every_builtin_check_declares_its_config_type():
             continue
         [base] = [b for b in cls.__orig_bases__ if getattr(b, "__origin__", None) is Check]
         assert base.__args__ == (cls.config_model,), name
+
+
+def test_verifying_client_keeps_credentials_and_the_per_host_delay():
+    """The headers check's certificate-verifying client is the shared one with `verify` changed: a protected
+    staging site still answers, and its requests wait their turn with the crawl's (issue 16)."""
+    import base64
+    import time
+
+    from auditor.http import HttpClient
+    from tests.servers import serve
+
+    token = "Basic " + base64.b64encode(b"staf:rahasia").decode()
+
+    def guarded(handler):
+        if handler.headers.get("Authorization") != token:
+            return 401, {"WWW-Authenticate": 'Basic realm="staging"'}, "no"
+        return 200, {"Content-Type": "text/plain"}, "ok"
+
+    with serve({"/": guarded}) as srv:
+        shared = HttpClient(auth=("staf", "rahasia"), delay_s=0.4, timeout_s=5)
+        probe = shared.verifying(True, max_redirects=3)
+        assert probe.verify is True and probe.max_redirects == 3 and shared.verify is False
+        started = time.monotonic()
+        assert shared.fetch(srv.url).status == 200
+        assert probe.fetch(srv.url).status == 200  # credentials kept
+        assert time.monotonic() - started >= 0.4  # the second request waited for the shared per-host slot
+        assert HttpClient(timeout_s=5).fetch(srv.url).status == 401  # the control: without them, refused

@@ -151,15 +151,13 @@ class HeadersCheck(Check[HeadersConfig]):
             data={"pages": len(urls), "urls": urls[: cfg.max_urls_per_finding],
                   "details": details[: cfg.max_urls_per_finding]})
 
-    # --- probes (through the shared client) ------------------------------------------------------------
+    # --- probes (through the shared client: its staging credentials and per-host delay) --------------------
 
     def _verifying_client(self, ctx: CheckContext, cfg: HeadersConfig) -> HttpClient | None:
         if not cfg.verify_tls:
             return None
-        base = ctx.http
         ca = str(ctx.base_dir / cfg.ca_file) if cfg.ca_file else True
-        return HttpClient(user_agent=base.user_agent, timeout_s=base.timeout_s, max_bytes=base.max_bytes,
-                          delay_s=base.delay_s, verify=ca, max_redirects=10)
+        return ctx.http.verifying(ca, max_redirects=10)
 
     def _fetch(self, ctx: CheckContext, vclient: HttpClient | None, url: str,
                max_bytes: int | None = None) -> tuple[Response, bool]:

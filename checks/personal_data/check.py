@@ -64,6 +64,7 @@ class PersonalDataCheck(Check[PersonalDataConfig]):
         notes: list[dict[str, str]] = []
         page_results: list[tuple[str, DocumentResult]] = []
         doc_summaries: list[dict[str, Any]] = []
+        documents_scanned = 0  # every document read; `doc_summaries` keeps at most 500 of them
 
         def over_budget() -> bool:
             if time.monotonic() - started > cfg.time_budget_s:
@@ -101,6 +102,7 @@ class PersonalDataCheck(Check[PersonalDataConfig]):
             for n in dres.notes:
                 notes.append({"code": n.code, "url": url, "note": n.text_id})
             res.findings.extend(findings_for(dres, url, key, check=self.name))
+            documents_scanned += 1
             if len(doc_summaries) < 500:
                 doc_summaries.append({"url": url, "format": dres.fmt,
                                       "counts": {k: dres.count(k) for k in dres.groups},
@@ -110,7 +112,7 @@ class PersonalDataCheck(Check[PersonalDataConfig]):
         for f in res.findings:
             if f.rule != "pii.document.unscannable":
                 totals[f.rule.removeprefix("pii.")] += int(f.data.get("count", 0))
-        res.facts = {"pages_scanned": len(page_results), "documents_scanned": len(doc_summaries),
+        res.facts = {"pages_scanned": len(page_results), "documents_scanned": documents_scanned,
                      "counts": dict(totals), "documents": doc_summaries, "notes": notes[:500],
                      "unscannable": sum(1 for f in res.findings if f.rule == "pii.document.unscannable")}
         return res
