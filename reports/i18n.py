@@ -49,3 +49,18 @@ def fmt_number(value: float | int | None, lang: str = "id", digits: int = 0) -> 
 
 def fmt_percent(value: float | None, lang: str = "id") -> str:
     return t("not_available", lang) if value is None else fmt_number(value * 100, lang) + "%"
+
+
+def sop_citation(kind: str, lang: str = "id") -> str:
+    """The document's basis line, e.g. "SOP Keamanan Pengelolaan Website PPID, C1 dan B1 (...)", with the
+    steps taken from `reports.policy.SOP_STEPS` (consecutive steps of one section read "B3–B5")."""
+    from reports.policy import SOP_STEPS
+
+    steps = SOP_STEPS[kind]
+    consecutive = len(steps) > 2 and len({s[0] for s in steps}) == 1 and [int(s[1:]) for s in steps] == list(
+        range(int(steps[0][1:]), int(steps[0][1:]) + len(steps)))
+    if consecutive:
+        text = f"{steps[0]}–{steps[-1]}"
+    else:
+        text = f" {t('and', lang)} ".join(steps)
+    return t("sop_" + kind, lang, steps=text)

@@ -16,6 +16,7 @@ from typing import Any
 from auditor import contentlog
 from auditor.store import RunRow, Store, StoredFinding
 from checks.base import Severity
+from reports import estimate as estimate_mod
 from reports.history import History, aware, load_history, when_of
 from reports.periods import Period
 from reports.policy import AREA_ROLE, AREAS, DUE_DAYS, OTHER, Score, area_of, score
@@ -122,6 +123,7 @@ class MonthData:
     notes: list[str] = field(default_factory=list)
     gates: list[GateLine] = field(default_factory=list)
     gates_error: str | None = None
+    estimate: estimate_mod.Estimate | None = None  # "Perkiraan indikator keterbukaan informasi pada situs"
 
     @property
     def has_runs(self) -> bool:
@@ -268,7 +270,8 @@ def build_month(cfg: Any, store: Store, site: Any, period: Period, lang: str,
         areas=areas, followups=followups[:MAX_FOLLOWUPS], followups_more=max(0, len(followups) - MAX_FOLLOWUPS),
         open_by_severity=dict(open_sev), totals=totals, facts=facts, facts_when=facts_when,
         content_items=items, content_list=content_list if isinstance(content_list, dict) else None,
-        compliance=compliance, content_log=log, content_log_error=log_error, gates=gates, gates_error=gates_error)
+        compliance=compliance, content_log=log, content_log_error=log_error, gates=gates, gates_error=gates_error,
+        estimate=estimate_mod.build(facts))
 
 
 def _sev(value: Any) -> Severity:

@@ -13,11 +13,18 @@ from checks.base import Severity
 
 # Areas in report order; a rule's area is its prefix (`tls.cert.expiring` -> tls). Unknown prefixes go to
 # "other" so a third-party check still shows up.
-AREAS: tuple[str, ...] = ("tls", "headers", "software", "pii", "content", "zap")
+AREAS: tuple[str, ...] = ("tls", "headers", "software", "pii", "content", "a11y", "zap")
 OTHER = "other"
 
 # Which area a check covers, for "was this area examined at all?" when the check found nothing, is the
 # check's own `Check.area` (checks.base.check_areas); a check without one is learnt from its rule prefixes.
+
+# The SOP step each document serves (SOP Keamanan Pengelolaan Website PPID, docs/sop/): C1 is the Kepala
+# Seksi's evaluation of all website management at least every six months, handed to the Ketua PPID; C2 is
+# the Atasan PPID's monthly evaluation (through the Ketua PPID); B1 the development plan the six-monthly
+# evaluation proposes; B3-B5 the pre-publish check of staged changes. Reports cite these, never literals.
+SOP_STEPS: dict[str, tuple[str, ...]] = {"monthly": ("C2",), "semiannual": ("C1", "B1"), "gate": ("B3", "B4", "B5")}
+
 
 # Score: start at 100 and subtract, per open finding at the end of the period, `each` points for its
 # severity, at most `cap` points per severity (so fifty low findings cannot outweigh one critical).
@@ -44,7 +51,8 @@ DUE_DAYS: dict[Severity, int] = {Severity.CRITICAL: 3, Severity.HIGH: 7, Severit
 
 # Who follows up when the approved list names nobody: a role per area (message keys, see auditor/messages/reports.yaml).
 AREA_ROLE: dict[str, str] = {"tls": "role_hosting", "headers": "role_webadmin", "software": "role_webadmin",
-                             "pii": "role_operator_pii", "content": "role_operator", "zap": "role_webadmin",
+                             "pii": "role_operator_pii", "content": "role_operator", "a11y": "role_webadmin",
+                             "zap": "role_webadmin",
                              OTHER: "role_kasi"}
 
 # Six-monthly development-plan recommendations (SOP B1): an area gets its recommendation when, at the end
@@ -52,7 +60,8 @@ AREA_ROLE: dict[str, str] = {"tls": "role_hosting", "headers": "role_webadmin", 
 RECOMMEND: dict[str, tuple[Severity, str]] = {
     "tls": (Severity.MEDIUM, "rec_tls"), "headers": (Severity.MEDIUM, "rec_headers"),
     "software": (Severity.MEDIUM, "rec_software"), "pii": (Severity.LOW, "rec_pii"),
-    "content": (Severity.LOW, "rec_content"), "zap": (Severity.MEDIUM, "rec_zap"),
+    "content": (Severity.LOW, "rec_content"), "a11y": (Severity.MEDIUM, "rec_a11y"),
+    "zap": (Severity.MEDIUM, "rec_zap"),
     OTHER: (Severity.HIGH, "rec_other"),
 }
 COMPLIANCE_TARGET = 0.8  # below this share of approved items up to date -> content recommendation

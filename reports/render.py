@@ -56,6 +56,12 @@ def environment() -> jinja2.Environment:
     return env
 
 
+def estimate_source() -> dict[str, Any]:
+    from reports.estimate import SOURCE
+
+    return dict(SOURCE)
+
+
 def template_globals(lang: str, org: Any, generated: datetime) -> dict[str, Any]:
     def t(key: str, **kw: Any) -> str:
         return catalogue.t(key, lang, **kw)
@@ -70,6 +76,8 @@ def template_globals(lang: str, org: Any, generated: datetime) -> dict[str, Any]
             "fmt_number": lambda v, digits=0: i18n.fmt_number(v, lang, digits),
             "fmt_percent": lambda v: i18n.fmt_percent(v, lang),
             "month_label": lambda k: i18n.month_label(k, lang), "role_key": role_key,
+            "sop_citation": lambda kind: i18n.sop_citation(kind, lang),
+            "est_source": estimate_source(),
             "max_log_rows": MAX_LOG_ROWS}
 
 
@@ -108,7 +116,7 @@ def render_html(cfg: Any, store: Store, kind: str, period: periods.Period, lang:
     title = catalogue.t("doc_" + kind, lang)
     ctx.update(d=data, site=site, kind=kind, period_label=label, doc_title=title,
                footer_text=f"{org.organisation} · {title} · {label}"[:120],
-               sop_key="sop_" + kind, addressee_key="to_" + kind, signature_roles=SIGNATURES[kind], **extra)
+               sop_text=i18n.sop_citation(kind, lang), addressee_key="to_" + kind, signature_roles=SIGNATURES[kind], **extra)
     return environment().get_template(f"{kind}.html.j2").render(ctx)
 
 

@@ -74,6 +74,11 @@ class HalfData:
     def has_runs(self) -> bool:
         return self.runs > 0
 
+    @property
+    def estimate(self) -> Any:
+        """The website estimate of the half's last month that had one."""
+        return next((m.estimate for m in reversed(self.months) if m.estimate is not None), None)
+
 
 def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None

@@ -8,7 +8,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt_pkgs=(
   nginx-light testssl.sh whatweb sslscan
   apache2 libapache2-mod-php php-mysql mariadb-server wordpress wordpress-theme-twentytwentyone
-  chromium poppler-utils fonts-dejavu-core
+  chromium chromium-driver poppler-utils fonts-dejavu-core
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libfontconfig1
   redis-server postgresql
 )
@@ -28,14 +28,14 @@ fi
 # npm peers, installed into tools/node (ignored by git).
 node_dir="$here/tools/node"
 mkdir -p "$node_dir"
-if [ ! -f "$node_dir/.installed-v1" ]; then
+if [ ! -f "$node_dir/.installed-v2" ]; then
   ( cd "$node_dir"
     [ -f package.json ] || echo '{"name":"ppid-auditor-peers","private":true}' > package.json
     # --ignore-scripts: a dependency of the Observatory downloads CA bundles at install (offline here).
     npm install --silent --no-audit --no-fund --ignore-scripts \
       @mdn/mdn-http-observatory@1.4.8 retire@5.7.0 @salesforce/code-analyzer-retirejs-engine \
-      nik-parser@1.0.1 nik-parse@1.0.0 idn-area-data@4.0.1
+      nik-parser@1.0.1 nik-parse@1.0.0 idn-area-data@4.0.1 axe-core@4.10.3
     echo '{}' > node_modules/@mdn/mdn-http-observatory/conf/hsts-preload.json
-    touch .installed-v1 )
+    touch .installed-v2 )
 fi
 echo "install-system-deps: ok"

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -24,7 +25,7 @@ def slow(_h):
 
 def config(tmp_path: Path, url: str) -> Path:
     cfg = tmp_path / "config.yaml"
-    cfg.write_text(f"sites:\n  - name: desa\n    url: {url}\ncrawl:\n  max_pages: 15\n  concurrency: 1\n"
+    cfg.write_text(f"sites:\n  - name: desa\n    url: {url}\ncrawl:\n  max_pages: 15\n  concurrency: 1\n  timeout_s: 90\n"
                    f"checks:\n  enabled: [links]\nstorage:\n  database: {tmp_path / 'db.sqlite'}\n")
     return cfg
 
@@ -43,13 +44,24 @@ def wait_for_requests(srv, n: int) -> None:
 
 
 def test_two_scans_at_once_one_runs_one_exits_cleanly(tmp_path: Path) -> None:
+    """The first scan is held inside a page request until the second process has exited, so the two
+    really overlap however slowly a loaded machine starts the second interpreter."""
     links = "".join(f'<a href="/p{i}">{i}</a>' for i in range(10))
-    with serve({"/": (200, HTML, f"<html><body>{links}</body></html>")}, default=slow) as srv:
+    release = threading.Event()
+
+    def held(_h):
+        release.wait(60)
+        return slow(_h)
+
+    with serve({"/": (200, HTML, f"<html><body>{links}</body></html>")}, default=held) as srv:
         cfg = config(tmp_path, srv.url)
         first = scan(cfg)
-        wait_for_requests(srv, 2)
+        wait_for_requests(srv, 1)  # its first request is held: the scan has the lock and cannot finish
         second = scan(cfg)
-        out2, err2 = second.communicate(timeout=60)
+        try:
+            out2, err2 = second.communicate(timeout=60)
+        finally:
+            release.set()
         out1, err1 = first.communicate(timeout=60)
     assert first.returncode == 0, err1
     assert second.returncode == 0

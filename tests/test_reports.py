@@ -84,7 +84,7 @@ def test_monthly_numbers(rendered: dict, fmt: str) -> None:
     assert "Sukiman Contoh" in text and "10 Mei 2026 terlambat" in text
     for name in ("Suryani Contoh", "Bambang Rekaan", "Sutarno Rekaan", "NIP. 19700101 199003 1 001"):
         assert name in text
-    assert "SOP Keamanan Pengelolaan Website PPID, C1" in text
+    assert "SOP Keamanan Pengelolaan Website PPID, C2 (evaluasi bulanan oleh Atasan PPID)" in text
     if fmt == "pdf":
         assert "Halaman 1 dari" in text
 
@@ -238,3 +238,38 @@ def test_cli(rendered: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert main(["report", "monthly", "--config", str(cfg_file), "--month", "2026-5"]) == 2
     assert main(["report", "semiannual", "--config", str(cfg_file), "--format", "docx"]) == 2
     assert re.search(r"--format docx", capsys.readouterr().err)
+
+
+SOP_TEXT = Path(__file__).resolve().parents[1] / "docs" / "sop" / "sop-keamanan-pengelolaan-website.txt"
+
+
+def _sop_rows() -> dict[str, str]:
+    """Step id ("A1", "C1", ...) -> the row's text, from the SOP's activity table (tab-separated)."""
+    rows, section = {}, ""
+    for line in SOP_TEXT.read_text(encoding="utf-8").splitlines():
+        cells = line.split("\t")
+        if len(cells) > 1 and cells[0].strip() in ("A", "B", "C"):
+            section = cells[0].strip()
+        elif len(cells) > 1 and section and cells[0].strip().isdigit():
+            rows[section + cells[0].strip()] = " ".join(cells[1:])
+    return rows
+
+
+def test_each_report_cites_the_sop_step_it_serves(rendered: dict) -> None:
+    """One table (reports.policy.SOP_STEPS) decides which SOP step each document cites; the table agrees
+    with the SOP itself (C1 = the Kepala Seksi's evaluation at least every six months -> the six-monthly
+    report; the monthly report is the Atasan PPID's evaluation, C2), and the rendered reports print it."""
+    from reports.policy import SOP_STEPS
+
+    rows = _sop_rows()
+    assert "Kepala Seksi" in rows["C1"] and "1 x 6 bulan" in rows["C1"]
+    assert "C1" in SOP_STEPS["semiannual"] and "C1" not in SOP_STEPS["monthly"]
+    assert SOP_STEPS["monthly"] == ("C2",)
+    assert all(step in rows for step in SOP_STEPS["gate"])  # B3-B5: the staged-change steps exist
+    assert "di periksa oleh Ketua PPID" in rows["B4"]  # (sic) the SOP's own spelling
+    out = rendered["out"]
+    monthly = html_text(out / "laporan-bulanan-2026-05.html")
+    half = html_text(out / "laporan-semester-2026-H1.html")
+    assert "SOP Keamanan Pengelolaan Website PPID, C2 (evaluasi bulanan oleh Atasan PPID)" in monthly
+    assert "SOP Keamanan Pengelolaan Website PPID, C1 dan B1" in half
+    assert "C1" not in monthly.split("SOP Keamanan")[1][:40] and "C2" not in half.split("SOP Keamanan")[1][:40]

@@ -60,8 +60,9 @@ def plan_documents(today: date) -> dict[str, Doc]:
             f"laporan-realisasi-apbdes-{sem_label.lower().replace(' ', '-')}.pdf"),
         Doc("lkpj", f"LKPJ Lurah Katongan Tahun Anggaran {lkpj_day.year - 1}", lkpj_day,
             f"lkpj-lurah-katongan-ta-{lkpj_day.year - 1}.pdf"),
-        Doc("layanan", f"Laporan Layanan Informasi Publik Tahun {layanan_day.year}", layanan_day,
-            f"laporan-layanan-informasi-{layanan_day.year}.pdf"),
+        # the report on last year's service, published long after its deadline (content.annual_report.late)
+        Doc("layanan", f"Laporan Layanan Informasi Publik Tahun {layanan_day.year - 1}", layanan_day,
+            f"laporan-layanan-informasi-{layanan_day.year - 1}.pdf"),
         Doc("sop", "SOP Pelayanan Permohonan Informasi Publik", today - timedelta(days=250),
             "sop-pelayanan-permohonan-informasi.pdf"),
         Doc("maklumat", "Maklumat Pelayanan Informasi Publik", today - timedelta(days=250),

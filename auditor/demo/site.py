@@ -27,7 +27,7 @@ BROKEN_LINK = "/wp-content/uploads/2024/01/jadwal-pelayanan-adminduk.pdf"  # nev
 BASE_URL_TOKEN = "@BASE_URL@"
 WIB = timezone(timedelta(hours=7))
 
-NAV = [("/", "Beranda"), ("/profil/", "Profil"), ("/profil/visi-misi/", "Visi & Misi"),
+NAV = [("/", "Beranda"), ("/ppid/", "PPID"), ("/profil/", "Profil"), ("/profil/visi-misi/", "Visi & Misi"),
        ("/profil/struktur-ppid/", "Struktur PPID"),
        ("/informasi-publik/daftar-informasi-publik/", "Daftar Informasi Publik"),
        ("/layanan/permohonan-informasi/", "Permohonan Informasi"), ("/berita/", "Berita"),
@@ -253,6 +253,15 @@ def _pages(today: date, docs: dict[str, Doc]) -> list[Page]:
              "<tr><td>Operator</td><td>Staf Tata Laksana</td></tr></tbody></table>"
              "<p>Ditetapkan dengan Keputusan Lurah Katongan tentang Pejabat Pengelola Informasi dan "
              "Dokumentasi.</p>", d(120), meta_dates=True),
+        # The PPID section of the menu: the DIP, SOP, maklumat and forms within two clicks; the list of
+        # exempted information (DIK) is deliberately not published (content.mandatory.missing).
+        Page("/ppid/", "Layanan PPID Kalurahan Katongan",
+             "<ul>" + "".join(f"<li>{item}</li>" for item in (
+                 _a("/informasi-publik/daftar-informasi-publik/", "Daftar Informasi Publik"),
+                 _doc_link(docs["sop"]), _doc_link(docs["maklumat"]),
+                 _a("/layanan/permohonan-informasi/", "Formulir Permohonan Informasi Publik"),
+                 _a("/layanan/pengajuan-keberatan/", "Formulir Pengajuan Keberatan"),
+                 _a("/profil/struktur-ppid/", "Struktur PPID"))) + "</ul>", d(120)),
         Page("/profil/tugas-dan-fungsi-ppid/", "Tugas dan Fungsi PPID", "<p>PPID Kalurahan bertugas "
              "menyediakan, menyimpan, mendokumentasikan dan mengamankan informasi publik serta melayani "
              "permohonan informasi.</p>", d(320)),

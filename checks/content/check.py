@@ -16,6 +16,7 @@ from pydantic import Field
 
 from auditor.snapshot import Page
 from checks.base import Check, CheckConfig, CheckContext, CheckResult, Finding, Severity
+from checks.content import compliance
 from checks.content import mandatory as mandatory_mod
 from checks.content.daftar import CADENCE_MONTHS, Daftar, DaftarError, Item, load_daftar
 from checks.content.dates import add_months
@@ -31,6 +32,10 @@ STALE_SEVERITY_LONG = Severity.MEDIUM  # overdue by more than one further cadenc
 LIST_SEVERITY = Severity.MEDIUM
 SITE_STALE_SEVERITY = Severity.MEDIUM
 MANDATORY_SEVERITY = Severity.MEDIUM
+MENU_SEVERITY = Severity.MEDIUM
+MENU_INCOMPLETE_SEVERITY = Severity.LOW
+ANNUAL_MISSING_SEVERITY = Severity.MEDIUM
+ANNUAL_LATE_SEVERITY = Severity.LOW
 
 
 class ContentConfig(CheckConfig):
@@ -38,6 +43,11 @@ class ContentConfig(CheckConfig):
     list_max_age_months: int = Field(3, ge=1)  # SOP A1: the list is approved at least every 3 months
     site_stale_months: int = Field(1, ge=1)  # SOP A2: content uploaded/updated every month
     mandatory: bool = True
+    # Items of checks/content/mandatory.yaml switched off or added for every site, and per site name.
+    mandatory_disable: list[str] = []
+    mandatory_extra: list[mandatory_mod.ExtraItem] = []
+    sites: dict[str, mandatory_mod.SiteMandatory] = {}
+    annual_report_deadline: str = Field("03-31", pattern=r"^\d\d-\d\d$")  # MM-DD after the year it covers
     remote_sources: bool = True  # read WordPress REST / feeds not already in the snapshot
     min_match_score: float = Field(0.6, ge=0, le=1.2)
 
@@ -115,6 +125,9 @@ class _Run:
         latest = self.guarded("site.stale", self.site_stale)
         mandatory_rows = self.guarded("mandatory", self.mandatory) if self.cfg.mandatory else None
         facts = self.result.facts
+        if self.cfg.mandatory:
+            facts["ppid_menu"] = self.guarded("ppid menu", self.ppid_menu, mandatory_rows or [])
+            facts["annual_report"] = self.guarded("annual report", self.annual_report)
         facts["items"] = items
         facts["latest_update"] = latest
         facts["mandatory"] = mandatory_rows or []
@@ -298,16 +311,27 @@ class _Run:
                      data={"latest_update": latest.date.isoformat(), "source": latest.source})
         return out
 
+    def mandatory_changes(self) -> list[mandatory_mod.SiteMandatory]:
+        changes = [mandatory_mod.SiteMandatory(disable=self.cfg.mandatory_disable, extra=self.cfg.mandatory_extra)]
+        site = self.cfg.sites.get(getattr(self.ctx.site_config, "name", ""))
+        return changes + ([site] if site else [])
+
     def mandatory(self) -> list[dict[str, Any]]:
         rows = []
-        for entry in mandatory_mod.load():
+        changes = self.mandatory_changes()
+        for bad in mandatory_mod.unknown_ids(changes):
+            self.notes.append(f"mandatory_disable: no item {bad!r} in mandatory.yaml (ignored)")
+        for entry in mandatory_mod.entries(changes):
+            if entry.id == compliance.ANNUAL_REPORT_ID:
+                continue  # judged per year and deadline by `annual_report`
             matches = find_matches(entry.match, self.candidates, min_score=self.cfg.min_match_score)
             found = matches[0].candidate.url if matches else None
-            rows.append({"id": entry.id, "title": entry.title, "basis": entry.basis, "found_url": found,
+            rows.append({"id": entry.id, "title": entry.title, "title_en": entry.title_en, "basis": entry.basis,
+                         "basis_check": entry.basis_check, "found_url": found,
                          "status": "ok" if found else "missing"})
             if found:
                 continue
-            basis = "; ".join(entry.basis)
+            basis = "; ".join(entry.basis) + (" (rujukan sekunder)" if entry.secondary else "")
             self.add("content.mandatory.missing", MANDATORY_SEVERITY,
                      fmt={"title": entry.title, "title_en": entry.title_en or entry.title, "basis": basis},
                      url=self.ctx.site.url, key=entry.id,
@@ -315,6 +339,58 @@ class _Run:
                               f"{'; '.join(entry.match)}",
                      references=list(entry.basis), data={"mandatory": entry.id})
         return rows
+
+
+    def ppid_menu(self, mandatory_rows: list[dict[str, Any]]) -> dict[str, Any]:
+        """The PPID section in the navigation, reaching the DIP, DIK, SOPs and forms within two clicks. An
+        item not published at all is `mandatory.missing`; the menu rule names only what exists elsewhere."""
+        entries = {e.id: e for e in mandatory_mod.entries(self.mandatory_changes())}
+        menu = compliance.ppid_menu(self.ctx.site, self.candidates, entries, self.cfg.min_match_score)
+        published = {r["id"] for r in mandatory_rows if r["status"] == "ok"}
+        unreached = [t for t in menu.missing if t in published]
+        names = "; ".join(entries[t].title for t in unreached)
+        names_en = "; ".join(entries[t].title_en or entries[t].title for t in unreached)
+        if menu.ppid_url is None:
+            self.add("content.ppid_menu.missing", MENU_SEVERITY, url=self.ctx.site.url, key="menu",
+                     evidence="navigasi halaman depan tidak menautkan halaman PPID / Informasi Publik",
+                     data={"missing": [t for t in compliance.MENU_TARGETS if t in entries]})
+        elif unreached:
+            self.add("content.ppid_menu.incomplete", MENU_INCOMPLETE_SEVERITY,
+                     fmt={"names": names, "names_en": names_en}, url=menu.ppid_url, key="menu",
+                     evidence=f"menu PPID: {menu.ppid_url}; ada di situs tetapi tidak tertaut dari menu atau "
+                              f"halaman PPID: {names}", data={"missing": unreached})
+        return {"ppid_url": menu.ppid_url, "found": menu.found, "missing": menu.missing, "unreached": unreached,
+                "status": menu.status if menu.ppid_url is None or unreached else "ok"}
+
+    def annual_report(self) -> dict[str, Any] | None:
+        entries = {e.id: e for e in mandatory_mod.entries(self.mandatory_changes())}
+
+        def published_on(res: Page) -> tuple[date, str] | None:
+            chosen = best(self.evidence(res))
+            return (chosen.date, chosen.source) if chosen else None
+
+        rep = compliance.annual_report(self.today, self.cfg.annual_report_deadline,
+                                       entries.get(compliance.ANNUAL_REPORT_ID), self.candidates, published_on,
+                                       self.cfg.min_match_score)
+        if rep is None:
+            return None
+        entry = entries[compliance.ANNUAL_REPORT_ID]
+        basis = "; ".join(entry.basis) + (" (rujukan sekunder)" if entry.secondary else "")
+        deadline = rep.deadline.isoformat()
+        if rep.status == "missing":
+            self.add("content.annual_report.missing", ANNUAL_MISSING_SEVERITY,
+                     fmt={"year": rep.year, "deadline": deadline}, url=self.ctx.site.url, key=str(rep.year),
+                     evidence=f"tidak ditemukan laporan yang menyebut tahun {rep.year}; dasar: {basis}",
+                     references=list(entry.basis), data={"year": rep.year, "deadline": deadline})
+        elif rep.status == "late":
+            self.add("content.annual_report.late", ANNUAL_LATE_SEVERITY,
+                     fmt={"year": rep.year, "deadline": deadline}, url=rep.url or self.ctx.site.url,
+                     key=str(rep.year),
+                     evidence=f"terbit {rep.published} ({rep.source}), batas {deadline}; dasar: {basis}",
+                     references=list(entry.basis),
+                     data={"year": rep.year, "deadline": deadline, "published": str(rep.published)})
+        return {"year": rep.year, "deadline": deadline, "status": rep.status, "url": rep.url,
+                "published": rep.published.isoformat() if rep.published else None, "source": rep.source}
 
 
 def _cadence_id(cadence: str) -> str:

@@ -8,6 +8,7 @@ from checks.rules import Observes, Rule, RuleBook, Variant
 
 CONTENT = Observes.CONTENT
 SOP_REF = "SOP Keamanan Pengelolaan Website PPID, A1/A2"
+PPID_MENU_REF = "Perki 1/2018 (layanan informasi publik desa); e-Monev Komisi Informasi (Perki 1/2022)"
 HTTP_STATUS_REF = "https://developer.mozilla.org/en-US/docs/Web/HTTP/Status"
 
 RULEBOOK = RuleBook("content", [
@@ -64,6 +65,31 @@ RULEBOOK = RuleBook("content", [
          "Mandatory information not found: {title_en}",
          "Umumkan '{title}' di situs (menu PPID / Informasi Berkala) sesuai {basis}.",
          "Publish this information on the site as required by {basis}.", observes=CONTENT),
+    Rule("content.ppid_menu.missing", Severity.MEDIUM,
+         "Menu PPID tidak ada pada navigasi situs (menu atas/bawah)",
+         "No PPID menu in the site's navigation (header/footer menus)",
+         "Tambahkan menu 'PPID' pada navigasi utama yang membuka halaman PPID berisi tautan ke DIP, DIK, SOP, "
+         "formulir permohonan dan keberatan.",
+         "Add a 'PPID' entry to the main navigation that opens a PPID page linking to the DIP, DIK, SOPs and the "
+         "request and objection forms.", (PPID_MENU_REF,), observes=CONTENT),
+    Rule("content.ppid_menu.incomplete", Severity.LOW,
+         "Bagian PPID tidak menjangkau dalam dua klik: {names}",
+         "The PPID section does not reach within two clicks: {names_en}",
+         "Tautkan butir tersebut dari halaman PPID (atau submenu PPID) agar pemohon menemukannya dalam dua klik.",
+         "Link these from the PPID page (or a PPID submenu) so requesters find them within two clicks.",
+         (PPID_MENU_REF,), observes=CONTENT),
+    Rule("content.annual_report.missing", Severity.MEDIUM,
+         "Laporan layanan informasi publik tahun {year} belum diterbitkan (batas {deadline})",
+         "Public information service report for {year} not published (due {deadline})",
+         "Susun dan terbitkan laporan layanan informasi publik tahun {year} di menu PPID (jumlah permohonan, "
+         "waktu layanan, keberatan, kendala).",
+         "Prepare and publish the {year} public information service report on the PPID menu (requests, "
+         "response times, objections, obstacles).", observes=CONTENT),
+    Rule("content.annual_report.late", Severity.LOW,
+         "Laporan layanan informasi publik tahun {year} terbit terlambat",
+         "Public information service report for {year} published late",
+         "Terbitkan laporan tahunan paling lambat batas waktunya tahun depan.",
+         "Publish next year's report by the deadline.", observes=CONTENT),
 ])
 
 LINKS_RULEBOOK = RuleBook("content", [
