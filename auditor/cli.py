@@ -56,8 +56,12 @@ class _OwnWarnings(logging.Filter):
     """Normal output: our own warnings, but only errors from libraries (WeasyPrint font notes, fontTools,
     pypdf repairs, tldextract...): their noise stays under --verbose."""
 
+    # Celery is the fleet worker's own runtime: its task lines are that command's output (level chosen by
+    # the worker command), not library noise.
+    OWN = ("ppid_auditor", "celery")
+
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.name.startswith("ppid_auditor") or record.levelno >= logging.ERROR
+        return record.name.startswith(self.OWN) or record.levelno >= logging.ERROR
 
 
 def setup_logging(*, verbose: bool) -> None:
