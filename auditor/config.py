@@ -193,7 +193,31 @@ class FleetConfig(Strict):
         return v
 
 
+class TriageConfig(Strict):
+    """Triage (docs/triage.md): who may be assigned a finding, besides the named signatories."""
+
+    owners: list[str] = Field(default_factory=list)  # people or roles, e.g. "Budi (operator)", "Penyedia hosting"
+
+    def allowed_owners(self, signatories: Signatories) -> list[str]:
+        names = [s.name for s in (signatories.operator, signatories.kepala_seksi, signatories.ketua_ppid,
+                                  signatories.atasan_ppid) if s.name]
+        return list(dict.fromkeys([o.strip() for o in self.owners if o.strip()] + names))
+
+
+class ConsoleConfig(Strict):
+    """`ppid-audit serve` (docs/console.md): upload caps, sessions, login lockout, HTTPS behind a proxy."""
+
+    max_upload_mb: float = Field(20, gt=0, le=512)  # per request (all files of one "Periksa berkas")
+    max_upload_files: int = Field(10, gt=0, le=100)
+    session_minutes: int = Field(480, gt=0, le=10080)  # absolute lifetime of a login
+    login_max_failures: int = Field(5, gt=0, le=100)  # wrong passwords in a row before the lockout
+    lockout_minutes: float = Field(15, gt=0)
+    https: bool = False  # served behind a TLS proxy: Secure cookies and HSTS
+    trusted_proxies: int = Field(0, ge=0, le=5)  # X-Forwarded-For/Proto hops to trust (contrib nginx: 1)
+
+
 class Config(Strict):
+    console: ConsoleConfig = Field(default_factory=ConsoleConfig)
     sites: list[SiteConfig] = Field(min_length=1)
     sites_file: Path | None = None  # CSV merged into `sites` at load (auditor.fleet.sites_csv)
     fleet: FleetConfig = Field(default_factory=FleetConfig)
@@ -203,6 +227,7 @@ class Config(Strict):
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     mail: MailConfig = Field(default_factory=MailConfig)
+    triage: TriageConfig = Field(default_factory=TriageConfig)
     # Validated check blocks, by check name (filled at load).
     check_blocks: dict[str, Any] = Field(default_factory=dict, exclude=True)
     base_dir: Path = Field(default=Path("."), exclude=True)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from auditor import triage
 from auditor.config import Config, SiteConfig
 from auditor.errors import ConfigError
 from auditor.runner import RunOutcome, run_audit
@@ -32,6 +33,7 @@ class GateDiff:
     introduced: list[Finding] = field(default_factory=list)
     fixed: list[Finding] = field(default_factory=list)
     unchanged: list[Finding] = field(default_factory=list)
+    suppressed: list[Finding] = field(default_factory=list)  # "introduced", but a triage decision hides them
     pages_added: list[str] = field(default_factory=list)
     pages_removed: list[str] = field(default_factory=list)
 
@@ -105,6 +107,17 @@ def diff_findings(production: list[Finding], production_fps: list[str], staging:
     return diff
 
 
+def hide_decided(diff: GateDiff, decided: dict[str, triage.Decision], staging_netloc: str,
+                 production_netloc: str) -> None:
+    """Move introduced findings that a triage decision suppresses (a false positive seen on production
+    before, an accepted risk) out of `introduced`: they neither count nor fail the gate."""
+    keep, hidden = [], []
+    for f in diff.introduced:
+        d = decided.get(comparable_fingerprint(f, staging_netloc, production_netloc))
+        (hidden if d is not None and d.suppressed else keep).append(f)
+    diff.introduced, diff.suppressed = keep, hidden
+
+
 def diff_pages(production: list[str], staging: list[str]) -> tuple[list[str], list[str]]:
     prod = {site_relative(u) for u in production}
     stage = {site_relative(u) for u in staging}
@@ -127,6 +140,7 @@ def run_gate(cfg: Config, site: SiteConfig, store: Store, fail_on: Severity,
     ok_checks = {c.name for c in outcome.checks if c.status == "ok"}
     diff = diff_findings([s.finding for s in stored_prod], [s.fingerprint for s in stored_prod],
                          outcome.findings, urlsplit(staging_url).netloc, urlsplit(site.url).netloc, ok_checks)
+    hide_decided(diff, triage.decisions(store, site.name), urlsplit(staging_url).netloc, urlsplit(site.url).netloc)
     prod_pages = [p.url for p in store.run_pages(production.id) if p.status and p.status < 400]
     stage_pages = [p.url for p in outcome.site.all_resources() if p.status and p.status < 400]
     diff.pages_added, diff.pages_removed = diff_pages(prod_pages, stage_pages)
@@ -145,6 +159,7 @@ def gate_summary(result: GateResult) -> dict[str, Any]:
 
     d = result.diff
     return {"introduced": brief(d.introduced), "fixed": brief(d.fixed), "unchanged": len(d.unchanged),
+            "suppressed": brief(d.suppressed),
             "pages_added": d.pages_added, "pages_removed": d.pages_removed,
             "staging_reachable": result.outcome.reachable,
             "checks": [c.to_json() for c in result.outcome.checks]}

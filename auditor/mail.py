@@ -71,9 +71,13 @@ def is_alert(finding: Finding, alerts: MailAlerts) -> bool:
     return any(fnmatch.fnmatchcase(finding.rule, p) for p in alerts.rules)
 
 
-def alert_findings(findings: Iterable[Finding], lifecycle: dict[str, str], alerts: MailAlerts) -> list[Finding]:
-    """Findings of one run that are alert-worthy AND new (or reopened) in that run."""
-    out = [f for f in findings if lifecycle.get(f.fingerprint) in ALERT_LIFECYCLES and is_alert(f, alerts)]
+def alert_findings(findings: Iterable[Finding], lifecycle: dict[str, str], alerts: MailAlerts,
+                   suppressed: Iterable[str] = ()) -> list[Finding]:
+    """Findings of one run that are alert-worthy AND new (or reopened) in that run, minus the fingerprints
+    a triage decision suppresses (a false positive that came back, an accepted risk)."""
+    hidden = set(suppressed)
+    out = [f for f in findings if lifecycle.get(f.fingerprint) in ALERT_LIFECYCLES and is_alert(f, alerts)
+           and f.fingerprint not in hidden]
     return sorted(out, key=lambda f: (-f.severity, f.rule, f.url))
 
 

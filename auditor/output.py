@@ -9,6 +9,7 @@ from typing import Any
 
 from auditor import __version__
 from auditor.runner import RunOutcome
+from auditor.triage import Decision
 from checks.base import Finding, Severity
 from checks.rules import Rule, all_rulebooks
 
@@ -20,13 +21,17 @@ _SARIF_LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MED
 _SARIF_FIELD = re.compile(r"\{[a-z_]+\}")
 
 
-def findings_json(outcome: RunOutcome, lang: str = "id") -> dict[str, Any]:
+def findings_json(outcome: RunOutcome, lang: str = "id",
+                  decisions: dict[str, Decision] | None = None) -> dict[str, Any]:
+    """The findings JSON; `decisions` (auditor.triage.decisions) fills each finding's `decision` field."""
     site = outcome.site
     findings = []
     for f in outcome.findings:
         item = f.to_json(lang)
         if outcome.lifecycle.get(f.fingerprint):
             item["lifecycle"] = outcome.lifecycle[f.fingerprint]
+        d = (decisions or {}).get(f.fingerprint)
+        item["decision"] = d.to_json() if d is not None and (d.kind or d.previous or d.notes) else None
         findings.append(item)
     return {
         "tool": dict(TOOL),
@@ -62,7 +67,18 @@ def sarif_rule(rule_id: str, check: str, record: Rule | None, lang: str, fallbac
     return entry
 
 
-def sarif(outcome: RunOutcome, lang: str = "id") -> dict[str, Any]:
+def suppression(d: Decision) -> dict[str, Any]:
+    """SARIF 2.1.0 §3.35: the decision is kept outside the scanned artefact (`external`); the reason is
+    the justification."""
+    props: dict[str, Any] = {"decision": d.kind, "by": d.actor, "at": d.at.isoformat(timespec="seconds")
+                             if d.at else None}
+    if d.until:
+        props["until"] = d.until.isoformat()
+    return {"kind": "external", "status": "accepted", "justification": d.reason, "properties": props}
+
+
+def sarif(outcome: RunOutcome, lang: str = "id", decisions: dict[str, Decision] | None = None) -> dict[str, Any]:
+    """SARIF 2.1.0; a false positive or an unexpired accepted risk carries `suppressions`."""
     books = all_rulebooks()
     rules: dict[str, dict[str, Any]] = {}
     results = []
@@ -78,6 +94,9 @@ def sarif(outcome: RunOutcome, lang: str = "id") -> dict[str, Any]:
             "partialFingerprints": {"ppidFingerprint/v1": f.fingerprint},
             "properties": {"severity": f.severity.label, "check": f.check},
         }
+        d = (decisions or {}).get(f.fingerprint)
+        if d is not None and d.suppressed:
+            result["suppressions"] = [suppression(d)]
         if f.url:
             result["locations"] = [{"physicalLocation": {"artifactLocation": {"uri": f.url}}}]
         results.append(result)
@@ -101,5 +120,8 @@ def dump(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, indent=2) + "\n"
 
 
-def worst(findings: list[Finding]) -> Severity | None:
-    return max((f.severity for f in findings), default=None)
+def worst(findings: list[Finding], decisions: dict[str, Decision] | None = None) -> Severity | None:
+    """The highest severity among findings not suppressed by a decision (false positive, accepted risk)."""
+    decisions = decisions or {}
+    return max((f.severity for f in findings
+                if not (f.fingerprint in decisions and decisions[f.fingerprint].suppressed)), default=None)

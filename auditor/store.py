@@ -88,7 +88,30 @@ MIGRATIONS: list[str | Callable[[Database], None]] = [
         attempts INTEGER NOT NULL DEFAULT 0, owner TEXT, owner_pid INTEGER, owner_host TEXT,
         lease_until TEXT, run_id TEXT, error TEXT, updated TEXT NOT NULL, PRIMARY KEY (batch, site));
     """,
-    # 5 (issue 16): site-level findings get fingerprints without a URL; existing issues carried over
+    # 5 (issue 18, triage): the append-only decision log per site + fingerprint (auditor/triage.py).
+    # Human events (false_positive, accepted, assigned, note, undo) and the scan's own lifecycle events
+    # (new, fixed, reopened) in one ordered log; rows are never updated or deleted.
+    """
+    CREATE TABLE decision_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, site TEXT NOT NULL, fingerprint TEXT NOT NULL,
+        kind TEXT NOT NULL, actor TEXT NOT NULL, at TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',
+        expires TEXT, owner TEXT, due TEXT, note TEXT NOT NULL DEFAULT '', undo_of BIGINT, run_id TEXT,
+        evidence TEXT);
+    CREATE INDEX decision_events_site_fp ON decision_events(site, fingerprint, id)
+    """,
+    # 6 (issue 19): console users (auditor/console/users.py). `session_gen` is bumped on logout, password change
+    # and disable, so every signed session cookie issued before stops working. The two indexes serve the
+    # console's per-request questions "which findings have a human decision" and "is a scan running".
+    """
+    CREATE TABLE console_users (
+        name TEXT PRIMARY KEY, role TEXT NOT NULL, sites TEXT NOT NULL DEFAULT '',
+        password_hash TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0, created TEXT NOT NULL,
+        failed_logins INTEGER NOT NULL DEFAULT 0, locked_until TEXT, session_gen INTEGER NOT NULL DEFAULT 0,
+        last_login TEXT);
+    CREATE INDEX decision_events_site_kind ON decision_events(site, kind, fingerprint);
+    CREATE INDEX runs_status_site ON runs(status, site)
+    """,
+    # 7 (issue 16): site-level findings get fingerprints without a URL; existing issues carried over
     site_level_fingerprints,
 ]
 
@@ -184,6 +207,12 @@ def pid_alive(pid: int | None, host: str | None) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _log_lifecycle(db: Database, site: str, fp: str, kind: str, when: str | None, run_id: str) -> None:
+    """The scan's own step (new, fixed, reopened) in the decision log, so the log tells the whole story."""
+    db.execute("INSERT INTO decision_events (site, fingerprint, kind, actor, at, run_id) VALUES (?,?,?,?,?,?)",
+               (site, fp, kind, "ppid-audit", when, run_id))
 
 
 class Store:
@@ -341,6 +370,8 @@ class Store:
                                (run_id, when, f["severity"], f["title"], f["url"], int(state == "reopened"),
                                 site, f["fingerprint"]))
                 lifecycle[f["fingerprint"]] = state
+                if state != "open":
+                    _log_lifecycle(db, site, f["fingerprint"], state, when, run_id)
                 db.execute("UPDATE findings SET lifecycle=? WHERE run_id=? AND fingerprint=?",
                            (state, run_id, f["fingerprint"]))
             # Only a check that ran cleanly can declare its earlier findings fixed.
@@ -350,6 +381,7 @@ class Store:
                 if issue["fingerprint"] not in seen and issue["check_name"] in ok_checks:
                     db.execute("UPDATE issues SET status='fixed', fixed_run=?, fixed_at=? "
                                "WHERE site=? AND fingerprint=?", (run_id, when, site, issue["fingerprint"]))
+                    _log_lifecycle(db, site, issue["fingerprint"], "fixed", when, run_id)
         return lifecycle
 
     # -- reading ----------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ def site_level_fingerprints(db: Any) -> None:
 
     issues = db.execute(f"SELECT * FROM issues WHERE check_name='headers' AND rule IN ({marks})",
                         rules).fetchall()
+    has_decisions = _has_table(db, "decision_events")
     groups: dict[tuple[str, str], list[Any]] = {}
     for row in issues:
         groups.setdefault((row["site"], row["rule"]), []).append(dict(row))
@@ -54,6 +55,9 @@ def site_level_fingerprints(db: Any) -> None:
         latest = max(old, key=lambda o: (o["last_seen"], o["status"] == "open"))
         for o in old:
             db.execute("DELETE FROM issues WHERE site=? AND fingerprint=?", (site, o["fingerprint"]))
+            if has_decisions:  # human decisions and lifecycle events (issue 18) follow their finding
+                db.execute("UPDATE decision_events SET fingerprint=? WHERE site=? AND fingerprint=?",
+                           (new, site, o["fingerprint"]))
         db.execute("INSERT INTO issues (site, fingerprint, check_name, rule, severity, title, url, status,"
                    " first_run, first_seen, last_run, last_seen, fixed_run, fixed_at, reopen_count)"
                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -61,3 +65,10 @@ def site_level_fingerprints(db: Any) -> None:
                     latest["status"], first["first_run"], first["first_seen"], latest["last_run"],
                     latest["last_seen"], latest["fixed_run"], latest["fixed_at"],
                     sum(int(o["reopen_count"] or 0) for o in old)))
+
+
+def _has_table(db: Any, name: str) -> bool:
+    if db.is_pg:
+        row = db.execute("SELECT to_regclass(?) AS t", (name,)).fetchone()
+        return row["t"] is not None
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone() is not None

@@ -122,6 +122,7 @@ class Database:
         if self.is_pg:
             statement = re.sub(r"\bBLOB\b", "BYTEA", statement)
             statement = re.sub(r"\bREAL\b", "DOUBLE PRECISION", statement)
+            statement = re.sub(r"\bINTEGER PRIMARY KEY AUTOINCREMENT\b", "BIGSERIAL PRIMARY KEY", statement)
         return statement
 
     @contextmanager

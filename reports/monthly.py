@@ -16,6 +16,7 @@ from typing import Any
 from auditor import contentlog
 from auditor.store import RunRow, Store, StoredFinding
 from checks.base import Severity
+from reports import decisions as dec
 from reports import estimate as estimate_mod
 from reports.history import History, aware, load_history, when_of
 from reports.periods import Period
@@ -123,6 +124,10 @@ class MonthData:
     notes: list[str] = field(default_factory=list)
     gates: list[GateLine] = field(default_factory=list)
     gates_error: str | None = None
+    # triage (issue 18): "Keputusan atas temuan" and the improvement programme (SOP C2)
+    decisions: list[dec.DecisionRow] = field(default_factory=list)
+    suppressed: int = 0  # open findings left out of the score by a decision
+    programme: list[Any] = field(default_factory=list)  # auditor.triage.ProgrammeRow
     estimate: estimate_mod.Estimate | None = None  # "Perkiraan indikator keterbukaan informasi pada situs"
 
     @property
@@ -146,17 +151,20 @@ def responsible_by_item(content_facts: Any) -> dict[str, str]:
 
 
 def finding_row(sf: StoredFinding, hist: History, lang: str, state: str, end: datetime,
-                responsible: dict[str, str]) -> FindingRow:
+                responsible: dict[str, str], decided: dict[str, Any] | None = None) -> FindingRow:
     f = sf.finding
     title, remediation = f.localized(lang)
     ep = hist.current_episode(sf.fingerprint, end)
     opened = ep.opened if ep else None
     due = opened + timedelta(days=DUE_DAYS[f.severity]) if opened else None
     item = f.data.get("item") if isinstance(f.data, dict) else None
+    who = responsible.get(str(item), "") if item is not None else ""
+    owner, owner_due = dec.assignment((decided or {}).get(sf.fingerprint))
+    if owner:  # an assignment (ppid-audit triage --assign) names the real owner and due date
+        who, due = owner, owner_due
     return FindingRow(f.severity, f.rule, area_of(f.rule), _short(title, 300), f.url,
                       _short(f.evidence, EVIDENCE_CHARS), _short(remediation, 600), state, opened,
-                      responsible.get(str(item), "") if item is not None else "", due,
-                      bool(due and due < end))
+                      who, due, bool(due and due < end))
 
 
 def coverage(store: Store, hist: History, period: Period) -> Coverage:
@@ -184,13 +192,16 @@ def coverage(store: Store, hist: History, period: Period) -> Coverage:
     return cov
 
 
-def area_rows(hist: History, period: Period, lang: str, responsible: dict[str, str]) -> tuple[
-        list[AreaRow], list[FindingRow], dict[str, StoredFinding]]:
+def area_rows(hist: History, period: Period, lang: str, responsible: dict[str, str],
+              decided: dict[str, Any] | None = None) -> tuple[list[AreaRow], list[FindingRow], dict[str, StoredFinding]]:
+    """Per-area counts and the follow-up rows. `decided`: triage decisions at the period end; the findings
+    they suppress are left out of every count (one set for the whole table, so nothing looks "fixed")."""
     start, end = period.start, period.end
-    before = {fp: sf for fp, sf in hist.open_at(start).items() if counted(sf)}
+    hide = dec.hidden(decided or {})
+    before = {fp: sf for fp, sf in hist.open_at(start).items() if counted(sf) and fp not in hide}
     after_all = hist.open_at(end)
-    after = {fp: sf for fp, sf in after_all.items() if counted(sf)}
-    seen = {fp: sf for fp, sf in hist.seen_in(start, end).items() if counted(sf)}
+    after = {fp: sf for fp, sf in after_all.items() if counted(sf) and fp not in hide}
+    seen = {fp: sf for fp, sf in hist.seen_in(start, end).items() if counted(sf) and fp not in hide}
     reopened = {e.fingerprint for e in hist.reopened_in(start, end)}
     checked = hist.area_status(start, end)
 
@@ -210,7 +221,7 @@ def area_rows(hist: History, period: Period, lang: str, responsible: dict[str, s
             row.still_open += 1
         else:
             row.new += 1
-        followups.append(finding_row(sf, hist, lang, state, end, responsible))
+        followups.append(finding_row(sf, hist, lang, state, end, responsible, decided))
     for sf in after_all.values():
         if not counted(sf):
             rows.setdefault(area_of(sf.finding.rule), new_row(area_of(sf.finding.rule))).info += 1
@@ -245,7 +256,12 @@ def build_month(cfg: Any, store: Store, site: Any, period: Period, lang: str,
     content_facts: Any = facts.get("content")
     responsible = responsible_by_item(content_facts)
     cov = coverage(store, hist, period)
-    areas, followups, before = area_rows(hist, period, lang, responsible)
+    open_end = hist.open_at(period.end)
+    decided = dec.as_of(store, site.name, dec.moment(period), open_end)
+    areas, followups, _before = area_rows(hist, period, lang, responsible, decided)
+    # the previous score as the previous month's report showed it (its own decisions)
+    hide_start = dec.hidden(dec.as_of(store, site.name, period.start - timedelta(seconds=1)))
+    before = {fp: sf for fp, sf in hist.open_at(period.start).items() if counted(sf) and fp not in hide_start}
     open_sev = Counter(f.severity.label for f in followups)
     prev_runs = [r for r in hist.records if aware(r.run.started) < period.start]
     items, compliance = content_items(content_facts)
@@ -271,7 +287,17 @@ def build_month(cfg: Any, store: Store, site: Any, period: Period, lang: str,
         open_by_severity=dict(open_sev), totals=totals, facts=facts, facts_when=facts_when,
         content_items=items, content_list=content_list if isinstance(content_list, dict) else None,
         compliance=compliance, content_log=log, content_log_error=log_error, gates=gates, gates_error=gates_error,
+        decisions=dec.decision_rows(decided, {fp: sf for fp, sf in open_end.items() if counted(sf)}, lang),
+        suppressed=sum(1 for fp, sf in open_end.items() if counted(sf) and fp in dec.hidden(decided)),
+        programme=programme_rows(store, site.name, period),
         estimate=estimate_mod.build(facts))
+
+
+def programme_rows(store: Store, site: str, period: Period) -> list[Any]:
+    """The improvement programme as it stood at the month's end (auditor.triage.programme)."""
+    from auditor import triage
+
+    return triage.programme(store, site, period.key, now=period.end)
 
 
 def _sev(value: Any) -> Severity:

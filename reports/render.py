@@ -26,9 +26,9 @@ from reports.policy import AREAS, OTHER
 from reports.semester import HalfData, build_half
 
 TEMPLATES = Path(__file__).with_name("templates")
-FORMATS = ("html", "pdf")
+FORMATS = ("html", "pdf", "json")
 PREFIX = {"monthly": "laporan-bulanan", "semiannual": "laporan-semester"}
-_FILE = re.compile(r"^(laporan-bulanan|laporan-semester)-(\d{4}-(?:\d{2}|H[12]))(?:-([A-Za-z0-9][A-Za-z0-9_.-]*))?"
+REPORT_FILE = re.compile(r"^(laporan-bulanan|laporan-semester)-(\d{4}-(?:\d{2}|H[12]))(?:-([A-Za-z0-9][A-Za-z0-9_.-]*))?"
                    r"\.(html|pdf)$")
 SIGNATURES = {
     "monthly": [("kepala_seksi", "sig_made_by"), ("ketua_ppid", "sig_checked_by"), ("atasan_ppid", "sig_known_by")],
@@ -100,17 +100,24 @@ def _half_charts(d: HalfData, lang: str) -> dict[str, Markup]:
     }
 
 
+def report_data(cfg: Any, store: Store, kind: str, period: periods.Period, lang: str, site: Any,
+                names: Callable[[str], str]) -> Any:
+    """What the report says (MonthData or HalfData): one computation for HTML, PDF and JSON."""
+    if kind == "monthly":
+        return build_month(cfg, store, site, period, lang)
+    return build_half(cfg, store, site, period, lang, cfg.resolve(cfg.reports.output_dir), names)
+
+
 def render_html(cfg: Any, store: Store, kind: str, period: periods.Period, lang: str, site: Any,
-                *, now: datetime, names: Callable[[str], str]) -> str:
+                *, now: datetime, names: Callable[[str], str], data: Any = None) -> str:
     org = cfg.reports
     ctx = template_globals(lang, org, now)
-    out_dir = cfg.resolve(cfg.reports.output_dir)
+    if data is None:
+        data = report_data(cfg, store, kind, period, lang, site, names)
     if kind == "monthly":
-        data: Any = build_month(cfg, store, site, period, lang)
         label = i18n.month_label(period.key, lang)
         extra: dict[str, Any] = {}
     else:
-        data = build_half(cfg, store, site, period, lang, out_dir, names)
         label = i18n.half_label(period.key, lang)
         extra = {"charts": _half_charts(data, lang)}
     title = catalogue.t("doc_" + kind, lang)
@@ -140,11 +147,11 @@ def parse_formats(formats: Iterable[str] | str) -> list[str]:
     for f in formats:
         f = f.strip().lower()
         if f and f not in FORMATS:
-            raise InputError(f"--format {f}: unknown format (expected html, pdf or html,pdf)")
+            raise InputError(f"--format {f}: unknown format (expected html, pdf, json or a list: html,pdf)")
         if f and f not in out:
             out.append(f)
     if not out:
-        raise InputError("--format: give at least one of html, pdf")
+        raise InputError("--format: give at least one of html, pdf, json")
     return out
 
 
@@ -164,7 +171,9 @@ def write_report(cfg: Any, store: Store, kind: str, period: str, formats: Iterab
         def names(month_key: str, _s: str = site_cfg.name) -> str:
             return report_name("monthly", month_key, _s, multi)
 
-        html = render_html(cfg, store, kind, per, lang, site_cfg, now=now, names=names)
+        data = report_data(cfg, store, kind, per, lang, site_cfg, names)
+        html = render_html(cfg, store, kind, per, lang, site_cfg, now=now, names=names, data=data) \
+            if {"html", "pdf"} & set(fmts) else ""
         stem = report_name(kind, per.key, site_cfg.name, multi)
         if "html" in fmts:
             path = out_dir / f"{stem}.html"
@@ -173,6 +182,13 @@ def write_report(cfg: Any, store: Store, kind: str, period: str, formats: Iterab
         if "pdf" in fmts:
             path = out_dir / f"{stem}.pdf"
             html_to_pdf(html, path, out_dir)
+            written.append(path)
+        if "json" in fmts:  # the same numbers, for machines (reports/summary_json.py)
+            from reports.summary_json import dumps
+
+            path = out_dir / f"{stem}.json"
+            text = dumps(data)
+            write_atomic(path, text)
             written.append(path)
     written.append(write_index(cfg, lang, now=now))
     return written
@@ -189,7 +205,7 @@ def write_index(cfg: Any, lang: str = "id", *, now: datetime | None = None) -> P
     out_dir = cfg.resolve(cfg.reports.output_dir)
     found: dict[tuple[str, str, str], dict[str, Any]] = {}
     for p in out_dir.iterdir() if out_dir.is_dir() else []:
-        m = _FILE.match(p.name)
+        m = REPORT_FILE.match(p.name)
         if not m:
             continue
         prefix, key, site, ext = m.groups()

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.store import Store, StoredFinding
+from reports import decisions as dec
 from reports.history import History, load_history
 from reports.monthly import MonthData, build_month, counted
 from reports.periods import Period
@@ -69,6 +70,7 @@ class HalfData:
     runs: int
     failed_runs: int
     notes: list[str] = field(default_factory=list)
+    decision_counts: dict[str, int] = field(default_factory=dict)  # triage in the half (+ "expired")
 
     @property
     def has_runs(self) -> bool:
@@ -129,8 +131,11 @@ def build_half(cfg: Any, store: Store, site: Any, period: Period, lang: str, out
     hist = load_history(store, site.name, period.end)
     months = [build_month(cfg, store, site, m, lang, hist) for m in period.months]
     start_open = {fp: sf for fp, sf in hist.open_at(period.start).items() if counted(sf)}
-    end_open = {fp: sf for fp, sf in hist.open_at(period.end).items() if counted(sf)}
-    seen = {fp: sf for fp, sf in hist.seen_in(period.start, period.end).items() if counted(sf)}
+    # findings a decision suppresses at the end of the half are left out of every count (as in the months)
+    hide = dec.hidden(dec.as_of(store, site.name, dec.moment(period)))
+    start_open = {fp: sf for fp, sf in start_open.items() if fp not in hide}
+    end_open = {fp: sf for fp, sf in hist.open_at(period.end).items() if counted(sf) and fp not in hide}
+    seen = {fp: sf for fp, sf in hist.seen_in(period.start, period.end).items() if counted(sf) and fp not in hide}
     checked = hist.areas_checked(period.start, period.end)
     summaries = {a: AreaSummary(a, checked.get(a)) for a in AREAS}
     fixed_eps = hist.fixed_in(period.start, period.end)
@@ -169,7 +174,8 @@ def build_half(cfg: Any, store: Store, site: Any, period: Period, lang: str, out
         recurring=_recurring(hist, period, lang, end_open),
         recommendations=_recommendations(areas, end, months, mttf), end=end,
         score=score((sf.finding.severity for sf in end_open.values()), scored=any(m.has_runs for m in months)),
-        runs=sum(m.coverage.runs for m in months), failed_runs=sum(m.coverage.failed_runs for m in months))
+        runs=sum(m.coverage.runs for m in months), failed_runs=sum(m.coverage.failed_runs for m in months),
+        decision_counts=dec.half_counts(store, site.name, period))
 
 
 def last_scored(months: list[MonthData]) -> datetime | None:

@@ -8,6 +8,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt_pkgs=(
   nginx-light testssl.sh whatweb sslscan
   apache2 libapache2-mod-php php-mysql mariadb-server wordpress wordpress-theme-twentytwentyone
+  php-cli php-gd php-curl php-mbstring php-xml php-zip php-intl php-tidy php-bcmath
   chromium chromium-driver poppler-utils fonts-dejavu-core
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libfontconfig1
   redis-server postgresql

@@ -16,7 +16,7 @@ DEFAULT_HTTP_PORT = 18080
 DEFAULT_HTTPS_PORT = 18443
 
 
-def _port(value: str) -> int:
+def port_arg(value: str) -> int:
     try:
         port = int(value)
     except ValueError:
@@ -33,9 +33,9 @@ def register(sub, parents: list[argparse.ArgumentParser]) -> None:
                    help="where config.yaml, findings and reports are written (default: out)")
     p.add_argument("--serve", action="store_true",
                    help="only serve the demo site until Ctrl-C (audit it yourself with the written config)")
-    p.add_argument("--port-http", type=_port, default=DEFAULT_HTTP_PORT, metavar="N",
+    p.add_argument("--port-http", type=port_arg, default=DEFAULT_HTTP_PORT, metavar="N",
                    help=f"HTTP port (default {DEFAULT_HTTP_PORT}; 0 = any free port)")
-    p.add_argument("--port-https", type=_port, default=DEFAULT_HTTPS_PORT, metavar="N",
+    p.add_argument("--port-https", type=port_arg, default=DEFAULT_HTTPS_PORT, metavar="N",
                    help=f"HTTPS port (default {DEFAULT_HTTPS_PORT}; 0 = any free port)")
     p.set_defaults(func=run)
 
@@ -73,6 +73,11 @@ def run(args: argparse.Namespace) -> int:
                     threading.Event().wait()
                 except KeyboardInterrupt:
                     return 0
-            return demo.run_full_audit(config_path, out_dir, lang=args.lang, quiet=args.quiet)
+            code = demo.run_full_audit(config_path, out_dir, lang=args.lang, quiet=args.quiet)
+            if not args.quiet:  # the password is shown once, so only when something is printed
+                from auditor.demo.console import console_instructions, demo_console_user
+
+                print(console_instructions(config_path, demo_console_user(config_path), lang == "en"))
+            return code
         finally:
             server.stop()

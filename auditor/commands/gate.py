@@ -74,6 +74,8 @@ def _print(result: GateResult, lang: str, files: list[str]) -> None:
             table.add_row(t(f.severity.label, lang), f.rule, title, f.url)
         con.print(table)
     con.print(text["unchanged"].format(n=len(result.diff.unchanged)))
+    if result.diff.suppressed:  # triage decisions (docs/triage.md): not counted as introduced
+        con.print(t("tr_gate_suppressed", lang, n=len(result.diff.suppressed)))
     for key, pages in (("added", result.diff.pages_added), ("removed", result.diff.pages_removed)):
         if pages:
             con.print(f"{text[key]}: " + ", ".join(pages))

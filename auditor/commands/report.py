@@ -25,7 +25,8 @@ def register(sub, parents: list[argparse.ArgumentParser]) -> None:
                              help="Laporan Evaluasi Bulanan (Atasan PPID)" if kind == "monthly"
                              else "Laporan Evaluasi Semester (Kepala Seksi -> Ketua PPID)")
         k.add_argument(flag, dest="period", metavar=metavar, help=what)
-        k.add_argument("--format", default="html,pdf", metavar="html,pdf", help="html, pdf or both (default)")
+        k.add_argument("--format", default="html,pdf", metavar="html,pdf",
+                       help="html, pdf, json (the numbers), or a list (default: html,pdf)")
         k.add_argument("--site", metavar="NAME", help="only this site (default: every site in the config)")
         k.add_argument("--out", metavar="DIR", help="output folder (default: reports.output_dir)")
         k.set_defaults(func=run, kind=kind)

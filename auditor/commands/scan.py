@@ -6,8 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
 
+from auditor import triage
 from auditor.atomic import write_atomic
 from auditor.catalogue import t
 from auditor.commands import _common
@@ -45,7 +47,7 @@ def per_site_path(path: str, site: str, multiple: bool) -> Path:
     return p.with_name(f"{p.stem}-{site}{p.suffix}") if multiple else p
 
 
-def print_summary(outcome: RunOutcome, lang: str) -> None:
+def print_summary(outcome: RunOutcome, lang: str, decisions: dict | None = None) -> None:
     con = _common.console()
     site = outcome.site
     con.print(t("summary", lang, site=site.name, url=outcome.url, pages=site.page_count,
@@ -58,12 +60,15 @@ def print_summary(outcome: RunOutcome, lang: str) -> None:
     if not outcome.findings:
         con.print(t("no_findings", lang))
         return
-    table = Table(t("severity", lang), t("rule", lang), t("title", lang), t("url", lang),
-                  t("lifecycle", lang))
+    from auditor.commands.triage import describe
+
+    table = Table(t("tr_id", lang), t("severity", lang), t("rule", lang), t("title", lang), t("url", lang),
+                  t("lifecycle", lang), t("tr_decision", lang))
     for f in sorted(outcome.findings, key=lambda f: (-f.severity, f.rule)):
         title, _ = f.localized(lang)
-        table.add_row(t(f.severity.label, lang), f.rule, title, f.url,
-                      t(outcome.lifecycle.get(f.fingerprint, ""), lang) if outcome.lifecycle else "")
+        table.add_row(f.fingerprint[:10], t(f.severity.label, lang), f.rule, title, f.url,
+                      t(outcome.lifecycle.get(f.fingerprint, ""), lang) if outcome.lifecycle else "",
+                      escape(describe((decisions or {}).get(f.fingerprint), lang)))
     con.print(table)
 
 
@@ -96,14 +101,17 @@ def run(args: argparse.Namespace) -> int:
                       file=sys.stderr)
                 exit_code = 3
                 continue
+            decided = triage.decisions(store, site_cfg.name,
+                                       evidence={f.fingerprint: f.evidence for f in outcome.findings})
             if args.json:
-                write_atomic(per_site_path(args.json, site_cfg.name, multiple), dump(findings_json(outcome, lang)))
+                write_atomic(per_site_path(args.json, site_cfg.name, multiple),
+                             dump(findings_json(outcome, lang, decided)))
             if args.sarif:
-                write_atomic(per_site_path(args.sarif, site_cfg.name, multiple), dump(sarif(outcome, lang)))
+                write_atomic(per_site_path(args.sarif, site_cfg.name, multiple), dump(sarif(outcome, lang, decided)))
             if not args.quiet:
-                print_summary(outcome, lang)
+                print_summary(outcome, lang, decided)
                 _common.console().print(t("stored", lang, run=outcome.run_id))
-            top = worst(outcome.findings)
+            top = worst(outcome.findings, decided)  # false positives and accepted risks never fail the run
             if args.fail_on is not None and top is not None and top >= args.fail_on and exit_code == 0:
                 exit_code = 1
     finally:

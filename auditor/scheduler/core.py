@@ -190,8 +190,19 @@ class Scheduler:
         self.alert(site, outcome)
         return outcome
 
+    def suppressed(self, site: str) -> set[str]:
+        """Fingerprints a triage decision hides from alerts (false positives, unexpired accepted risks)."""
+        from auditor import triage
+
+        store = Store(self.cfg.database_path)
+        try:
+            return {fp for fp, d in triage.decisions(store, site, self.clock.now()).items() if d.suppressed}
+        finally:
+            store.close()
+
     def alert(self, site: SiteConfig, outcome: RunOutcome) -> None:
-        found = mail.alert_findings(outcome.findings, outcome.lifecycle, self.cfg.mail.alerts)
+        found = mail.alert_findings(outcome.findings, outcome.lifecycle, self.cfg.mail.alerts,
+                                    suppressed=self.suppressed(site.name))
         if not found:
             return
         for f in found:  # rule and masked URL only: the log is not the place for evidence

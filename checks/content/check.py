@@ -16,7 +16,7 @@ from pydantic import Field
 
 from auditor.snapshot import Page
 from checks.base import Check, CheckConfig, CheckContext, CheckResult, Finding, Severity
-from checks.content import compliance
+from checks.content import compliance, ppid
 from checks.content import mandatory as mandatory_mod
 from checks.content.daftar import CADENCE_MONTHS, Daftar, DaftarError, Item, load_daftar
 from checks.content.dates import add_months
@@ -24,6 +24,7 @@ from checks.content.evidence import Evidence, SiteHints, best, conflicts, resour
 from checks.content.matching import Candidate, build_candidates, find_matches, same_url, tied
 from checks.content.records import RULEBOOK
 from checks.content.sources import collect_hints
+from checks.rules import RuleBook
 
 # Scoring tables as data.
 MISSING_SEVERITY = {"berkala": Severity.MEDIUM, "setiap_saat": Severity.MEDIUM, "serta_merta": Severity.LOW}
@@ -57,7 +58,8 @@ class ContentCheck(Check[ContentConfig]):
     description = "Freshness and completeness against the approved content list (Daftar Informasi Publik)"
     config_model = ContentConfig
     area = "content"
-    rulebook = RULEBOOK
+    # the list and item rules (records.py) and those of the site's own /ppid list (ppid.py)
+    rulebook = RuleBook("content", [*RULEBOOK.values(), *ppid.RULES])
 
     def run(self, ctx: CheckContext) -> CheckResult:
         cfg = self.config(ctx)
@@ -80,6 +82,8 @@ class _Run:
         self.prev_items = {i.get("id"): i for i in prev.get("items", []) if isinstance(i, dict)}
         self.hints = SiteHints({}, {}, {})
         self.candidates: list[Candidate] = []
+        self.dip: ppid.Dip | None = None
+        self.dip_resources: list[Page] = []
 
     # -- plumbing -------------------------------------------------------------------------------------
     def guarded(self, what: str, fn: Any, *args: Any) -> Any:
@@ -114,6 +118,16 @@ class _Run:
         if not self.cfg.remote_sources:
             self.notes.append("remote date sources disabled")
         self.candidates = self.guarded("matching index", build_candidates, site) or []
+        self.dip = self.guarded("ppid", lambda: ppid.read(site, self.ctx.http, self.ctx.log,
+                                                          remote=self.cfg.remote_sources))
+        if self.dip is not None:
+            self.hints.ppid_api.update(ppid.dates(self.dip))
+            self.dip_resources = ppid.resources(self.dip)
+            self.notes.append(f"the site publishes its own public information list at {self.dip.url}: "
+                              f"{len(self.dip.docs)} documents, {len(self.dip.published)} published")
+            self.candidates += [Candidate(r, [("nama dokumen (DIP /ppid)", r.title)]) for r in self.dip_resources]
+            self.result.findings += self.guarded(
+                "ppid findings", lambda: ppid.findings(self.check, self.dip, self.ctx.http)) or []
         daftar = self.load_list()
         items: list[dict[str, Any]] = []
         if daftar is not None:
@@ -131,6 +145,7 @@ class _Run:
         facts["items"] = items
         facts["latest_update"] = latest
         facts["mandatory"] = mandatory_rows or []
+        facts["dip"] = ppid.facts(self.dip) if self.dip is not None else None
         facts["history_since"] = self.history_since.isoformat()
         facts["today"] = self.today.isoformat()
         facts["notes"] = self.notes
@@ -290,7 +305,7 @@ class _Run:
     # -- site-wide ----------------------------------------------------------------------------------------
     def site_stale(self) -> dict[str, Any] | None:
         latest: Evidence | None = None
-        for res in self.ctx.site.all_resources():
+        for res in [*self.ctx.site.all_resources(), *self.dip_resources]:
             if not res.ok:
                 continue
             b = best(self.evidence(res))

@@ -12,7 +12,7 @@ import io
 import json
 import re
 import zipfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -23,7 +23,7 @@ from checks.content.dates import find_dates, parse_machine_date
 
 # Lower index = stronger. Facts and reports use these names.
 SOURCE_RANK: list[str] = [
-    "jsonld", "meta", "time", "wp_rest", "sitemap", "feed", "document_metadata", "text", "document_text",
+    "jsonld", "meta", "time", "wp_rest", "ppid_api", "sitemap", "feed", "document_metadata", "text", "document_text",
     "last_modified", "history_changed", "history_first_seen",
 ]
 
@@ -236,6 +236,7 @@ class SiteHints:
     wp_rest: dict[str, date]
     sitemap: dict[str, date]
     feed: dict[str, date]
+    ppid_api: dict[str, date] = field(default_factory=dict)  # OpenSID /ppid updated_at per document URL
 
 
 def resource_evidence(res: Page, hints: SiteHints, *, today: date) -> list[Evidence]:
@@ -249,10 +250,12 @@ def resource_evidence(res: Page, hints: SiteHints, *, today: date) -> list[Evide
         ev += structured_evidence(soup, url)
         fetched = res.fetched_at.date() if res.fetched_at else None
         ev += text_evidence(visible_text(soup), url, today=today, fetched=fetched)
-    for source, table in (("wp_rest", hints.wp_rest), ("sitemap", hints.sitemap), ("feed", hints.feed)):
+    for source, table in (("wp_rest", hints.wp_rest), ("ppid_api", hints.ppid_api), ("sitemap", hints.sitemap),
+                          ("feed", hints.feed)):
         for k in keys:
             if k in table:
                 ev.append(Evidence(table[k], source, {"wp_rest": "WordPress REST modified",
+                                                       "ppid_api": "OpenSID /ppid updated_at",
                                                        "sitemap": "sitemap lastmod",
                                                        "feed": "RSS/Atom"}[source], url))
                 break

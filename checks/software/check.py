@@ -11,11 +11,13 @@ from urllib.parse import urljoin, urlsplit
 from pydantic import Field
 
 from checks.base import Check, CheckConfig, CheckContext, CheckResult, CheckSkipped, Severity
+from checks.rules import RuleBook
 from checks.software import fingerprint as fp
-from checks.software import rules
+from checks.software import opensid, rules
 from checks.software.data import DataError, SoftwareData, load_data, user_data_dir
 from checks.software.jslibs import LibraryHit
 from checks.software.judge import Verdict, judge
+from checks.software.opensid_steps import OpenSIDSteps
 from checks.software.probes import (
     NotFoundShape,
     Probe,
@@ -49,7 +51,8 @@ class SoftwareCheck(Check[SoftwareConfig]):
     description = "Outdated CMS/server/PHP/JS libraries, version disclosure, exposed files and admin pages"
     config_model = SoftwareConfig
     area = "software"
-    rulebook = rules.RULEBOOK
+    # the software check's records (rules.py) and the rule OpenSID adds (opensid.py)
+    rulebook = RuleBook("software", [*rules.RULEBOOK.values(), *opensid.RULES.values()])
 
     def run(self, ctx: CheckContext) -> CheckResult:
         cfg = self.config(ctx)
@@ -71,7 +74,7 @@ class SoftwareCheck(Check[SoftwareConfig]):
             notes.append(msg)
         run = _Run(self, ctx, cfg, data, res, notes)
         for step in (run.fingerprint, run.probe_fingerprints, run.judge_products, run.disclosed,
-                     run.js_libraries, run.exposure):
+                     run.js_libraries, run.exposure, run.opensid_findings):
             try:
                 step()
             except Exception as exc:  # one failing part must not stop the rest
@@ -85,6 +88,7 @@ class SoftwareCheck(Check[SoftwareConfig]):
                              for h in run.js_hits],
             "data": {"files": data.describe(), "age_days": age, "stale": data.stale(now)},
             "probes": {"made": run.requests, "soft_404": run.soft_404},
+            "opensid": run.opensid.facts(),
             "notes": [{"level": "info", "text": n} for n in notes],
         }
         return res
@@ -109,6 +113,7 @@ class _Run:
         self._nf: NotFoundShape | None = None
         self.pages = [p for p in self.site.pages if p.status is not None and p.body][:MAX_PAGES_ANALYSED]
         self.as_of = next(f.as_of.isoformat() for f in data.files if f.name == "software.json")
+        self.opensid = OpenSIDSteps(self)
 
     # -- helpers ------------------------------------------------------------------------------------
     def fetch(self, url: str, max_bytes: int = 256 * 1024):
@@ -141,6 +146,7 @@ class _Run:
             self.signals += fp.header_signals(page.url, page.headers)
             if page.is_html:
                 self.signals += fp.html_signals(page.final_url or page.url, page.text)
+        self.signals += self.opensid.page_signals()
         self.detections = fp.aggregate(self.signals)
 
     def probe_fingerprints(self) -> None:
@@ -163,7 +169,9 @@ class _Run:
             if r.ok and r.body:
                 self.signals += parse(url, r.body.decode("utf-8", "replace"))
                 self.signals += fp.header_signals(url, r.headers)
-        if probes:
+        opensid_signals = self.opensid.probe_signals()
+        self.signals += opensid_signals
+        if probes or opensid_signals:
             self.detections = fp.aggregate(self.signals)
 
     def _wp_base(self) -> str:
@@ -195,8 +203,12 @@ class _Run:
                     sev = Severity.LOW
             latest = v.latest if v.status == "outdated" and v.latest else v.newest
             text = rules.judgement_fields(d.name, d.version, latest, v.reason, self.as_of)
+            variant = None
+            if d.product == "opensid" and (own := self.opensid.outdated_fields(d.version)) is not None:
+                text, variant = own, "opensid"
             refs = list(_sources(self.data, d.product))
-            self.add(rule, sev, text, url=self.root, evidence=f"{d.name} {d.version}; " + "; ".join(d.evidence[:3]),
+            self.add(rule, sev, text, variant=variant, url=self.root,
+                     evidence=f"{d.name} {d.version}; " + "; ".join(d.evidence[:3]),
                      references=refs, key=d.product, confidence=d.version_confidence,
                      data={"product": d.product, "version": d.version, "status": v.status,
                            "latest": latest, "eol": v.eol, "category": prod.get("category")})
@@ -300,6 +312,11 @@ class _Run:
                 admin_seen.add(evidence)
             if evidence:
                 self._add_probe_finding(probe, url, urlsplit(url).path, evidence)
+
+    def opensid_findings(self) -> None:
+        self.opensid.release_notes_finding()
+        self.opensid.judge_advisories()
+        self.opensid.secret_probes()
 
     def _learn_not_found(self) -> None:
         path = f"/ppid-audit-{secrets.token_hex(8)}.php"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from checks.base import Severity
-from checks.rules import Observes, Rule, RuleBook
+from checks.rules import Observes, Rule, RuleBook, Variant
 
 SERVER, CONTENT = Observes.SERVER, Observes.CONTENT
 WSTG = "https://owasp.org/www-project-web-security-testing-guide/latest/4-Web_Application_Security_Testing/"
@@ -46,7 +46,14 @@ RULEBOOK = RuleBook("software", [
          "{name} {version} bukan versi terbaru",
          "{name} {version} is not the latest version",
          "Perbarui {name}{newest}. Rilis baru biasanya berisi perbaikan keamanan ({reason}).",
-         "Update {name}{newest_en}. New releases usually carry security fixes ({reason}).", observes=SERVER),
+         "Update {name}{newest_en}. New releases usually carry security fixes ({reason}).", observes=SERVER,
+         variants={"opensid": Variant(  # fields from opensid.outdated_fields
+             "OpenSID {version} dirilis {released}, {months} bulan lalu",
+             "OpenSID {version} was released {released}, {months} months ago",
+             "Perbarui OpenSID ke rilis terbaru (https://github.com/OpenSID/OpenSID/releases): OpenSID merilis "
+             "versi baru setiap bulan dan perbaikan keamanan hanya masuk ke rilis baru. {lag_note}",
+             "Update OpenSID to the latest release (https://github.com/OpenSID/OpenSID/releases): OpenSID "
+             "releases monthly and security fixes only go into new releases. {lag_note_en}")}),
     Rule("software.server.outdated", Severity.MEDIUM,
          "Server web {name} {version} usang atau tidak didukung lagi",
          "Web server {name} {version} is outdated or end-of-life",
@@ -78,7 +85,16 @@ RULEBOOK = RuleBook("software", [
          "`server_tokens off;`; PHP `expose_php = Off` in php.ini. Current value: {value}",
          (WSTG + "01-Information_Gathering/02-Fingerprint_Web_Server",),
          server_lines={"nginx": "server_tokens off;", "apache": "ServerTokens Prod\nServerSignature Off"},
-         observes=SERVER),
+         observes=SERVER,
+         variants={"opensid-release-notes": Variant(
+             "Catatan rilis OpenSID dapat dibaca publik dan menyebut versinya: {path}",
+             "OpenSID release notes are public and give its version away: {path}",
+             "Blokir {path} di server web (Apache: tambahkan catatan_rilis.md ke daftar FilesMatch di .htaccess; "
+             "nginx: `location = /catatan_rilis.md {{ return 404; }}`) atau hapus berkasnya setiap selesai "
+             "memperbarui. Versi yang terbaca memudahkan penyerang memilih celah yang cocok.",
+             "Block {path} in the web server (Apache: add catatan_rilis.md to the FilesMatch list in .htaccess; "
+             "nginx: `location = /catatan_rilis.md {{ return 404; }}`) or delete the file after every update. A "
+             "readable version lets attackers pick matching exploits.")}),
     Rule("software.admin.exposed", Severity.MEDIUM,
          "Halaman login admin dapat diakses publik: {path}",
          "Admin login reachable from the internet: {path}",
@@ -101,7 +117,20 @@ RULEBOOK = RuleBook("software", [
          "basis data/kunci aplikasi. Blokir pola berkas cadangan dan direktori tersembunyi di server web.",
          "Remove the file from the web root now and treat its secrets as leaked: rotate database passwords "
          "and application keys. Block backup file patterns and hidden directories in the web server.",
-         (_PROBE_REF,), observes=SERVER),
+         (_PROBE_REF,), observes=SERVER,
+         variants={"opensid-secret": Variant(
+             "Berkas rahasia OpenSID dapat diunduh publik: {what} ({path})",
+             "OpenSID secret file publicly readable: {what_en} ({path})",
+             "Segera blokir berkas non-media di folder desa/ pada server web (nginx: `location ~ "
+             "^/desa/(app_key|config/) {{ deny all; }}`; Apache: pakai htaccess.txt OpenSID sebagai .htaccess), "
+             "lalu anggap rahasianya bocor: ganti kata sandi basis data dan buat app_key baru. Dengan app_key, "
+             "penyerang dapat memalsukan tautan unduhan terenkripsi dan membaca berkas lain di server "
+             "(OpenSID#11370).",
+             "Block non-media files under desa/ in the web server now (nginx: `location ~ "
+             "^/desa/(app_key|config/) {{ deny all; }}`; Apache: use OpenSID's htaccess.txt as .htaccess), then "
+             "treat the secrets as leaked: change the database password and generate a new app_key. With the "
+             "app_key an attacker can forge encrypted download links and read other files on the server "
+             "(OpenSID#11370).")}),
 ])
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from auditor.store import StoredFinding
 from checks.base import Severity
+from reports.decisions import unsuppressed
 from reports.history import load_history, when_of
 from reports.monthly import content_items, counted
 from reports.periods import Period
@@ -116,6 +117,7 @@ def site_row(store: Any, site: Any, period: Period, t: Callable[..., str], fmt_p
     hist = load_history(store, site.name, period.end)
     runs = hist.runs_in(period.start, period.end)
     open_all = [sf for sf in hist.open_at(period.end).values() if counted(sf)]
+    open_all = unsuppressed(store, site.name, period, open_all)  # false positives / accepted risks never rank
     # a column is judged only when its own check ran cleanly in the month (`links` also covers the
     # content area, but says nothing about the approved list)
     checked = {c.name: "ok" for r in runs for c in r.checks if c.status == "ok"}
