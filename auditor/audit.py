@@ -6,9 +6,10 @@ import importlib
 from datetime import UTC, datetime
 from pathlib import Path
 
+from auditor.atomic import write_atomic
 from auditor.commands.scan import print_summary
 from auditor.config import load_config
-from auditor.output import dump, findings_json, sarif, write_atomic
+from auditor.output import dump, findings_json, sarif
 from auditor.runner import run_audit
 from auditor.store import Store
 

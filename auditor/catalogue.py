@@ -8,6 +8,7 @@ shows the key, so a gap is visible and never a crash (tests check that every key
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -42,3 +43,29 @@ def t(key: str, lang: str = "id", **kw: Any) -> str:
         except (KeyError, IndexError, ValueError):
             return str(text)
     return str(text)
+
+
+class Section(Mapping[str, str]):
+    """The unformatted texts of one topic prefix in one language: `section("gate_", "en")["pass"]` is the
+    English text of key `gate_pass` (for code that formats a table's worth of labels at once)."""
+
+    def __init__(self, prefix: str, lang: str = "id"):
+        self.prefix, self.lang = prefix, lang if lang in LANGS else "id"
+
+    def __getitem__(self, key: str) -> str:
+        entry = messages().get(self.prefix + key)
+        if entry is None:
+            raise KeyError(key)
+        text = entry.get(self.lang)
+        return str(text if text is not None else entry.get("id", key))
+
+    def __iter__(self) -> Iterator[str]:
+        n = len(self.prefix)
+        return (k[n:] for k in messages() if k.startswith(self.prefix))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def section(prefix: str, lang: str = "id") -> Section:
+    return Section(prefix, lang)

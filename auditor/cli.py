@@ -56,12 +56,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _OwnWarnings(logging.Filter):
+    """Normal output: our own warnings, but only errors from libraries (WeasyPrint font notes, fontTools,
+    pypdf repairs, tldextract...): their noise stays under --verbose."""
+
+    # Celery is the fleet worker's own runtime: its task lines are that command's output (level chosen by
+    # the worker command), not library noise.
+    OWN = ("ppid_auditor", "celery")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.name.startswith(self.OWN) or record.levelno >= logging.ERROR
+
+
+def setup_logging(*, verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if not verbose:
+        handler.addFilter(_OwnWarnings())
+    # Like basicConfig: a process that already configured logging (a test runner, a host app) keeps its own.
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    logging.getLogger("tldextract").setLevel(logging.ERROR)
+    setup_logging(verbose=getattr(args, "verbose", False))
     try:
         return int(args.func(args) or 0)
     except AuditorError as exc:

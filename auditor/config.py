@@ -1,4 +1,4 @@
-"""`config.yaml`: pydantic models for every key in CONTRACT.md, validated at load.
+"""`config.yaml`: pydantic models for every key in docs/cli.md "Config", validated at load.
 
 Every error is one line naming the file and the key path, e.g.
 `config.yaml: crawl.max_pages: must be > 0`.
@@ -329,7 +329,7 @@ def _one_line(text: str) -> str:
     return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
-def _format_error(source: str, err: dict[str, Any]) -> str:
+def format_error(source: str, err: dict[str, Any]) -> str:
     return _one_line(_format_error_text(source, err))
 
 
@@ -383,7 +383,7 @@ def config_from_dict(raw: dict[str, Any], *, source: str = "config", base_dir: P
     try:
         cfg = Config.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(_format_error(source, exc.errors()[0])) from None
+        raise ConfigError(format_error(source, exc.errors()[0])) from None
     cfg.base_dir = base_dir or Path(".").resolve()
     cfg.path = path
     _validate_check_blocks(cfg, source)
@@ -436,7 +436,7 @@ def _validate_check_blocks(cfg: Config, source: str) -> None:
         except ValidationError as exc:
             err = exc.errors()[0]
             err = {**err, "loc": ("checks", name, *err.get("loc", ()))}
-            raise ConfigError(_format_error(source, err)) from None
+            raise ConfigError(format_error(source, err)) from None
     for name in blocks:
         if name not in installed:
             raise ConfigError(f"{source}: checks.{_key(name)}: unknown check (not installed)")

@@ -15,8 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 ACTIONS = ("added", "changed", "removed")
-ACTION_LABEL = {"id": {"added": "ditambah", "changed": "diubah", "removed": "dihapus"},
-                "en": {"added": "added", "changed": "changed", "removed": "removed"}}
+# Their labels are the catalogue's `content_action_*` keys (auditor/messages/content.yaml).
 
 
 class RunLike(Protocol):

@@ -90,7 +90,7 @@ def comparable_fingerprint(f: Finding, from_netloc: str, to_netloc: str) -> str:
     key = f.evidence if f.key is None else f.key
     if from_netloc and from_netloc != to_netloc:
         key = key.replace(from_netloc, to_netloc)
-    return fingerprint(f.check, f.rule, f.url, key)
+    return fingerprint(f.check, f.rule, "" if f.site_level else f.url, key)
 
 
 def diff_findings(production: list[Finding], production_fps: list[str], staging: list[Finding],

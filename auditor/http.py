@@ -128,6 +128,16 @@ class HttpClient:
         view.until_deadline = deadline
         return view
 
+    def verifying(self, verify: bool | str, *, max_redirects: int | None = None) -> HttpClient:
+        """This client with certificate verification set to `verify` (True or a CA file): the same user
+        agent, limits and staging credentials, and the same per-host delay clock, so a check's probes stay
+        as polite as the crawl and reach a protected staging site too."""
+        other = copy.copy(self)  # shallow: shares the lock and the per-host slots
+        other.verify = verify
+        other.max_redirects = self.max_redirects if max_redirects is None else max_redirects
+        other._local = threading.local()  # sessions are per client and thread
+        return other
+
     def set_host_delay(self, netloc: str, delay_s: float) -> None:
         """A longer delay for one host (robots.txt Crawl-delay); never shorter than `delay_s`."""
         with self._lock:

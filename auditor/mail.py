@@ -21,10 +21,10 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
+from auditor.catalogue import t
 from auditor.config import Config, MailAlerts, SiteConfig, SmtpConfig
 from auditor.errors import AuditorError
 from auditor.http import guard_target
-from auditor.i18n import t
 from auditor.redact import redact_text
 from checks.base import Finding, Severity
 
@@ -33,10 +33,6 @@ log = logging.getLogger("ppid_auditor.mail")
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 ALERT_LIFECYCLES = ("new", "reopened")  # a finding that (re)appeared in this run
 
-KIND_TITLES = {
-    "monthly": ("Laporan Evaluasi Bulanan", "Monthly Evaluation Report"),
-    "semiannual": ("Laporan Evaluasi Semester", "Six-monthly Evaluation Report"),
-}
 
 
 class MailError(AuditorError):
@@ -120,7 +116,7 @@ def build_report_message(cfg: Config, kind: str, period_key: str, files: list[Pa
         who = "atasan_ppid" if kind == "monthly" else "ketua_ppid"
         raise MailError(f"no recipient for the {kind} report: set mail.recipients.{kind} or "
                         f"reports.signatories.{who}.email")
-    title_id, title_en = KIND_TITLES[kind]
+    title_id, title_en = t("mail_kind_" + kind, "id"), t("mail_kind_" + kind, "en")
     label_id, label_en = _period_label(kind, period_key, "id"), _period_label(kind, period_key, "en")
     org = cfg.reports.organisation
     msg = _new_message(cfg, to, f"[{org}] {title_id} {label_id}")

@@ -1,36 +1,24 @@
-"""Machine-readable outputs: the findings JSON of CONTRACT.md and SARIF 2.1.0."""
+"""Machine-readable outputs: the findings JSON of docs/cli.md and SARIF 2.1.0 (rule table from the rule
+records, checks.rules)."""
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from pathlib import Path
+import re
 from typing import Any
 
 from auditor import __version__
 from auditor.runner import RunOutcome
 from auditor.triage import Decision
 from checks.base import Finding, Severity
+from checks.rules import Rule, all_rulebooks
 
 TOOL = {"name": "ppid-auditor", "version": __version__}
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SARIF_LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",
                 Severity.LOW: "note", Severity.INFO: "note"}
 
-
-def write_atomic(path: str | Path, text: str) -> None:
-    """Write via a temp file + rename so a reader never sees half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+_SARIF_FIELD = re.compile(r"\{[a-z_]+\}")
 
 
 def _findings_doc(run: dict[str, Any], checks: list[dict[str, Any]], findings: list[tuple[Finding, str]],
@@ -85,6 +73,29 @@ def stored_findings_json(store: Any, run_id: str, lang: str = "id") -> dict[str,
     return _findings_doc(run, checks, [(s.finding, s.fingerprint) for s in stored], lifecycle, lang, decided)
 
 
+def sarif_rule(rule_id: str, check: str, record: Rule | None, lang: str, fallback: Finding) -> dict[str, Any]:
+    """One entry of SARIF's rule table: from the rule's record (checks.rules) when the check declares one,
+    else (a plugin without records) from its first finding."""
+    if record is not None:
+        title, remediation = record.summary(lang), record.text(lang)[1]
+        refs, severity = list(record.references), record.severity.label
+        props = {"check": check, "area": record.area, "observes": record.observes.value,
+                 "defaultSeverity": severity}
+    else:
+        title, remediation = fallback.localized(lang)
+        refs = list(fallback.references)
+        props = {"check": check}
+    entry: dict[str, Any] = {"id": rule_id, "name": rule_id.replace(".", "_"),
+                             "shortDescription": {"text": title},
+                             "help": {"text": _SARIF_FIELD.sub("…", remediation) or title},
+                             "properties": props}
+    if record is not None:
+        entry["defaultConfiguration"] = {"level": _SARIF_LEVEL[record.severity]}
+    if refs:
+        entry["helpUri"] = refs[0]
+    return entry
+
+
 def suppression(d: Decision) -> dict[str, Any]:
     """SARIF 2.1.0 §3.35: the decision is kept outside the scanned artefact (`external`); the reason is
     the justification."""
@@ -97,19 +108,14 @@ def suppression(d: Decision) -> dict[str, Any]:
 
 def sarif(outcome: RunOutcome, lang: str = "id", decisions: dict[str, Decision] | None = None) -> dict[str, Any]:
     """SARIF 2.1.0; a false positive or an unexpired accepted risk carries `suppressions`."""
+    books = all_rulebooks()
     rules: dict[str, dict[str, Any]] = {}
     results = []
     for f in outcome.findings:
         title, remediation = f.localized(lang)
         if f.rule not in rules:
-            rules[f.rule] = {
-                "id": f.rule, "name": f.rule.replace(".", "_"),
-                "shortDescription": {"text": title},
-                "help": {"text": remediation or title},
-                "properties": {"check": f.check},
-            }
-            if f.references:
-                rules[f.rule]["helpUri"] = f.references[0]
+            book = books.get(f.check)
+            rules[f.rule] = sarif_rule(f.rule, f.check, book.lookup(f.rule) if book else None, lang, f)
         result: dict[str, Any] = {
             "ruleId": f.rule,
             "level": _SARIF_LEVEL[f.severity],

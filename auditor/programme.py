@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from auditor.store import Store
-from auditor.triage import ASSIGNED, Event, _now, decisions, events
+from auditor.triage import ASSIGNED, Event, decisions, events, utc_now
 from checks.base import Severity
 
 
@@ -32,7 +32,7 @@ def build_programme(store: Store, site: str, month: str | None = None,
                     now: datetime | None = None) -> list[ProgrammeRow]:
     """Assigned findings with owner, due date, status and last note, as they stood at the end of `month`
     ("YYYY-MM"; default: now). Findings done before the month began are left out. Most urgent first."""
-    when = _now(now)
+    when = utc_now(now)
     start = None
     if month:
         from reports.periods import month as month_period  # the one YYYY-MM parser (InputError on bad input)

@@ -17,17 +17,20 @@ import os
 import secrets
 import socket
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from auditor.errors import StoreError
+from auditor.store_migrations import site_level_fingerprints
 from auditor.storedb import Database, upsert
 from checks.base import Finding, Severity
 from checks.facts import Facts, load_facts
 
-MIGRATIONS: list[str] = [
+# A migration is SQL (statements separated by ";") or a function of the open transaction for data moves.
+MIGRATIONS: list[str | Callable[[Database], None]] = [
     # 1: initial schema
     """
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -124,6 +127,8 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE facts ADD COLUMN version INTEGER;
     """,
+    # 10 (issue 16): site-level findings get fingerprints without a URL; existing issues carried over
+    site_level_fingerprints,
 ]
 
 
@@ -254,7 +259,12 @@ class Store:
                     # Re-read under the write lock: another process may have migrated a fresh file meanwhile.
                     if db.schema_version() > i:
                         continue
-                    for stmt in filter(None, (s.strip() for s in MIGRATIONS[i].split(";"))):
+                    step = MIGRATIONS[i]
+                    if callable(step):
+                        step(db)
+                        db.set_schema_version(i + 1)
+                        continue
+                    for stmt in filter(None, (s.strip() for s in step.split(";"))):
                         db.execute(db.ddl(stmt))
                     db.set_schema_version(i + 1)
             with self.tx() as db:
@@ -392,9 +402,9 @@ class Store:
                 else:
                     state = "reopened" if issue["status"] == "fixed" else "open"
                     db.execute("UPDATE issues SET status='open', last_run=?, last_seen=?, severity=?, title=?,"
-                               " reopen_count=reopen_count+?, fixed_run=NULL, fixed_at=NULL"
+                               " url=?, reopen_count=reopen_count+?, fixed_run=NULL, fixed_at=NULL"
                                " WHERE site=? AND fingerprint=?",
-                               (run_id, when, f["severity"], f["title"], int(state == "reopened"),
+                               (run_id, when, f["severity"], f["title"], f["url"], int(state == "reopened"),
                                 site, f["fingerprint"]))
                 lifecycle[f["fingerprint"]] = state
                 if state != "open":

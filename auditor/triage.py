@@ -156,7 +156,7 @@ class Decision:
 
 
 # -- helpers ------------------------------------------------------------------------------------------------
-def _now(now: datetime | None) -> datetime:
+def utc_now(now: datetime | None) -> datetime:
     return (now or datetime.now(UTC)).astimezone(UTC)
 
 
@@ -269,7 +269,7 @@ def current_decision(store: Store, site: str, fingerprint: str, now: datetime | 
     if evidence is None:
         evidence = latest_evidence(store, site, fingerprint)
     digest = evidence_hash(store, evidence) if evidence is not None else None
-    return replay(site, fingerprint, events(store, site, fingerprint), _now(now), digest)
+    return replay(site, fingerprint, events(store, site, fingerprint), utc_now(now), digest)
 
 
 def decisions(store: Store, site: str, now: datetime | None = None,
@@ -279,7 +279,7 @@ def decisions(store: Store, site: str, now: datetime | None = None,
     by_fp: dict[str, list[Event]] = {}
     for e in events(store, site):
         by_fp.setdefault(e.fingerprint, []).append(e)
-    when = _now(now)
+    when = utc_now(now)
     out = {}
     for fp, log in by_fp.items():
         if any(e.kind not in LIFECYCLE for e in log):
@@ -341,7 +341,7 @@ def decide(store: Store, site: str, fingerprint: str, action: str, *, actor: str
       the policy deadline from the finding's first sighting.
     - NOTE: `note` required (the follow-up, "tindak lanjut").
     """
-    when = _now(now)
+    when = utc_now(now)
     today = when.date()
     actor = _text(actor, "actor (--by)")
     if action not in ACTIONS:
@@ -389,7 +389,7 @@ def decide(store: Store, site: str, fingerprint: str, action: str, *, actor: str
 def undo(store: Store, site: str, fingerprint: str, *, actor: str, now: datetime | None = None) -> Event:
     """Take back the latest decision or note on the finding that is not already undone: the previous state
     returns. The undo is itself an event (the log is never rewritten). Returns the undo event."""
-    when = _now(now)
+    when = utc_now(now)
     actor = _text(actor, "actor (--by)")
     _issue(store, site, fingerprint)
     log = [e for e in events(store, site, fingerprint) if e.at <= when]

@@ -40,7 +40,7 @@ def export_decisions(store: Store, site: str | None = None, now: datetime | None
             sites[e.site][e.fingerprint] = entry
         entry["events"].append(_event_dict(e, position))
         position[e.id] = len(entry["events"])
-    doc = {"format": FORMAT, "exported_at": iso(triage._now(now)),
+    doc = {"format": FORMAT, "exported_at": iso(triage.utc_now(now)),
            "sites": {s: list(fps.values()) for s, fps in sorted(sites.items())}}
     return HEADER + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=110)
 

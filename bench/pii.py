@@ -41,7 +41,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from checks.personal_data.detectors import CONTEXT_WORDS, district_codes, normalise_phone, scan  # noqa: E402
-from checks.personal_data.synth import AID_KINDS, Item, aid_recipient_csv, corpus  # noqa: E402
+from tests.pii_synth import AID_KINDS, Item, aid_recipient_csv, corpus  # noqa: E402
 
 ENTITY = {"nik": "ID_NIK", "kk": "ID_KK", "npwp": "ID_NPWP", "bpjs": "ID_BPJS", "phone": "ID_PHONE",
           "email": "EMAIL_ADDRESS", "account": "ID_BANK_ACCOUNT"}

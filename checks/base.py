@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar, cast
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
@@ -62,7 +62,8 @@ def site_relative(url: str) -> str:
 
 
 def fingerprint(check: str, rule: str, url: str, key: str) -> str:
-    """Stable hash of check + rule + site-relative URL + normalised evidence (or a check-chosen key)."""
+    """Stable hash of check + rule + site-relative URL + normalised evidence (or a check-chosen key).
+    Site-level findings pass no URL (see `Finding.site_level`)."""
     norm = " ".join(key.split()).lower()
     raw = "\x1f".join((check, rule, site_relative(url), norm))
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
@@ -73,7 +74,7 @@ class Finding:
     """One problem found by a check. Text fields are Bahasa Indonesia; `*_en` carry English."""
 
     check: str
-    rule: str  # e.g. "tls.cert.expiring" (see CONTRACT.md "Rule ids")
+    rule: str  # e.g. "tls.cert.expiring" (see docs/cli.md "Rule ids")
     severity: Severity
     title: str
     url: str = ""
@@ -87,13 +88,18 @@ class Finding:
     key: str | None = None
     confidence: str | None = None  # "high" / "medium" / "low" where a check knows it
     data: dict[str, Any] = field(default_factory=dict)  # JSON-able extras (counts, locations, facts)
+    # One finding per rule per site (its record says so, `Rule.site_level`): `url` is an example and
+    # `data["urls"]` lists the affected pages; the fingerprint is rule + key without the URL, so the
+    # finding keeps its identity while the set of affected pages grows and shrinks.
+    site_level: bool = False
 
     def __post_init__(self) -> None:
         self.severity = Severity.parse(self.severity)
 
     @property
     def fingerprint(self) -> str:
-        return fingerprint(self.check, self.rule, self.url, self.evidence if self.key is None else self.key)
+        key = self.evidence if self.key is None else self.key
+        return fingerprint(self.check, self.rule, "" if self.site_level else self.url, key)
 
     def localized(self, lang: str) -> tuple[str, str]:
         """(title, remediation) in `lang` ("id" or "en"), falling back to Bahasa Indonesia."""
@@ -180,8 +186,15 @@ class CheckConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Check:
-    """Base class for checks. Subclasses set the class attributes and implement `run`."""
+ConfigT = TypeVar("ConfigT", bound=BaseModel)
+
+
+class Check(Generic[ConfigT]):
+    """Base class for checks. Subclasses set the class attributes and implement `run`.
+
+    A check names its config model twice, once for the type checker and once for the runner:
+    `class TlsCheck(Check[TlsConfig]): config_model = TlsConfig`; `self.config(ctx)` is then a `TlsConfig`.
+    """
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
@@ -197,12 +210,31 @@ class Check:
     def run(self, ctx: CheckContext) -> CheckResult | Iterable[Finding]:
         raise NotImplementedError
 
+    def config(self, ctx: CheckContext) -> ConfigT:
+        """This check's validated config block: the runner's, or the model's defaults / a plain mapping
+        validated here when a test or a plugin host builds the context by hand."""
+        cfg = ctx.config
+        if not isinstance(cfg, self.config_model):
+            data = cfg.model_dump() if isinstance(cfg, BaseModel) else dict(cfg or {})
+            cfg = self.config_model.model_validate(data)
+        return cast(ConfigT, cfg)
+
     def finding(self, rule: str, severity: Severity | str, title: str, **kw: Any) -> Finding:
         return Finding(check=self.name, rule=rule, severity=Severity.parse(severity), title=title, **kw)
 
     def finding_from(self, rule_id: str, **kw: Any) -> Finding:
-        """A finding made from this check's record for `rule_id` (see `checks.rules.Rule.finding`)."""
-        return self.rulebook[rule_id].finding(self.name, **kw)
+        """A finding made from this check's record for `rule_id` (see `checks.rules.Rule.finding`).
+
+        A rule without a record still yields a finding (titled with its id, logged as an error): a gap in
+        the records must not take the check down; tests/test_rule_records.py names it."""
+        from checks.rules import placeholder
+
+        book = self.rulebook
+        record = book.lookup(rule_id) if hasattr(book, "lookup") else book.get(rule_id)
+        if record is None:
+            log.error("%s: no rule record for %s", self.name, rule_id)
+            record = placeholder(rule_id, self.area)
+        return record.finding(self.name, rule_id=rule_id, **kw)
 
 
 @dataclass
@@ -228,3 +260,9 @@ def discover_checks() -> dict[str, LoadedCheck]:
             continue
         found[ep.name] = LoadedCheck(ep.name, cls)
     return found
+
+
+def check_areas() -> dict[str, str]:
+    """The report area of every installed check that declares one (`Check.area`), by check name."""
+    return {name: lc.cls.area for name, lc in discover_checks().items()
+            if lc.cls is not None and getattr(lc.cls, "area", "")}

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from checks.base import Check, CheckConfig, CheckContext, CheckResult, Severity
+from checks.content.records import LINKS_RULEBOOK
 from checks.facts import LinksFacts
-
-REFERENCES = ["https://developer.mozilla.org/en-US/docs/Web/HTTP/Status"]
 
 
 class LinksConfig(CheckConfig):
@@ -13,15 +12,16 @@ class LinksConfig(CheckConfig):
     max_referrers: int = 10  # how many linking pages to list per broken URL
 
 
-class LinksCheck(Check):
+class LinksCheck(Check[LinksConfig]):
     name = "links"
     description = "Tautan internal dan dokumen yang rusak (4xx/5xx/timeout)"
     config_model = LinksConfig
     facts_model = LinksFacts
-    rules = {"content.link.broken": "Internal link or document is broken"}
+    area = "content"
+    rulebook = LINKS_RULEBOOK
 
     def run(self, ctx: CheckContext) -> CheckResult:
-        cfg: LinksConfig = ctx.config  # type: ignore[assignment]
+        cfg = self.config(ctx)
         result = CheckResult()
         start = ctx.site.start_page
         broken = 0
@@ -34,20 +34,14 @@ class LinksCheck(Check):
             broken += 1
             severity = Severity.MEDIUM if res.kind == "document" else Severity.LOW
             referrers = sorted(set(res.referrers))
-            what_id = "Dokumen" if res.kind == "document" else "Tautan"
-            what_en = "Document" if res.kind == "document" else "Link"
-            result.findings.append(self.finding(
-                "content.link.broken", severity, f"{what_id} rusak: {problem['id']}",
-                url=res.url,
+            doc = res.kind == "document"
+            fields = {"what": "Dokumen" if doc else "Tautan", "what_en": "document" if doc else "link",
+                      "problem": problem["id"], "problem_en": problem["en"]}
+            result.findings.append(self.finding_from(
+                "content.link.broken", severity=severity, fmt=fields, url=res.url,
                 evidence=f"{problem['en']}; linked from {len(referrers)} page(s): "
                          + ", ".join(referrers[: cfg.max_referrers]),
                 key=problem["key"],
-                title_en=f"Broken {what_en.lower()}: {problem['en']}",
-                remediation=("Perbaiki atau hapus tautan pada halaman yang menautkannya, atau unggah ulang "
-                             "dokumen ke alamat tersebut. Periksa juga Daftar Informasi Publik yang merujuk ke sini."),
-                remediation_en=("Fix or remove the link on the pages that point here, or upload the document "
-                                "again at this address."),
-                references=REFERENCES,
                 data={"status": res.status, "error": res.error, "referrers": referrers[: cfg.max_referrers],
                       "kind": res.kind}))
         result.facts = LinksFacts(checked=len(ctx.site.all_resources()), broken=broken)

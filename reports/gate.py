@@ -16,6 +16,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from auditor import catalogue
+from auditor.atomic import write_atomic
 from auditor.errors import InputError
 from auditor.redact import redact_text
 from auditor.store import Store
@@ -162,9 +164,9 @@ def file_stem(site: str, created: datetime) -> str:
 
 def fmt_when(value: datetime | None, lang: str) -> str:
     if value is None:
-        return i18n.t("not_available", lang)
+        return catalogue.t("not_available", lang)
     value = value.astimezone(UTC) if value.tzinfo else value
-    return i18n.t("date_time", lang, date=i18n.fmt_date(value, lang), time=f"{value:%H:%M}")
+    return catalogue.t("date_time", lang, date=i18n.fmt_date(value, lang), time=f"{value:%H:%M}")
 
 
 def _capped_org(org: Any) -> Any:
@@ -185,14 +187,14 @@ def render_gate_html(cfg: Any, doc: GateDoc, lang: str, site: Any, now: datetime
     from reports import render
 
     org = _capped_org(cfg.reports)
-    ctx = render._globals(lang, org, now)
-    title = i18n.t("doc_gate", lang)
+    ctx = render.template_globals(lang, org, now)
+    title = catalogue.t("doc_gate", lang)
     site_view = SimpleNamespace(name=short(site.name, 60), url=short(site.url, CAP["url"]))
     # the footer shares the bottom margin with "Halaman 1 dari 1": one short line
-    footer = f"{short(org.organisation, 28)} · {i18n.t('doc_gate_short', lang)} · {i18n.fmt_date(doc.created, lang)}"
+    footer = f"{short(org.organisation, 28)} · {catalogue.t('doc_gate_short', lang)} · {i18n.fmt_date(doc.created, lang)}"
     ctx.update(g=doc, site=site_view, doc_title=title, fmt_when=lambda v: fmt_when(v, lang),
                footer_text=short(footer, CAP["footer"]))
-    return render._env().get_template("gate.html.j2").render(ctx)
+    return render.environment().get_template("gate.html.j2").render(ctx)
 
 
 def _page_count(html: str, base_url: Path) -> tuple[int, Any]:
@@ -235,7 +237,7 @@ def write_gate_report(cfg: Any, store: Store, gate_id: str, lang: str = "id",
     Returns the Berita Acara files written (HTML, PDF): the CLI stores exactly these with the gate record."""
     from reports import pdfa, render  # render re-exports this function: import it late, not at module load
 
-    fmts = render._formats(formats)
+    fmts = render.parse_formats(formats)
     lang = lang if lang in ("id", "en") else "id"
     record = store.gate(gate_id)
     if record is None:
@@ -254,7 +256,7 @@ def write_gate_report(cfg: Any, store: Store, gate_id: str, lang: str = "id",
         written.append(path)
     if "pdf" in fmts:
         path = out_dir / f"{stem}.pdf"
-        render._atomic(path, lambda tmp: tmp.write_bytes(pdfa.pdf_bytes(rendered)))
+        write_atomic(path, lambda tmp: tmp.write_bytes(pdfa.pdf_bytes(rendered)))
         written.append(path)
     render.write_index(cfg, lang, now=now)
     return written

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from auditor.store import CheckRunRow, RunRow, Store, StoredFinding
+from checks.base import check_areas
 from checks.facts import (
     AccessibilityFacts,
     ContentFacts,
@@ -20,7 +21,7 @@ from checks.facts import (
     SoftwareFacts,
     TlsFacts,
 )
-from reports.policy import CHECK_AREA, area_of
+from reports.policy import area_of
 
 T = TypeVar("T")
 
@@ -152,7 +153,7 @@ def when_of(run: RunRow) -> datetime:
 
 def load_history(store: Store, site: str, until: datetime) -> History:
     hist = History(site)
-    for name, area in CHECK_AREA.items():
+    for name, area in check_areas().items():
         hist.check_areas.setdefault(name, set()).add(area)
     state: dict[str, StoredFinding] = {}
     open_ep: dict[str, Episode] = {}

@@ -1,16 +1,14 @@
-"""The reports' view of the one catalogue (`auditor/messages/reports.yaml`): Bahasa Indonesia first.
+"""Dates, numbers and period labels in Bahasa Indonesia or English, for the reports and mails.
 
-One set of templates; every visible word comes from here. A missing English text falls back to Bahasa
-Indonesia, a missing key shows the key (so a gap is visible, never a crash).
+The words themselves come from the one catalogue (`auditor.catalogue`, month names and half-year labels
+in `auditor/messages/reports.yaml`); this module only formats.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from auditor.catalogue import messages, t  # re-exported for the templates
-
-__all__ = ["messages", "t", "month_name"]
+from auditor.catalogue import messages, t
 
 
 def month_name(m: int, lang: str = "id") -> str:

@@ -16,11 +16,8 @@ from checks.base import Severity
 AREAS: tuple[str, ...] = ("tls", "headers", "software", "pii", "content", "a11y", "zap")
 OTHER = "other"
 
-# Which area a check covers, for "was this area examined at all?" when the check found nothing. Checks not
-# listed are learnt from the rule prefixes of their findings.
-CHECK_AREA: dict[str, str] = {"tls": "tls", "headers": "headers", "software": "software",
-                              "personal_data": "pii", "content": "content", "links": "content", "zap": "zap",
-                              "accessibility": "a11y"}
+# Which area a check covers, for "was this area examined at all?" when the check found nothing, is the
+# check's own `Check.area` (checks.base.check_areas); a check without one is learnt from its rule prefixes.
 
 # The SOP step each document serves (SOP Keamanan Pengelolaan Website PPID, docs/sop/): C1 is the Kepala
 # Seksi's evaluation of all website management at least every six months, handed to the Ketua PPID; C2 is

@@ -5,9 +5,7 @@ Public API (used by `ppid-audit report`, the demo and the scheduler): `write_rep
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -17,7 +15,8 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from auditor import __version__
+from auditor import __version__, catalogue
+from auditor.atomic import write_atomic
 from auditor.errors import InputError
 from auditor.output import dump, stored_findings_json
 from auditor.store import Store
@@ -30,7 +29,7 @@ from reports.semester import HalfData, build_half
 TEMPLATES = Path(__file__).with_name("templates")
 FORMATS = ("html", "pdf", "json")
 PREFIX = {"monthly": "laporan-bulanan", "semiannual": "laporan-semester"}
-_FILE = re.compile(r"^(laporan-bulanan|laporan-semester)-(\d{4}-(?:\d{2}|H[12]))(?:-([A-Za-z0-9][A-Za-z0-9_.-]*))?"
+REPORT_FILE = re.compile(r"^(laporan-bulanan|laporan-semester)-(\d{4}-(?:\d{2}|H[12]))(?:-([A-Za-z0-9][A-Za-z0-9_.-]*))?"
                    r"\.(html|pdf)$")
 SIGNATURES = {
     "monthly": [("kepala_seksi", "sig_made_by"), ("ketua_ppid", "sig_checked_by"), ("atasan_ppid", "sig_known_by")],
@@ -44,17 +43,17 @@ def report_name(kind: str, key: str, site: str, multi_site: bool) -> str:
     return f"{PREFIX[kind]}-{key}" + (f"-{site}" if multi_site else "")
 
 
-def _css_str(value: str) -> Markup:
+def css_str(value: str) -> Markup:
     escaped = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3c ").replace("\n", " ")
     return Markup(f'"{escaped}"')
 
 
 @lru_cache(maxsize=2)
-def _env() -> jinja2.Environment:
+def environment() -> jinja2.Environment:
     # Autoescape everything: titles, URLs and evidence come from the audited site (hostile input).
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["css_str"] = _css_str
+    env.filters["css_str"] = css_str
     return env
 
 
@@ -64,13 +63,13 @@ def estimate_source() -> dict[str, Any]:
     return dict(SOURCE)
 
 
-def _globals(lang: str, org: Any, generated: datetime) -> dict[str, Any]:
+def template_globals(lang: str, org: Any, generated: datetime) -> dict[str, Any]:
     def t(key: str, **kw: Any) -> str:
-        return i18n.t(key, lang, **kw)
+        return catalogue.t(key, lang, **kw)
 
     def tv(prefix: str, value: Any) -> str:
         """Label for a coded value (status, category...); an unknown code is shown as it is."""
-        text = i18n.t(f"{prefix}{value}", lang)
+        text = catalogue.t(f"{prefix}{value}", lang)
         return str(value) if text == f"{prefix}{value}" else text
 
     return {"t": t, "tv": tv, "lang": lang, "org": org, "generated": generated, "version": __version__,
@@ -86,17 +85,17 @@ def _globals(lang: str, org: Any, generated: datetime) -> dict[str, Any]:
 def _half_charts(d: HalfData, lang: str) -> dict[str, Markup]:
     cats = [i18n.month_name(m.period.start.month, lang)[:3] for m in d.months]
     areas = [a for a in (*AREAS, OTHER) if any(any(x.area == a and x.open_end for x in m.areas) for m in d.months)]
-    series = [charts.Series(i18n.t("area_" + a, lang),
+    series = [charts.Series(catalogue.t("area_" + a, lang),
                             [next((x.open_end for x in m.areas if x.area == a), 0) if m.has_runs else None
                              for m in d.months]) for a in areas]
     return {
-        "open_by_area": charts.bar_chart(i18n.t("chart_open", lang), cats, series or [charts.Series("-", [None] * 6)]),
-        "score": charts.line_chart(i18n.t("chart_score", lang), cats,
-                                   [charts.Series(i18n.t("col_score", lang), [m.score.value for m in d.months])],
+        "open_by_area": charts.bar_chart(catalogue.t("chart_open", lang), cats, series or [charts.Series("-", [None] * 6)]),
+        "score": charts.line_chart(catalogue.t("chart_score", lang), cats,
+                                   [charts.Series(catalogue.t("col_score", lang), [m.score.value for m in d.months])],
                                    ymax=100),
         "compliance": charts.bar_chart(
-            i18n.t("chart_compliance", lang), cats,
-            [charts.Series(i18n.t("col_compliance", lang),
+            catalogue.t("chart_compliance", lang), cats,
+            [charts.Series(catalogue.t("col_compliance", lang),
                            [None if m.compliance is None else round(m.compliance * 100) for m in d.months],
                            color="#548235")], ymax=100, unit="%"),
     }
@@ -113,7 +112,7 @@ def report_data(cfg: Any, store: Store, kind: str, period: periods.Period, lang:
 def render_html(cfg: Any, store: Store, kind: str, period: periods.Period, lang: str, site: Any,
                 *, now: datetime, names: Callable[[str], str], data: Any = None) -> str:
     org = cfg.reports
-    ctx = _globals(lang, org, now)
+    ctx = template_globals(lang, org, now)
     if data is None:
         data = report_data(cfg, store, kind, period, lang, site, names)
     if kind == "monthly":
@@ -124,11 +123,11 @@ def render_html(cfg: Any, store: Store, kind: str, period: periods.Period, lang:
     else:
         label = i18n.half_label(period.key, lang)
         extra = {"charts": _half_charts(data, lang)}
-    title = i18n.t("doc_" + kind, lang)
+    title = catalogue.t("doc_" + kind, lang)
     ctx.update(d=data, site=site, kind=kind, period_label=label, doc_title=title,
                footer_text=f"{org.organisation} · {title} · {label}"[:120],
                sop_text=i18n.sop_citation(kind, lang), addressee_key="to_" + kind, signature_roles=SIGNATURES[kind], **extra)
-    return _env().get_template(f"{kind}.html.j2").render(ctx)
+    return environment().get_template(f"{kind}.html.j2").render(ctx)
 
 
 def signed_reports(out_dir: Path, exclude: str = "", site: str | None = None) -> list[tuple[str, list[str]]]:
@@ -139,7 +138,7 @@ def signed_reports(out_dir: Path, exclude: str = "", site: str | None = None) ->
 
     found = []
     for p in sorted(out_dir.glob("*.pdf"), reverse=True) if out_dir.is_dir() else []:
-        report, gate = _FILE.match(p.name), gate_files.FILE_RE.match(p.name)
+        report, gate = REPORT_FILE.match(p.name), gate_files.FILE_RE.match(p.name)
         if p.name == exclude or not (report or gate):
             continue
         if site is not None and (report.group(3) if report else gate.group(1)) not in (site, None):
@@ -155,20 +154,8 @@ def signed_reports(out_dir: Path, exclude: str = "", site: str | None = None) ->
     return found
 
 
-def _atomic(path: Path, write: Callable[[Path], None]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_html(path: Path, html: str) -> None:
-    _atomic(path, lambda tmp: tmp.write_text(html, encoding="utf-8"))
+    write_atomic(path, html)
 
 
 def html_to_pdf(html: str, target: Path, base_url: Path, attachment: bytes | None = None,
@@ -177,7 +164,7 @@ def html_to_pdf(html: str, target: Path, base_url: Path, attachment: bytes | Non
     def write(tmp: Path) -> None:
         tmp.write_bytes(pdfa.pdf_bytes(pdfa.render(html, base_url), attachment, description))
 
-    _atomic(target, write)
+    write_atomic(target, write)
 
 
 def run_json(store: Store, site: str, period: periods.Period, lang: str) -> tuple[bytes, str] | None:
@@ -187,7 +174,7 @@ def run_json(store: Store, site: str, period: periods.Period, lang: str) -> tupl
     return (dump(doc).encode("utf-8"), runs[0].id) if doc else None
 
 
-def _formats(formats: Iterable[str] | str) -> list[str]:
+def parse_formats(formats: Iterable[str] | str) -> list[str]:
     if isinstance(formats, str):
         formats = formats.split(",")
     out = []
@@ -206,7 +193,7 @@ def write_report(cfg: Any, store: Store, kind: str, period: str, formats: Iterab
                  lang: str = "id", site: str | None = None, *, now: datetime | None = None) -> list[Path]:
     """Write the report(s) for `period` into `cfg.reports.output_dir`, one per selected site, and refresh
     `index.html` there. Returns the paths written (reports first, then the index)."""
-    fmts = _formats(formats)
+    fmts = parse_formats(formats)
     lang = lang if lang in ("id", "en") else "id"
     per = periods.parse(kind, period)
     now = now or datetime.now(UTC)
@@ -237,7 +224,7 @@ def write_report(cfg: Any, store: Store, kind: str, period: str, formats: Iterab
 
             path = out_dir / f"{stem}.json"
             text = dumps(data)
-            _atomic(path, lambda tmp, _text=text: tmp.write_text(_text, encoding="utf-8"))
+            write_atomic(path, text)
             written.append(path)
     written.append(write_index(cfg, lang, now=now))
     return written
@@ -254,7 +241,7 @@ def write_index(cfg: Any, lang: str = "id", *, now: datetime | None = None) -> P
     out_dir = cfg.resolve(cfg.reports.output_dir)
     found: dict[tuple[str, str, str], dict[str, Any]] = {}
     for p in out_dir.iterdir() if out_dir.is_dir() else []:
-        m = _FILE.match(p.name)
+        m = REPORT_FILE.match(p.name)
         if not m:
             continue
         prefix, key, site, ext = m.groups()
@@ -276,8 +263,8 @@ def write_index(cfg: Any, lang: str = "id", *, now: datetime | None = None) -> P
     groups = [(kind, sorted((r for (k, _, _), r in found.items() if k == kind),
                             key=lambda r: (r["key"], r["site"] or ""), reverse=True))
               for kind in ("monthly", "semiannual", "gate")]
-    ctx = _globals(lang, cfg.reports, now or datetime.now(UTC))
-    html = _env().get_template("index.html.j2").render(ctx, groups=groups, footer_text=i18n.t("index_title", lang))
+    ctx = template_globals(lang, cfg.reports, now or datetime.now(UTC))
+    html = environment().get_template("index.html.j2").render(ctx, groups=groups, footer_text=catalogue.t("index_title", lang))
     path = out_dir / "index.html"
     write_html(path, html)
     return path

@@ -177,8 +177,9 @@ def test_approved_list_has_a_stale_and_a_missing_item(site):
 
 
 def test_packaged_list_loads_with_the_content_check_model():
-    daftar_mod = pytest.importorskip("checks.content.daftar")
-    packaged = daftar_mod.load_daftar(REPO / "auditor" / "demo" / "daftar.yaml")
+    from checks.content.daftar import load_daftar
+
+    packaged = load_daftar(REPO / "auditor" / "demo" / "daftar.yaml")
     assert {i.category for i in packaged.items} <= {"berkala", "serta_merta", "setiap_saat", "dikecualikan"}
 
 
@@ -397,3 +398,15 @@ def test_demo_command_rejects_a_busy_port(tmp_path):
     assert res.returncode == 2
     assert "Traceback" not in res.stderr and str(port) in res.stderr
 
+
+
+@pytest.mark.slow
+def test_full_demo_prints_no_warnings(tmp_path):
+    """`make demo` (`ppid-audit demo`): the whole audit and both reports, and not one warning on the console."""
+    res = subprocess.run([sys.executable, "-m", "auditor", "demo", "--out", str(tmp_path / "out"),
+                          "--port-http", "0", "--port-https", "0"], capture_output=True, text=True,
+                         timeout=600, stdin=subprocess.DEVNULL, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "WARNING" not in res.stderr and "Warning" not in res.stderr, res.stderr[-2000:]
+    assert (tmp_path / "out" / "index.html").is_file()
+    assert list((tmp_path / "out").glob("laporan-bulanan-*.pdf"))

@@ -272,11 +272,11 @@ def test_report_fleet_ranks_every_site_html_and_pdf(tmp_path, capsys):
 
 def test_fleet_cell_names_the_worst_severity_in_the_report_language() -> None:
     from checks.base import Finding, Severity
-    from reports.fleet.ranking import _count_cell
+    from reports.fleet.ranking import count_cell
     from reports.fleet.render import translator
 
     found = [StoredFinding("r1", Finding(check="tls", rule="tls.cert.expired", severity=sev, title="x"), fp, "new")
              for sev, fp in ((Severity.LOW, "a"), (Severity.HIGH, "b"))]
-    assert _count_cell(found, True, translator("id")).text == "2 temuan (tinggi)"
-    assert _count_cell(found, True, translator("en")).text == "2 finding(s) (high)"
-    assert _count_cell([], False, translator("id")).text == "—"
+    assert count_cell(found, True, translator("id")).text == "2 temuan (tinggi)"
+    assert count_cell(found, True, translator("en")).text == "2 finding(s) (high)"
+    assert count_cell([], False, translator("id")).text == "—"

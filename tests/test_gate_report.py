@@ -25,7 +25,7 @@ from tests.report_text import html_text, norm, pdf_pages
 from tests.servers import serve
 from tests.test_gate import SECURE, build_production, build_staging, static_routes, write_config
 from tests.test_reports_fixture import HOSTILE, SITE, URL, fill_store, make_config
-from tests.test_reports_layout import _chars_inside, page_margins_mm
+from tests.test_reports_layout import chars_inside, page_margins_mm
 
 NOW = datetime(2026, 7, 5, tzinfo=UTC)
 GATE_DAY = datetime(2026, 5, 12, 9, 30, 15, tzinfo=UTC)
@@ -165,7 +165,7 @@ def test_long_lists_keep_one_page(tmp_path: Path, hostile: bool) -> None:
     assert html_path.name == "berita-acara-gate-katongan-20260512-093015.html"
     pages = pdf_pages(pdf_path)
     assert len(pages) == 1, "the Berita Acara must be exactly one page"
-    assert _chars_inside(pdf_path, page_margins_mm()) > 300  # and nothing is drawn outside it
+    assert chars_inside(pdf_path, page_margins_mm()) > 300  # and nothing is drawn outside it
     text = pages[0]
     intro = table_rows(html_path, "Temuan baru akibat perubahan")
     fixed = table_rows(html_path, "Temuan yang diperbaiki")

@@ -14,12 +14,12 @@ from checks.base import CheckContext, CheckSkipped, Severity, discover_checks
 from checks.headers import HeadersCheck, HeadersConfig, rules
 from checks.headers import observatory as obs
 from checks.headers.scoring import GRADE_CHART, MINIMUM_SCORE_FOR_EXTRA_CREDIT, MODIFIERS, grade, letter_for
-from checks.headers.texts import RULES
+from checks.headers.texts import RULEBOOK
 from tests.observatory.support import by_rule, nginx, run_headers, snapshot, write_pki
 from tests.servers import free_port, need_peer, serve, tls_context, wait_port
 
 HTML = "text/html; charset=utf-8"
-ALL_RULES = set(RULES)
+ALL_RULES = set(RULEBOOK)
 GOOD_HEADERS = [
     ("Content-Type", HTML), ("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),
     ("Content-Security-Policy", "default-src 'self'; object-src 'none'; frame-ancestors 'self'"),
@@ -170,8 +170,7 @@ def test_redirect_probe_follows_configured_http_url(pki):
 
 
 def _nginx_lines(rule: str) -> str:
-    text = RULES[rule].remediation
-    return "\n".join(ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.startswith("nginx"))
+    return RULEBOOK[rule].server_lines["nginx"]
 
 
 def test_nginx_remediation_lines_fix_their_rules(pki, tmp_path):

@@ -23,6 +23,7 @@ from checks.content import ContentCheck, ContentConfig
 from checks.content import ppid as ppid_mod
 from checks.headers import HeadersCheck, HeadersConfig
 from checks.software import SoftwareCheck, SoftwareConfig, opensid
+from checks.software.rules import RULEBOOK
 from tests.opensid_replay import load, recordings, replay
 from tests.servers import REPO, serve
 
@@ -196,12 +197,17 @@ def test_advisories_by_version_are_dated_and_cited():
 def test_premium_lag_is_six_months_before_2026_and_twelve_since():
     assert opensid.premium_lag_months(date(2025, 12, 31)) == 6
     assert opensid.premium_lag_months(date(2026, 1, 1)) == 12
-    text = opensid.outdated_text("2410.0.0", date(2024, 10, 1), 14)
-    assert "6 bulan sebelumnya" in text.remediation and "2024-04" in text.remediation
-    text = opensid.outdated_text("2603.0.0", date(2026, 3, 1), 9)
-    assert "12 bulan sebelumnya" in text.remediation and "2025-03" in text.remediation
-    text = opensid.outdated_text("2407.0.0-premium", date(2024, 7, 1), 29)
-    assert "rilis premium" in text.remediation and "bulan sebelumnya" not in text.remediation
+    record = RULEBOOK["software.cms.outdated"]
+
+    def remediation(version, released, months):
+        return record.text("id", variant="opensid", **opensid.outdated_fields(version, released, months))[1]
+
+    text = remediation("2410.0.0", date(2024, 10, 1), 14)
+    assert "6 bulan sebelumnya" in text and "2024-04" in text
+    text = remediation("2603.0.0", date(2026, 3, 1), 9)
+    assert "12 bulan sebelumnya" in text and "2025-03" in text
+    text = remediation("2407.0.0-premium", date(2024, 7, 1), 29)
+    assert "rilis premium" in text and "bulan sebelumnya" not in text
 
 
 def test_release_notes_signal_only_from_markdown():

@@ -25,7 +25,8 @@ from checks.personal_data.detectors import (
 )
 from checks.personal_data.evidence import severity_for
 from checks.personal_data.regions import district_codes, province_codes
-from checks.personal_data.synth import corpus, make_nik, make_phone
+from tests.pii_synth import corpus, make_nik, make_phone
+from tests.servers import need_peer
 
 TODAY = date(2026, 11, 25)
 REPO = Path(__file__).resolve().parents[1]
@@ -39,8 +40,7 @@ def kinds(text: str, **kw) -> list[tuple[str, str]]:
 # -- region table ----------------------------------------------------------------------------------------
 
 def test_bundled_region_table_matches_the_official_csv():
-    if not AREA.is_file():
-        pytest.skip("idn-area-data not installed (scripts/install-system-deps.sh)")
+    need_peer("idn-area-data", str(AREA))  # npm data: absent -> skip, or fail under PPID_REQUIRE_INTEGRATION=1
     with AREA.open(encoding="utf-8") as fh:
         official = {r["code"].replace(".", "") for r in csv.DictReader(fh)}
     assert district_codes() == official
@@ -280,3 +280,26 @@ def test_bad_input_never_raises():
     res = PersonalDataCheck().run(_ctx(Site(name="d", url="https://desa.example/", documents=docs)))
     assert all(f.rule == "pii.document.unscannable" or f.data["count"] >= 1 for f in res.findings)
     assert sum(1 for f in res.findings if f.rule == "pii.document.unscannable") >= 25
+
+
+def test_every_kind_is_reported_by_the_check():
+    """One document with one value of each kind: the check emits one finding per kind, from its record."""
+    from checks.personal_data.records import RULEBOOK
+    from tests.pii_synth import positive
+
+    rng = random.Random(11)
+    wanted = {"nik", "kk", "npwp", "bpjs", "phone", "email", "account"}
+    lines: dict[str, str] = {}
+    while set(lines) != wanted:
+        item = positive(rng)
+        kind = item.labels[0][0]
+        lines.setdefault(kind, item.text)
+    doc = Document(url="https://desa.example/lampiran.txt", status=200,
+                   headers=Headers([("Content-Type", "text/plain")]), body="\n".join(lines.values()).encode())
+    res = PersonalDataCheck().run(_ctx(Site(name="desa", url="https://desa.example/", documents=[doc])))
+    by_rule = {f.rule: f for f in res.findings}
+    assert set(by_rule) == {f"pii.{k}" for k in wanted}
+    for rule, f in by_rule.items():
+        (title, remediation), (title_en, _) = RULEBOOK[rule].text("id"), RULEBOOK[rule].text("en")
+        assert (f.title, f.title_en, f.remediation) == (title, title_en, remediation)
+        assert f.data["count"] == 1 and f.url.endswith("lampiran.txt")

@@ -11,7 +11,7 @@ import pytest
 from checks.personal_data.evidence import scan_extraction
 from checks.personal_data.extract import extract
 from checks.personal_data.institutional import DATA_FILE, is_nip, tables
-from checks.personal_data.synth import make_nik
+from tests.pii_synth import make_nik
 
 TODAY = date(2026, 11, 25)
 NIK = make_nik(random.Random(1))

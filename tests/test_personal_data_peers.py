@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from checks.personal_data.detectors import parse_nik
-from checks.personal_data.synth import nik_cases
+from tests.pii_synth import nik_cases
 from tests.servers import need_peer
 
 REPO = Path(__file__).resolve().parents[1]

@@ -12,8 +12,8 @@ import pytest
 
 from checks.personal_data.detectors import CONTEXT_PHRASES, CONTEXT_WORDS, KINDS, scan
 from checks.personal_data.scanner import last_days
-from checks.personal_data.synth import corpus, make_kk, make_nik, make_phone
 from tests.pii_reference import reference_scan
+from tests.pii_synth import corpus, make_kk, make_nik, make_phone
 
 TODAY = date(2026, 11, 25)
 TERMS = [t for ts in CONTEXT_WORDS.values() for t in ts] + [p for ps in CONTEXT_PHRASES.values() for p in ps]

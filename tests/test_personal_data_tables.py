@@ -19,9 +19,9 @@ from checks.personal_data.evidence import LOCATIONS, SAMPLES, _relabel_rows, sca
 from checks.personal_data.extract import Extraction
 from checks.personal_data.institutional import public_reason
 from checks.personal_data.limits import Limits, cell_text
-from checks.personal_data.synth import aid_recipient_csv
 from checks.personal_data.tables import table_chunks
 from tests.pii_reference import reference_scan
+from tests.pii_synth import aid_recipient_csv
 from tests.test_personal_data_scanner import TERMS, _document, _number
 
 TODAY = date(2026, 11, 25)
@@ -177,7 +177,7 @@ def test_keyed_hasher_equals_keyed_hash():
 def test_bare_cells_answer_like_the_scanner():
     """`scanner.bare_cell` (a shortcut for cells of bare digits in a typed column) against `find`."""
     from checks.personal_data.scanner import bare_cell, find
-    from checks.personal_data.synth import make_kk, make_nik, make_phone
+    from tests.pii_synth import make_kk, make_nik, make_phone
 
     rng = random.Random(11)
     used = 0

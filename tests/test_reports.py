@@ -16,7 +16,7 @@ from checks.base import Finding, Severity
 from reports import periods, policy
 from reports.render import write_report
 from tests.report_text import html_text, norm, pdf_text
-from tests.test_reports_fixture import PLAN, SITE, URL, _findings, fill_store, make_config
+from tests.test_reports_fixture import PLAN, SITE, URL, fill_store, finding_specs, make_config
 
 NOW = datetime(2026, 7, 5, tzinfo=UTC)
 MAY_START, JUNE_START = datetime(2026, 5, 1, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC)
@@ -62,7 +62,7 @@ def test_monthly_numbers(rendered: dict, fmt: str) -> None:
     text = html_text(path) if fmt == "html" else pdf_text(path)
     before, end = open_before(MAY_START), open_before(JUNE_START)
     seen = seen_between(MAY_START, JUNE_START)
-    specs = _findings(False)
+    specs = finding_specs(False)
     new, fixed = end - before, (seen | before) - end
     runs = sum(1 for p in PLAN if p[3] == "complete" and MAY_START <= p[0] < JUNE_START)
     sev = [specs[k].severity for k in end]
@@ -95,7 +95,7 @@ def test_monthly_area_table(rendered: dict) -> None:
     rows = {norm(r[0].text_content()): [norm(c.text_content()) for c in r[1:]] for r in table.xpath(".//tbody/tr")}
     before, end = open_before(MAY_START), open_before(JUNE_START)
     seen = seen_between(MAY_START, JUNE_START)
-    specs = _findings(False)
+    specs = finding_specs(False)
     labels = {"tls": "TLS / HTTPS", "headers": "Header keamanan", "software": "Perangkat lunak",
               "pii": "Data pribadi", "content": "Kesegaran konten", "zap": "Pemindaian ZAP"}
     for area, label in labels.items():

@@ -35,7 +35,7 @@ class Spec:
     data: dict | None = None
 
 
-def _findings(hostile: bool) -> dict[str, Spec]:
+def finding_specs(hostile: bool) -> dict[str, Spec]:
     h = (" " + HOSTILE) if hostile else ""
     return {
         "A": Spec("tls", "tls.cert.expiring", Severity.MEDIUM, "Sertifikat HTTPS akan habis masa berlakunya" + h),
@@ -113,7 +113,7 @@ def _pages(i: int, when: datetime, hostile: bool) -> list[Page]:
 
 
 def fill_store(store: Store, *, hostile: bool = False) -> None:
-    specs = _findings(hostile)
+    specs = finding_specs(hostile)
     for i, (when, present, ok_checks, status) in enumerate(PLAN):
         run_id = store.start_run(SITE, URL, started=when)
         if status != "complete":

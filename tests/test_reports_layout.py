@@ -61,7 +61,7 @@ def test_hostile_text_is_escaped(hostile: dict[str, Path]) -> None:
         assert not doc.xpath("//*[@onload or @onerror or @onclick]")
 
 
-def _chars_inside(pdf: Path, margins: tuple[float, float, float, float]) -> int:
+def chars_inside(pdf: Path, margins: tuple[float, float, float, float]) -> int:
     """Assert every glyph lies inside the page's content box (footers live in the bottom margin)."""
     top, right, bottom, left = (m * MM for m in margins)
     tol = 1.5
@@ -91,7 +91,7 @@ def test_weasyprint_pdf_stays_inside_the_page(hostile: dict[str, Path], tmp_path
     pdftoppm = need_peer("pdftoppm")
     margins = page_margins_mm()
     for name in ("laporan-bulanan-2026-05.pdf", "laporan-semester-2026-H1.pdf"):
-        assert _chars_inside(hostile[name], margins) > 500
+        assert chars_inside(hostile[name], margins) > 500
         # raster check: the outer strip of the right margin stays blank on every page
         prefix = tmp_path / name
         subprocess.run([pdftoppm, "-r", "30", str(hostile[name]), str(prefix)], check=True, timeout=120)
@@ -128,7 +128,7 @@ def test_chromium_renders_within_a4(hostile: dict[str, Path], tmp_path: Path) ->
         pdf = tmp_path / (name + ".chromium.pdf")
         proc = _chromium(["--no-pdf-header-footer", f"--print-to-pdf={pdf}", hostile[name].as_uri()], tmp_path)
         assert pdf.exists() and pdf.stat().st_size > 1000, proc.stderr[-500:]
-        assert _chars_inside(pdf, margins) > 500
+        assert chars_inside(pdf, margins) > 500
         # on screen: at the width of an A4 sheet (794 CSS px) nothing is wider than the window
         probe = tmp_path / ("probe-" + name)
         html = hostile[name].read_text(encoding="utf-8").replace(

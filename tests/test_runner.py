@@ -93,6 +93,13 @@ def test_scan_json_sarif_and_fail_on(tmp_path: Path, capsys: pytest.CaptureFixtu
     results = sarif["runs"][0]["results"]
     assert {r["partialFingerprints"]["ppidFingerprint/v1"] for r in results} == {
         f["fingerprint"] for f in data["findings"]}
+    # the rule table comes from the rule record, not from the first finding's text
+    [rule] = sarif["runs"][0]["tool"]["driver"]["rules"]
+    from checks.content.records import LINKS_RULEBOOK
+    record = LINKS_RULEBOOK["content.link.broken"]
+    assert rule["id"] == "content.link.broken" and rule["shortDescription"]["text"] == record.summary("id")
+    assert rule["properties"]["observes"] == "content" and rule["helpUri"] == record.references[0]
+    assert rule["defaultConfiguration"]["level"] == "note"  # the record's default (low), not the pdf's medium
     # the second and third scans saw the same findings: lifecycle "open", not "new"
     store = Store(tmp_path / "db.sqlite")
     runs = store.runs(site="desa")

@@ -65,7 +65,7 @@ def test_hostname_matching_rules():
     assert not an.hostname_matches(leaf, "ppid.desa.id")
     assert an.hostname_matches(leaf, "10.0.0.5") and not an.hostname_matches(leaf, "10.0.0.6")
     assert not an.hostname_matches(leaf, "desa.id")
-    assert not an._dns_match("*.id", "desa.id")  # no wildcard over a bare TLD
+    assert not an.dns_match("*.id", "desa.id")  # no wildcard over a bare TLD
 
 
 @pytest.mark.parametrize("days, warn, expected", [

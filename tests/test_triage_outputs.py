@@ -103,7 +103,7 @@ def test_gate_introduced_leaves_out_suppressed(tmp_path: Path) -> None:
     b = Finding(check="demo", rule="headers.hsts.missing", severity=Severity.HIGH, title="HSTS", url="https://desa.test/")
     store, _ = _store_with(tmp_path, [a, b])
     triage.decide(store, "contoh", a.fingerprint, "accepted", actor="K", reason="hosting",
-                  until=triage.add_months(triage._now(None).date(), 6))
+                  until=triage.add_months(triage.utc_now(None).date(), 6))
     # the same findings seen on the staging host: the decision is found through the production fingerprint
     sa = Finding(check="demo", rule=a.rule, severity=a.severity, title="CSP", url="http://127.0.0.1:8080/")
     sb = Finding(check="demo", rule=b.rule, severity=b.severity, title="HSTS", url="http://127.0.0.1:8080/")

@@ -295,3 +295,24 @@ def test_malformed_alerts_are_skipped_not_fatal(site, fake):
 def test_non_loopback_zap_refused_under_loopback_guard(site):
     with pytest.raises(CheckSkipped, match="loopback"):
         ZapCheck().run(make_ctx(site.url, api_url="http://192.0.2.10:8080"))
+
+
+def test_every_plugin_record_yields_its_own_text(site, fake):
+    """Each ZAP plugin with a record gets its Indonesian title; any other plugin the family record `zap.*`."""
+    from checks.zap.records import PLUGINS, RULEBOOK
+
+    ZapCheck().run(make_ctx(site.url, api_url=fake.url))
+    good = dict(fake.alerts[0])
+    plugins = [*PLUGINS, "99999"]
+    fake.raw_alerts += [{**good, "id": f"rec{i}", "pluginId": p, "alertRef": p, "name": f"ZAP rule {p}",
+                         "url": site.url + f"rec{i}", "solution": f"<p>Fix {p}</p>"}
+                        for i, p in enumerate(plugins)]
+    res = ZapCheck().run(make_ctx(site.url, api_url=fake.url))
+    by_rule = {f.rule: f for f in res.findings if f.url.rsplit("/", 1)[-1].startswith("rec")}
+    assert set(by_rule) == {f"zap.{p}" for p in plugins}
+    for p in PLUGINS:
+        f = by_rule[f"zap.{p}"]
+        assert f.title == PLUGINS[p][0] and f.remediation == PLUGINS[p][1]
+        assert f.title_en == f"ZAP rule {p}" and f.remediation_en == f"Fix {p}"
+    unknown = by_rule["zap.99999"]
+    assert unknown.title == "Temuan ZAP: ZAP rule 99999" and RULEBOOK.lookup("zap.99999").id == "zap.*"

@@ -15,11 +15,11 @@ from checks.zap.mapping import (
     MalformedAlert,
     dedupe,
     in_scope,
-    localized_text,
     map_alert,
     origins,
     scope_regexes,
 )
+from checks.zap.records import localized_text
 
 
 def zap_alert(**over):

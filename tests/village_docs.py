@@ -16,7 +16,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from checks.personal_data.synth import DUSUN, _name, make_kk, make_nik
+from tests.pii_synth import DUSUN, _name, make_kk, make_nik
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 FONT_BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"

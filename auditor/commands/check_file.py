@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from auditor.catalogue import t
 from auditor.errors import ConfigError, InputError
 from checks.base import Finding, Severity
 
@@ -27,11 +28,7 @@ EXTENSIONS = {".html", ".htm", ".pdf", ".xlsx", ".xlsm", ".xls", ".ods", ".csv",
               ".zip", ".doc", ".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff"}
 MAX_DIR_FILES = 10_000
 
-HEAD = {
-    "id": ("Berkas", "Temuan", "Jumlah", "Tingkat", "Contoh (disamarkan)", "Lokasi"),
-    "en": ("File", "Finding", "Count", "Severity", "Samples (masked)", "Location"),
-}
-SEV_ID = {"critical": "kritis", "high": "tinggi", "medium": "sedang", "low": "rendah", "info": "info"}
+COLUMNS = ("file", "finding", "count", "severity", "samples", "location")
 SEV_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
 
 
@@ -165,10 +162,9 @@ def check_paths(paths: list[Path], key: bytes, allow_entries: list[str], pd_cfg:
 def _table(findings: list[Finding], lang: str) -> Any:
     from rich.table import Table
 
-    head = HEAD["en" if lang == "en" else "id"]
     table = Table(show_lines=False, header_style="bold")
-    for h in head:
-        table.add_column(h, overflow="fold")
+    for col in COLUMNS:
+        table.add_column(t("check_file_col_" + col, lang), overflow="fold")
     for f in sorted(findings, key=lambda f: (f.url, -int(f.severity), f.rule)):
         title, _ = f.localized(lang)
         sev = f.severity.label
@@ -177,7 +173,7 @@ def _table(findings: list[Finding], lang: str) -> Any:
         locs = ", ".join(f.data.get("locations", [])) if f.data else ""
         if f.rule == "pii.document.unscannable":
             samples = f.evidence if lang != "en" else f.data.get("reason_en", f.evidence)
-        table.add_row(f.url, title, count, f"[{SEV_STYLE[sev]}]{sev if lang == 'en' else SEV_ID[sev]}[/]",
+        table.add_row(f.url, title, count, f"[{SEV_STYLE[sev]}]{t('sev_' + sev, lang)}[/]",
                       samples, locs)
     return table
 
@@ -189,14 +185,14 @@ def run(args: argparse.Namespace) -> int:
     started = datetime.now(UTC)
     files, missing = _collect(args.paths)
     if not files and missing:
-        raise InputError(f"tidak ditemukan: {', '.join(missing)}")
+        raise InputError(t("check_file_missing", lang, paths=", ".join(missing)))
     try:
         key, allow, pd_cfg, cache = _settings(args.config)
     except ConfigError:
         raise
     findings, unreadable, notes = check_paths(files, key, allow, pd_cfg, cache=cache)
     for m in missing:
-        unreadable[m] = "berkas tidak ditemukan" if lang != "en" else "file not found"
+        unreadable[m] = t("check_file_not_found", lang)
     # Piped output (logs, CI) gets a wide table instead of words folded over several lines.
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 180)
     if not args.quiet or findings:
@@ -207,13 +203,11 @@ def run(args: argparse.Namespace) -> int:
                 console.print(f"[dim]{name}: {n}[/]")
         if not args.quiet:
             pii = sum(1 for f in findings if f.rule != "pii.document.unscannable")
-            if lang == "en":
-                console.print(f"{len(files)} file(s) checked, {pii} personal-data finding(s).")
-            else:
-                console.print(f"{len(files)} berkas diperiksa, {pii} temuan data pribadi.")
+            console.print(t("check_file_summary", lang, files=len(files), pii=pii))
     if args.json:
         from auditor import __version__
-        from auditor.output import dump, write_atomic
+        from auditor.atomic import write_atomic
+        from auditor.output import dump
 
         finished = datetime.now(UTC)
         doc = {
@@ -232,7 +226,7 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"--json {args.json}: cannot write: {exc.strerror}") from None
     if unreadable:
         detail = "; ".join(f"{k} ({v})" for k, v in unreadable.items())
-        raise InputError(("cannot read: " if lang == "en" else "tidak dapat dibaca: ") + detail)
+        raise InputError(t("check_file_unreadable", lang, detail=detail))
     worst = max((f.severity for f in findings), default=None)
     sys.stdout.flush()
     return 1 if worst is not None and worst >= Severity.INFO else 0

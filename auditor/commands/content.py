@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rich.table import Table
 
+from auditor import catalogue
 from auditor.commands import _common
 from auditor.errors import InputError
 from checks.content.daftar import (
@@ -19,26 +20,6 @@ from checks.content.daftar import (
     load_daftar,
     save_daftar,
 )
-
-TEXT = {
-    "id": {"no": "No", "id": "ID", "title": "Jenis Informasi", "category": "Kategori",
-           "cadence": "Jangka Waktu Pembaruan", "responsible": "Penanggung Jawab", "where": "URL / Kata Kunci",
-           "imported": "{n} informasi diimpor ke {out}", "approved": "Disetujui oleh {by} pada {on}",
-           "no_approval": "Peringatan: tanggal penetapan tidak ditemukan; isi `approved_on` (atau --approved-on)",
-           "exported": "{n} informasi diekspor ke {out}",
-           "log_title": "Form daftar update konten {start} s.d. {end}", "when": "Tanggal", "site": "Situs",
-           "kind": "Jenis", "action": "Perubahan", "url": "URL", "page_title": "Judul",
-           "page": "halaman", "document": "dokumen", "empty": "Tidak ada perubahan konten tercatat pada periode ini.",
-           "totals": "Ditambah {added}, diubah {changed}, dihapus {removed} ({runs} pemindaian)"},
-    "en": {"no": "No", "id": "ID", "title": "Information", "category": "Category", "cadence": "Update cadence",
-           "responsible": "Responsible", "where": "URL / keywords", "imported": "{n} items imported into {out}",
-           "approved": "Approved by {by} on {on}",
-           "no_approval": "Warning: no approval date found; fill `approved_on` (or --approved-on)",
-           "exported": "{n} items exported to {out}", "log_title": "Content update log {start} to {end}",
-           "when": "Date", "site": "Site", "kind": "Kind", "action": "Change", "url": "URL", "page_title": "Title",
-           "page": "page", "document": "document", "empty": "No content changes recorded in this period.",
-           "totals": "Added {added}, changed {changed}, removed {removed} ({runs} scans)"},
-}
 
 
 def register(sub, parents: list[argparse.ArgumentParser]) -> None:
@@ -75,7 +56,7 @@ def run_import(args: argparse.Namespace) -> int:
     from checks.content.importer import DaftarImportError, import_file
 
     lang = _lang(args)
-    tx = TEXT[lang]
+    tx = catalogue.section("content_cmd_", lang)
     try:
         daftar = import_file(args.file, sheet=args.sheet)
     except DaftarImportError as exc:
@@ -121,16 +102,16 @@ def run_export(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise InputError(f"{args.output}: cannot write: {exc}") from None
     if not args.quiet:
-        _common.console().print(TEXT[_lang(args)]["exported"].format(n=len(daftar.items), out=args.output))
+        _common.console().print(catalogue.section("content_cmd_", _lang(args))["exported"].format(n=len(daftar.items), out=args.output))
     return 0
 
 
 def run_log(args: argparse.Namespace) -> int:
-    from auditor.contentlog import ACTION_LABEL, load_log, month_bounds
+    from auditor.contentlog import load_log, month_bounds
 
     cfg = _common.config(args)
     lang = _common.lang(args, cfg)
-    tx = TEXT[lang]
+    tx = catalogue.section("content_cmd_", lang)
     try:
         start, end = month_bounds(args.month)
     except ValueError as exc:
@@ -164,7 +145,7 @@ def run_log(args: argparse.Namespace) -> int:
     else:
         table = Table(tx["when"], tx["site"], tx["kind"], tx["action"], tx["url"], tx["page_title"], title=title)
         for e in log.entries:
-            table.add_row(e.when.strftime("%Y-%m-%d"), e.site, tx.get(e.kind, e.kind), ACTION_LABEL[lang][e.action],
+            table.add_row(e.when.strftime("%Y-%m-%d"), e.site, tx.get(e.kind, e.kind), catalogue.t("content_action_" + e.action, lang),
                           e.url, e.title)
         con.print(table)
     con.print(tx["totals"].format(runs=log.runs, **log.counts()))

@@ -9,27 +9,15 @@ from pathlib import Path
 
 from rich.table import Table
 
+from auditor import catalogue
+from auditor.catalogue import t
 from auditor.commands import _common
-from auditor.commands.scan import _severity
+from auditor.commands.scan import severity_arg
 from auditor.commands.sign import add_sign_options, sign_files
 from auditor.errors import InputError, SiteUnreachable
 from auditor.gate import GateResult, run_gate
-from auditor.i18n import t
 from auditor.lock import SiteBusy, lock_dir_for, site_lock
 from checks.base import Severity
-
-TEXT = {
-    "id": {"introduced": "Temuan baru akibat perubahan", "fixed": "Temuan yang diperbaiki",
-           "unchanged": "{n} temuan tidak berubah", "added": "Halaman/dokumen ditambah",
-           "removed": "Halaman/dokumen dihapus", "pass": "LULUS: tidak ada temuan baru >= {sev}",
-           "fail": "TIDAK LULUS: perubahan menambah temuan >= {sev}", "files": "Berita acara: {path}",
-           "busy": "situs {site} sedang diaudit proses lain (pid {pid}); coba lagi nanti"},
-    "en": {"introduced": "Findings introduced by the change", "fixed": "Findings fixed by the change",
-           "unchanged": "{n} findings unchanged", "added": "Pages/documents added",
-           "removed": "Pages/documents removed", "pass": "PASS: no introduced finding >= {sev}",
-           "fail": "FAIL: the change introduces findings >= {sev}", "files": "Report: {path}",
-           "busy": "site {site} is being audited by another process (pid {pid}); try again later"},
-}
 
 
 def register(sub, parents: list[argparse.ArgumentParser]) -> None:
@@ -37,7 +25,7 @@ def register(sub, parents: list[argparse.ArgumentParser]) -> None:
                        help="audit staging_url/staging_path, diff against the latest production run")
     p.add_argument("--site", metavar="NAME")
     p.add_argument("--checks", metavar="a,b", help="only these checks")
-    p.add_argument("--fail-on", metavar="SEV", type=_severity, default=Severity.HIGH,
+    p.add_argument("--fail-on", metavar="SEV", type=severity_arg, default=Severity.HIGH,
                    help="exit 1 when the change introduces a finding at or above SEV (default high)")
     p.add_argument("--no-report", action="store_true", help="do not write the Berita Acara HTML/PDF")
     p.add_argument("--sign", action="store_true",
@@ -63,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
             with site_lock(lock_dir_for(cfg.database_path), site.name):
                 result = run_gate(cfg, site, store, args.fail_on, only=only, quiet=args.quiet)
         except SiteBusy as busy:
-            raise SiteUnreachable(TEXT[lang]["busy"].format(site=site.name, pid=busy.holder)) from None
+            raise SiteUnreachable(catalogue.section("gate_cmd_", lang)["busy"].format(site=site.name, pid=busy.holder)) from None
         if not result.outcome.reachable:
             raise SiteUnreachable(f"staging {result.staging_url} could not be reached")
         files = [] if args.no_report else _write_report(cfg, store, result, lang)
@@ -91,7 +79,7 @@ def _write_report(cfg, store, result: GateResult, lang: str) -> list[str]:
 
 def _print(result: GateResult, lang: str, files: list[str]) -> None:
     con = _common.console()
-    text = TEXT[lang]
+    text = catalogue.section("gate_cmd_", lang)
     for key, group in (("introduced", result.diff.introduced), ("fixed", result.diff.fixed)):
         table = Table(t("severity", lang), t("rule", lang), t("title", lang), t("url", lang),
                       title=f"{text[key]} ({len(group)})")

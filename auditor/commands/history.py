@@ -8,10 +8,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from auditor import triage
+from auditor.catalogue import t
 from auditor.commands import _common
 from auditor.commands import triage as triage_cmd
 from auditor.errors import InputError
-from auditor.i18n import t
 
 
 def register(sub, parents: list[argparse.ArgumentParser]) -> None:

@@ -10,11 +10,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from auditor import triage
+from auditor.atomic import write_atomic
+from auditor.catalogue import t
 from auditor.commands import _common
 from auditor.errors import ConfigError
-from auditor.i18n import t
 from auditor.lock import SiteBusy, lock_dir_for, site_lock
-from auditor.output import dump, findings_json, sarif, worst, write_atomic
+from auditor.output import dump, findings_json, sarif, worst
 from auditor.runner import RunOutcome, run_audit
 from checks.base import Severity
 
@@ -25,7 +26,7 @@ def register(sub, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--checks", metavar="a,b", help="only these checks (default: checks.enabled)")
     p.add_argument("--json", metavar="F", help="write findings JSON (several sites: F-<site>.json)")
     p.add_argument("--sarif", metavar="F", help="write SARIF 2.1.0 (several sites: F-<site>.sarif)")
-    p.add_argument("--fail-on", metavar="SEV", type=_severity,
+    p.add_argument("--fail-on", metavar="SEV", type=severity_arg,
                    help="exit 1 when a finding is at or above SEV (critical|high|medium|low|info)")
     p.add_argument("--all", action="store_true",
                    help="every site as one fleet batch (bounded local pool, or workers with --queue)")
@@ -34,7 +35,7 @@ def register(sub, parents: list[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=run)
 
 
-def _severity(value: str) -> Severity:
+def severity_arg(value: str) -> Severity:
     try:
         return Severity.parse(value)
     except ValueError as exc:

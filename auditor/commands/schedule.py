@@ -11,6 +11,7 @@ from logging.handlers import RotatingFileHandler
 
 from rich.table import Table
 
+from auditor import catalogue
 from auditor.commands import _common
 from auditor.config import Config
 from auditor.errors import InputError
@@ -19,17 +20,6 @@ from auditor.scheduler import Scheduler, Shutdown, var_dir
 
 SCHEDULER_LOCK = "_scheduler"  # not a valid site name, so it never collides with a site's lock
 
-LABELS = {
-    "when": {"id": "Waktu", "en": "When"},
-    "task": {"id": "Tugas", "en": "Task"},
-    "detail": {"id": "Keterangan", "en": "Detail"},
-    "scan": {"id": "pemindaian", "en": "scan"},
-    "monthly": {"id": "laporan bulanan", "en": "monthly report"},
-    "semiannual": {"id": "laporan semester", "en": "six-monthly report"},
-    "now": {"id": "sekarang (susulan)", "en": "now (catch-up)"},
-    "busy": {"id": "penjadwal lain sudah berjalan (pid {pid}); yang ini berhenti",
-             "en": "another scheduler is already running (pid {pid}); this one exits"},
-}
 
 
 def register(sub, parents: list[argparse.ArgumentParser]) -> None:
@@ -43,7 +33,7 @@ def register(sub, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def _l(key: str, lang: str) -> str:
-    return LABELS[key].get(lang) or LABELS[key]["id"]
+    return catalogue.t("schedule_" + key, lang)
 
 
 def setup_logging(cfg: Config, *, quiet: bool, verbose: bool) -> Callable[[], None]:

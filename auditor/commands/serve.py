@@ -6,14 +6,14 @@ import argparse
 import logging
 
 from auditor.commands import _common
-from auditor.commands.demo import _port
+from auditor.commands.demo import port_arg
 from auditor.errors import InputError
 
 
 def register(sub, parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("serve", parents=parents, help="konsol web (dasbor, temuan, periksa berkas, laporan)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=_port, default=8080, help="port (default 8080)")
+    p.add_argument("--port", type=port_arg, default=8080, help="port (default 8080)")
     p.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
     p.set_defaults(func=run)
 

@@ -12,10 +12,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from auditor import triage, triage_io
+from auditor.atomic import write_atomic
 from auditor.catalogue import t
 from auditor.commands import _common
 from auditor.errors import InputError
-from auditor.output import write_atomic
 from auditor.store import Store
 
 

@@ -34,10 +34,10 @@ def site(site: str) -> Any:
 
 @lru_cache(maxsize=2)
 def _report_css(lang: str) -> str:
-    from reports.render import _env, _globals
+    from reports.render import environment, template_globals
 
-    ctx = _globals(lang, None, None)  # type: ignore[arg-type]
-    return _env().get_template("report.css").render(ctx, footer_text="")
+    ctx = template_globals(lang, None, None)  # type: ignore[arg-type]
+    return environment().get_template("report.css").render(ctx, footer_text="")
 
 
 @bp.route("/report.css")

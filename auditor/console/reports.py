@@ -23,7 +23,7 @@ from auditor.errors import AuditorError
 from auditor.lock import SiteBusy, lock_dir_for, site_lock
 from reports import gate as gate_files
 from reports import periods
-from reports.render import _FILE
+from reports.render import REPORT_FILE
 
 bp = Blueprint("reports", __name__)
 _STYLE = re.compile(rb"<style>(.*?)</style>", re.S)
@@ -37,7 +37,7 @@ def _out_dir() -> Path:
 def _site_of(name: str) -> str | None:
     """The site a report file belongs to (None: not a report file)."""
     cfg = current_app.config["PPID_CFG"]
-    m = _FILE.match(name)
+    m = REPORT_FILE.match(name)
     if m:
         return m.group(3) or (cfg.sites[0].name if len(cfg.sites) == 1 else None)
     g_ = gate_files.FILE_RE.match(name)

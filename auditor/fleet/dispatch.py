@@ -14,27 +14,13 @@ from datetime import UTC, datetime
 
 from rich.table import Table
 
+from auditor import catalogue
 from auditor.config import Config, SiteConfig
 from auditor.errors import AuditorError, ConfigError
 from auditor.fleet import state as fleet_state
 from auditor.fleet.policy import FINAL, new_batch_id, task_policy
 from auditor.store import Store
 from checks.base import Severity
-
-TEXT = {
-    "id": {"site": "Situs", "status": "Status", "attempts": "Percobaan", "run": "Pemindaian",
-           "findings": "Temuan (K/T/S/R)", "note": "Catatan", "queued": "{n} situs dikirim ke antrean {q} "
-           "(batch {b}); menunggu worker", "progress": "{done}/{n} situs selesai",
-           "stalled": "tidak ada kemajuan selama {s:.0f} dtk; apakah `ppid-audit worker` berjalan?",
-           "complete": "selesai", "failed": "tak terjangkau", "timeout": "batas waktu", "error": "galat",
-           "lost": "hilang", "batch": "Batch {b}: {ok} selesai, {bad} gagal dari {n} situs"},
-    "en": {"site": "Site", "status": "Status", "attempts": "Attempts", "run": "Run",
-           "findings": "Findings (C/H/M/L)", "note": "Note", "queued": "{n} sites sent to queue {q} "
-           "(batch {b}); waiting for workers", "progress": "{done}/{n} sites done",
-           "stalled": "no progress for {s:.0f} s; is `ppid-audit worker` running?",
-           "complete": "complete", "failed": "unreachable", "timeout": "timed out", "error": "error",
-           "lost": "lost", "batch": "Batch {b}: {ok} complete, {bad} failed of {n} sites"},
-}
 
 
 class QueueError(AuditorError):
@@ -56,7 +42,7 @@ def scan_all(cfg: Config, store_url: str, queue_url: str | None, *, only: list[s
              out: Callable[[str], None] | None = None) -> int:
     """Exit code: 0 every site audited; 1 a finding at/above `fail_on`; 3 a site not audited
     (unreachable after its retries, timed out, or lost)."""
-    text = TEXT.get(lang, TEXT["id"])
+    text = catalogue.section("fleet_scan_", lang)
     sites: list[SiteConfig] = [cfg.site(n) for n in site_names] if site_names else list(cfg.sites)
     if not sites:
         raise ConfigError("scan --all: no site in the config")

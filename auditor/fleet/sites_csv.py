@@ -39,7 +39,7 @@ def read_sites_csv(path: Path, *, label: str | None = None, known: set[str] | No
     `known` holds names already defined elsewhere (the YAML `sites:`): a repeat is an error here, where the
     row can still be named.
     """
-    from auditor.config import SiteConfig, _format_error  # late: config imports this module lazily too
+    from auditor.config import SiteConfig, format_error  # late: config imports this module lazily too
 
     label = label or str(path)
     try:
@@ -88,7 +88,7 @@ def read_sites_csv(path: Path, *, label: str | None = None, known: set[str] | No
         try:
             SiteConfig.model_validate(site)
         except ValidationError as exc:
-            raise ConfigError(_format_error(f"{label}:{line}", exc.errors()[0])) from None
+            raise ConfigError(format_error(f"{label}:{line}", exc.errors()[0])) from None
         if site["name"] in seen:
             raise ConfigError(f"{label}:{line}: name: duplicate site name {site['name']!r}")
         seen.add(site["name"])

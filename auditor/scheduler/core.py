@@ -26,7 +26,7 @@ from auditor.scheduler.timing import (
     Due,
     Shutdown,
     SystemClock,
-    _at,
+    at_time,
     last_scan_time,
     latest_due,
     report_due_on,
@@ -297,7 +297,7 @@ class Scheduler:
         reports: dict[str, Planned] = {}  # the next report of each kind is always listed
         day = now.date()
         while len(upcoming) < count or len(reports) < len(REPORT_KINDS):
-            scan_at = _at(day, self.cfg.schedule.nightly_scan)
+            scan_at = at_time(day, self.cfg.schedule.nightly_scan)
             if scan_at > now:
                 upcoming.append(Planned(scan_at, "scan", sites))
             for kind in REPORT_KINDS:

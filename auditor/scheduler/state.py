@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from auditor.atomic import write_atomic
 from auditor.config import Config
 
 log = logging.getLogger("ppid_auditor.scheduler")
@@ -42,13 +42,7 @@ class State:
         self.save()
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(self.data, fh, indent=1, sort_keys=True)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
+        write_atomic(self.path, json.dumps(self.data, indent=1, sort_keys=True), mode=0o600, fsync=True)
 
 
 def var_dir(cfg: Config) -> Path:

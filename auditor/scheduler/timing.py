@@ -87,7 +87,7 @@ class Due:
     period: str  # "2026-05" | "2026-H1"
 
 
-def _at(day: date, hhmm: str) -> datetime:
+def at_time(day: date, hhmm: str) -> datetime:
     h, m = (int(x) for x in hhmm.split(":"))
     return datetime(day.year, day.month, day.day, h, m)
 
@@ -98,7 +98,7 @@ def report_due_on(sched: ScheduleConfig, kind: str, day: date) -> Due | None:
         hit = day.day == sched.monthly_report_day
     else:
         hit = f"{day.month:02d}-{day.day:02d}" in sched.semiannual_report_days
-    return Due(_at(day, sched.report_time), kind, periods.default_key(kind, day)) if hit else None
+    return Due(at_time(day, sched.report_time), kind, periods.default_key(kind, day)) if hit else None
 
 
 def latest_due(sched: ScheduleConfig, kind: str, now: datetime) -> Due | None:
@@ -127,7 +127,7 @@ def report_dues_between(sched: ScheduleConfig, start: datetime, end: datetime) -
 
 def last_scan_time(sched: ScheduleConfig, now: datetime) -> datetime:
     """The latest nightly scan time <= now."""
-    today = _at(now.date(), sched.nightly_scan)
+    today = at_time(now.date(), sched.nightly_scan)
     return today if today <= now else today - timedelta(days=1)
 
 

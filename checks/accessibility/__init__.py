@@ -26,7 +26,7 @@ class AccessibilityConfig(CheckConfig):
     chromedriver: str = "/usr/bin/chromedriver"
 
 
-class AccessibilityCheck(Check):
+class AccessibilityCheck(Check[AccessibilityConfig]):
     name = "accessibility"
     area = "a11y"
     description = "Aksesibilitas dasar: bahasa, judul, teks alternatif, nama tautan, label, urutan judul, tabel"
@@ -35,7 +35,7 @@ class AccessibilityCheck(Check):
     rulebook = RULES
 
     def run(self, ctx: CheckContext) -> CheckResult:
-        cfg: AccessibilityConfig = ctx.config  # type: ignore[assignment]
+        cfg = self.config(ctx)
         pages = [p for p in ctx.site.pages if p.kind == "page" and p.ok and p.is_html and p.body][: cfg.max_pages]
         per_rule: dict[str, dict[str, int]] = defaultdict(dict)
         samples: dict[str, list[str]] = defaultdict(list)

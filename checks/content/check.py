@@ -22,8 +22,10 @@ from checks.content.daftar import CADENCE_MONTHS, Daftar, DaftarError, Item, loa
 from checks.content.dates import add_months
 from checks.content.evidence import Evidence, SiteHints, best, conflicts, resource_evidence
 from checks.content.matching import Candidate, build_candidates, find_matches, same_url, tied
+from checks.content.records import RULEBOOK
 from checks.content.sources import collect_hints
 from checks.facts import ContentFacts, ItemStatus
+from checks.rules import RuleBook
 
 # Scoring tables as data.
 MISSING_SEVERITY = {"berkala": Severity.MEDIUM, "setiap_saat": Severity.MEDIUM, "serta_merta": Severity.LOW}
@@ -36,7 +38,6 @@ MENU_SEVERITY = Severity.MEDIUM
 MENU_INCOMPLETE_SEVERITY = Severity.LOW
 ANNUAL_MISSING_SEVERITY = Severity.MEDIUM
 ANNUAL_LATE_SEVERITY = Severity.LOW
-SOP_REF = "SOP Keamanan Pengelolaan Website PPID, A1/A2"
 
 
 class ContentConfig(CheckConfig):
@@ -53,29 +54,17 @@ class ContentConfig(CheckConfig):
     min_match_score: float = Field(0.6, ge=0, le=1.2)
 
 
-class ContentCheck(Check):
+class ContentCheck(Check[ContentConfig]):
     name = "content"
     description = "Freshness and completeness against the approved content list (Daftar Informasi Publik)"
     config_model = ContentConfig
     facts_model = ContentFacts
-    rules = {
-        "content.item.missing": "An approved item cannot be found on the site",
-        "content.item.stale": "An approved item is older than its update cadence plus grace",
-        "content.list.expired": "The approved list is older than 3 months (SOP A1) or absent",
-        "content.site.stale": "Nothing added or updated on the site for over a month (SOP A2)",
-        "content.mandatory.missing": "Information a village must publish (Perki 1/2018, UU 14/2008) not found",
-        "content.ppid_menu.missing": "No PPID section in the site's navigation",
-        "content.ppid_menu.incomplete": "The PPID section does not reach the DIP, DIK, SOPs and forms in two clicks",
-        "content.annual_report.missing": "Last year's public information service report not published by the deadline",
-        "content.annual_report.late": "Last year's public information service report published after the deadline",
-        "content.ppid.excluded_public": "A document the site's own /ppid list classes as exempt downloads without login",
-        "content.ppid.empty": "The site's own public information list (OpenSID /ppid) is empty",
-    }
     area = "content"
-    rulebook = ppid.RULEBOOK
+    # the list and item rules (records.py) and those of the site's own /ppid list (ppid.py)
+    rulebook = RuleBook("content", [*RULEBOOK.values(), *ppid.RULES])
 
     def run(self, ctx: CheckContext) -> CheckResult:
-        cfg = ctx.config if isinstance(ctx.config, ContentConfig) else ContentConfig()
+        cfg = self.config(ctx)
         run = _Run(self, ctx, cfg)
         return run.execute()
 
@@ -109,8 +98,8 @@ class _Run:
             self.errors.append(f"{what}: {type(exc).__name__}: {exc}")
             return None
 
-    def add(self, rule: str, severity: Severity, title: str, title_en: str, **kw: Any) -> Finding:
-        f = self.check.finding(rule, severity, title, title_en=title_en, **kw)
+    def add(self, rule: str, severity: Severity, **kw: Any) -> Finding:
+        f = self.check.finding_from(rule, severity=severity, **kw)
         self.result.findings.append(f)
         return f
 
@@ -168,18 +157,9 @@ class _Run:
         site_url = self.ctx.site.url
         if not path:
             self.notes.append("no approved_content list configured: only site.stale and mandatory.missing run")
-            self.add("content.list.expired", Severity.INFO,
-                     "Daftar Informasi Publik yang disetujui belum dipasang di konfigurasi",
-                     "No approved content list (Daftar Informasi Publik) is configured",
-                     url=site_url, key="no-list",
+            self.add("content.list.expired", Severity.INFO, variant="no-list", url=site_url, key="no-list",
                      evidence="sites[].approved_content kosong: kelengkapan dan kesegaran tiap informasi tidak "
-                              "dapat diperiksa",
-                     remediation="Impor tabel Daftar Informasi Publik yang ditandatangani dengan "
-                                 "`ppid-audit content import daftar.xlsx -o daftar.yaml`, lalu isi "
-                                 "`approved_content: daftar.yaml` pada situs di config.yaml.",
-                     remediation_en="Import the signed table with `ppid-audit content import daftar.xlsx -o "
-                                    "daftar.yaml` and set `approved_content: daftar.yaml` for the site.",
-                     references=[SOP_REF])
+                              "dapat diperiksa")
             return None
         full = Path(path)
         if not full.is_absolute():
@@ -189,11 +169,8 @@ class _Run:
             daftar = load_daftar(full)
         except DaftarError as exc:
             self.errors.append(str(exc))
-            self.add("content.list.expired", LIST_SEVERITY, "Daftar Informasi Publik tidak dapat dibaca",
-                     "The approved content list cannot be read", url=site_url, key="unreadable-list",
-                     evidence=str(exc),
-                     remediation="Perbaiki berkas daftar (atau impor ulang dari tabel yang ditandatangani).",
-                     remediation_en="Fix the list file (or re-import it from the signed table).")
+            self.add("content.list.expired", LIST_SEVERITY, variant="unreadable-list", url=site_url,
+                     key="unreadable-list", evidence=str(exc))
             return None
         self.list_info.update({
             "approved_by": daftar.approved_by,
@@ -209,13 +186,8 @@ class _Run:
         info = self.list_info
         if daftar.approved_on is None:
             info["expired"] = True
-            self.add("content.list.expired", LIST_SEVERITY, "Daftar Informasi Publik tidak memiliki tanggal penetapan",
-                     "The approved content list has no approval date", url=site_url, key="no-date",
-                     evidence="approved_on kosong",
-                     remediation=f"Ketua PPID menetapkan ulang daftar (minimal 1 x {months} bulan) dan mengisi "
-                                 "`approved_on` serta `approved_by`.",
-                     remediation_en=f"Have the list re-approved (at least every {months} months) and fill "
-                                    "`approved_on` and `approved_by`.", references=[SOP_REF])
+            self.add("content.list.expired", LIST_SEVERITY, variant="no-date", fmt={"months": months},
+                     url=site_url, key="no-date", evidence="approved_on kosong")
             return
         expires = add_months(daftar.approved_on, months)
         info["expires_on"] = expires.isoformat()
@@ -223,17 +195,11 @@ class _Run:
         if self.today > expires:
             age = (self.today - daftar.approved_on).days
             self.add("content.list.expired", LIST_SEVERITY,
-                     f"Daftar Informasi Publik kedaluwarsa: ditetapkan {daftar.approved_on.isoformat()}, "
-                     f"lebih dari {months} bulan lalu",
-                     f"Approved content list expired: approved {daftar.approved_on.isoformat()}, over "
-                     f"{months} months ago", url=site_url, key="expired",
+                     fmt={"approved_on": daftar.approved_on.isoformat(), "months": months},
+                     url=site_url, key="expired",
                      evidence=f"approved_on {daftar.approved_on.isoformat()} ({age} hari); berlaku s.d. "
                               f"{expires.isoformat()}; disetujui oleh: {daftar.approved_by or '-'}",
-                     remediation=f"Ketua PPID menetapkan kembali tabel konten (minimal 1 x {months} bulan, SOP A1) "
-                                 "dan menyerahkannya kepada Kepala Seksi; impor ulang tabelnya.",
-                     remediation_en=f"The PPID head re-approves the content table (at least every {months} "
-                                    "months, SOP A1); re-import it.",
-                     references=[SOP_REF], data={"approved_on": daftar.approved_on.isoformat(),
+                     data={"approved_on": daftar.approved_on.isoformat(),
                                                  "expires_on": expires.isoformat()})
 
     # -- items ------------------------------------------------------------------------------------------
@@ -311,17 +277,13 @@ class _Run:
         long_overdue = self.today > add_months(chosen.date, 2 * months) + timedelta(days=self.cfg.grace_days)
         days = (self.today - chosen.date).days
         self.add("content.item.stale", STALE_SEVERITY_LONG if long_overdue else STALE_SEVERITY,
-                 f"Informasi belum diperbarui: {item.title} (terakhir {chosen.date.isoformat()}, jadwal "
-                 f"{_cadence_id(item.cadence)})",
-                 f"Item not updated: {item.title} (last {chosen.date.isoformat()}, cadence {item.cadence})",
+                 fmt={"title": item.title, "last": chosen.date.isoformat(), "cadence": item.cadence,
+                      "cadence_id": _cadence_id(item.cadence),
+                      "responsible": f" (penanggung jawab: {item.responsible})" if item.responsible else ""},
                  url=url, key=item.id,
                  evidence=f"pembaruan terakhir {chosen.date.isoformat()} ({days} hari) menurut {chosen.source}: "
                           f"{chosen.detail}; batas {due.isoformat()} (jadwal + {self.cfg.grace_days} hari)",
-                 remediation=f"Operator mengunggah versi terbaru '{item.title}'"
-                             f"{' (penanggung jawab: ' + item.responsible + ')' if item.responsible else ''} "
-                             "sesuai jadwal pada Daftar Informasi Publik.",
-                 remediation_en=f"Upload the current version of '{item.title}' as scheduled in the approved list.",
-                 references=[SOP_REF], confidence="medium" if chosen.source.startswith("history") else "high",
+                 confidence="medium" if chosen.source.startswith("history") else "high",
                  data={"item": item.id, "last_updated": chosen.date.isoformat(), "date_source": chosen.source,
                        "due": due.isoformat(), "ambiguous": info["ambiguous"]})
         return row
@@ -334,14 +296,9 @@ class _Run:
         where = row.get("configured_url") or self.ctx.site.url
         looked = f"URL {row['configured_url']}: {row.get('url_problem')}; " if row.get("configured_url") else ""
         self.add("content.item.missing", MISSING_SEVERITY.get(item.category, Severity.MEDIUM),
-                 f"Informasi pada Daftar Informasi Publik tidak ditemukan di situs: {item.title}",
-                 f"Approved item not found on the site: {item.title}", url=where, key=item.id,
+                 fmt={"title": item.title, "category": item.category}, url=where, key=item.id,
                  evidence=f"{looked}dicari: {'; '.join(item.patterns())} (judul halaman, judul bagian, teks tautan, "
                           f"nama dokumen); hilang sejak {row['missing_since']}",
-                 remediation=f"Unggah '{item.title}' (kategori {item.category}) dan tautkan dari menu PPID, atau "
-                             "perbarui `url`/`match` item ini pada daftar bila alamatnya berubah.",
-                 remediation_en=f"Publish '{item.title}' and link it from the PPID menu, or update the item's "
-                                "`url`/`match` if it moved.", references=[SOP_REF],
                  data={"item": item.id, "category": item.category})
         return row
 
@@ -362,15 +319,10 @@ class _Run:
         out = {**latest.to_json(), "stale": self.today > limit}
         if self.today > limit:
             self.add("content.site.stale", SITE_STALE_SEVERITY,
-                     f"Situs tidak diperbarui lebih dari {months} bulan (terakhir {latest.date.isoformat()})",
-                     f"Nothing added or updated for over {months} month(s) (last {latest.date.isoformat()})",
+                     fmt={"months": months, "last": latest.date.isoformat()},
                      url=self.ctx.site.url, key="site-stale",
                      evidence=f"pembaruan terakhir {latest.date.isoformat()} di {latest.url} menurut "
                               f"{latest.source}: {latest.detail}",
-                     remediation="Operator mengunggah atau memperbarui konten setiap bulan (SOP A2) dan mencatatnya "
-                                 "pada Form daftar update konten.",
-                     remediation_en="Upload or update content every month (SOP A2) and record it in the content "
-                                    "update log.", references=[SOP_REF],
                      data={"latest_update": latest.date.isoformat(), "source": latest.source})
         return out
 
@@ -396,13 +348,10 @@ class _Run:
                 continue
             basis = "; ".join(entry.basis) + (" (rujukan sekunder)" if entry.secondary else "")
             self.add("content.mandatory.missing", MANDATORY_SEVERITY,
-                     f"Informasi wajib tidak ditemukan: {entry.title}",
-                     f"Mandatory information not found: {entry.title_en or entry.title}",
+                     fmt={"title": entry.title, "title_en": entry.title_en or entry.title, "basis": basis},
                      url=self.ctx.site.url, key=entry.id,
                      evidence=f"dasar: {basis}; dicari pada judul, judul bagian, teks tautan dan nama dokumen: "
                               f"{'; '.join(entry.match)}",
-                     remediation=f"Umumkan '{entry.title}' di situs (menu PPID / Informasi Berkala) sesuai {basis}.",
-                     remediation_en=f"Publish this information on the site as required by {basis}.",
                      references=list(entry.basis), data={"mandatory": entry.id})
         return rows
 
@@ -416,29 +365,15 @@ class _Run:
         unreached = [t for t in menu.missing if t in published]
         names = "; ".join(entries[t].title for t in unreached)
         names_en = "; ".join(entries[t].title_en or entries[t].title for t in unreached)
-        ref = "Perki 1/2018 (layanan informasi publik desa); e-Monev Komisi Informasi (Perki 1/2022)"
         if menu.ppid_url is None:
-            self.add("content.ppid_menu.missing", MENU_SEVERITY,
-                     "Menu PPID tidak ada pada navigasi situs (menu atas/bawah)",
-                     "No PPID menu in the site's navigation (header/footer menus)",
-                     url=self.ctx.site.url, key="menu",
+            self.add("content.ppid_menu.missing", MENU_SEVERITY, url=self.ctx.site.url, key="menu",
                      evidence="navigasi halaman depan tidak menautkan halaman PPID / Informasi Publik",
-                     remediation="Tambahkan menu 'PPID' pada navigasi utama yang membuka halaman PPID berisi "
-                                 "tautan ke DIP, DIK, SOP, formulir permohonan dan keberatan.",
-                     remediation_en="Add a 'PPID' entry to the main navigation that opens a PPID page linking to "
-                                    "the DIP, DIK, SOPs and the request and objection forms.",
-                     references=[ref], data={"missing": [t for t in compliance.MENU_TARGETS if t in entries]})
+                     data={"missing": [t for t in compliance.MENU_TARGETS if t in entries]})
         elif unreached:
             self.add("content.ppid_menu.incomplete", MENU_INCOMPLETE_SEVERITY,
-                     f"Bagian PPID tidak menjangkau dalam dua klik: {names}",
-                     f"The PPID section does not reach within two clicks: {names_en}",
-                     url=menu.ppid_url, key="menu",
+                     fmt={"names": names, "names_en": names_en}, url=menu.ppid_url, key="menu",
                      evidence=f"menu PPID: {menu.ppid_url}; ada di situs tetapi tidak tertaut dari menu atau "
-                              f"halaman PPID: {names}",
-                     remediation="Tautkan butir tersebut dari halaman PPID (atau submenu PPID) agar pemohon "
-                                 "menemukannya dalam dua klik.",
-                     remediation_en="Link these from the PPID page (or a PPID submenu) so requesters find them "
-                                    "within two clicks.", references=[ref], data={"missing": unreached})
+                              f"halaman PPID: {names}", data={"missing": unreached})
         return {"ppid_url": menu.ppid_url, "found": menu.found, "missing": menu.missing, "unreached": unreached,
                 "status": menu.status if menu.ppid_url is None or unreached else "ok"}
 
@@ -459,23 +394,14 @@ class _Run:
         deadline = rep.deadline.isoformat()
         if rep.status == "missing":
             self.add("content.annual_report.missing", ANNUAL_MISSING_SEVERITY,
-                     f"Laporan layanan informasi publik tahun {rep.year} belum diterbitkan (batas {deadline})",
-                     f"Public information service report for {rep.year} not published (due {deadline})",
-                     url=self.ctx.site.url, key=str(rep.year),
+                     fmt={"year": rep.year, "deadline": deadline}, url=self.ctx.site.url, key=str(rep.year),
                      evidence=f"tidak ditemukan laporan yang menyebut tahun {rep.year}; dasar: {basis}",
-                     remediation=f"Susun dan terbitkan laporan layanan informasi publik tahun {rep.year} di menu "
-                                 "PPID (jumlah permohonan, waktu layanan, keberatan, kendala).",
-                     remediation_en=f"Prepare and publish the {rep.year} public information service report on the "
-                                    "PPID menu (requests, response times, objections, obstacles).",
                      references=list(entry.basis), data={"year": rep.year, "deadline": deadline})
         elif rep.status == "late":
             self.add("content.annual_report.late", ANNUAL_LATE_SEVERITY,
-                     f"Laporan layanan informasi publik tahun {rep.year} terbit terlambat",
-                     f"Public information service report for {rep.year} published late",
-                     url=rep.url or self.ctx.site.url, key=str(rep.year),
+                     fmt={"year": rep.year, "deadline": deadline}, url=rep.url or self.ctx.site.url,
+                     key=str(rep.year),
                      evidence=f"terbit {rep.published} ({rep.source}), batas {deadline}; dasar: {basis}",
-                     remediation="Terbitkan laporan tahunan paling lambat batas waktunya tahun depan.",
-                     remediation_en="Publish next year's report by the deadline.",
                      references=list(entry.basis),
                      data={"year": rep.year, "deadline": deadline, "published": str(rep.published)})
         return {"year": rep.year, "deadline": deadline, "status": rep.status, "url": rep.url,

@@ -1,6 +1,6 @@
 """The approved content list (`daftar.yaml`, Daftar Informasi Publik): model, YAML load/save, XLSX export.
 
-Format (CONTRACT.md "Approved content list"): `approved_by`, `approved_on`, `items` each with `id`,
+Format (docs/cli.md "Approved content list"): `approved_by`, `approved_on`, `items` each with `id`,
 `title`, `category`, `cadence`, `url` and/or `match`, optional `responsible`.
 """
 

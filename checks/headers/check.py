@@ -26,7 +26,7 @@ from checks.headers import rules
 from checks.headers.html import markup_of
 from checks.headers.observatory import DEFAULT_CORS_ORIGIN, Observed, ScanInput, score
 from checks.headers.scoring import OBSERVATORY_VERSION
-from checks.headers.texts import RULES
+from checks.headers.texts import RULEBOOK
 
 
 def _gradable(status: int) -> bool:
@@ -69,15 +69,16 @@ def _swap_scheme(url: str, scheme: str) -> str:
     return urlunsplit((scheme, p.netloc, p.path or "/", p.query, ""))
 
 
-class HeadersCheck(Check):
+class HeadersCheck(Check[HeadersConfig]):
     name = "headers"
     description = "Security headers, cookies, CORS, SRI and mixed content, graded like MDN HTTP Observatory"
     config_model = HeadersConfig
     facts_model = HeadersFacts
-    rules = {rule: text.title_en for rule, text in RULES.items()}
+    area = "headers"
+    rulebook = RULEBOOK
 
     def run(self, ctx: CheckContext) -> CheckResult:
-        cfg: HeadersConfig = ctx.config  # type: ignore[assignment]
+        cfg = self.config(ctx)
         pages = [p for p in ctx.site.pages if _eligible(p)]
         if not pages and ctx.site.start_page is None:
             raise CheckSkipped("no page with a response to read headers from")
@@ -97,7 +98,10 @@ class HeadersCheck(Check):
             for issue in rules.cors_issues(cors_headers, origin_sent=cfg.cors_origin):
                 aggs.setdefault(issue.rule, _Agg()).add(target, issue)
         for rule, agg in sorted(aggs.items()):
-            res.findings.append(self._aggregate_finding(rule, agg, cfg))
+            try:
+                res.findings.append(self._aggregate_finding(rule, agg, cfg))
+            except Exception as exc:  # one odd rule must not stop the others
+                ctx.log.warning("headers: %s: %s: %s", rule, type(exc).__name__, exc)
         try:
             self._grade(ctx, cfg, res, cors_headers)
         except Exception as exc:
@@ -137,31 +141,26 @@ class HeadersCheck(Check):
                 aggs.setdefault(issue.rule, _Agg()).add(url, issue)  # details are de-duplicated per site
 
     def _aggregate_finding(self, rule: str, agg: _Agg, cfg: HeadersConfig) -> Finding:
-        text = RULES[rule]
         urls = sorted(agg.entries, key=lambda u: (site_relative(u), u))
         first = urls[0]
         details = list(dict.fromkeys(d for u in urls for d in agg.entries[u]))
         evidence = details[0] + (f" (+{len(details) - 1} more)" if len(details) > 1 else "")
         if len(urls) > 1:
             evidence += f" — {len(urls)} pages"
-        return self.finding(
-            rule, agg.severity, text.title, title_en=text.title_en, url=first, evidence=evidence,
-            remediation=text.remediation, remediation_en=text.remediation_en,
-            references=list(text.references), key="site",  # one finding per rule per site: stable id
+        return self.finding_from(
+            rule, severity=agg.severity, url=first, evidence=evidence,
+            key="site",  # one finding per rule per site (a site-level record): fingerprint without the URL
             confidence="high",
             data={"pages": len(urls), "urls": urls[: cfg.max_urls_per_finding],
                   "details": details[: cfg.max_urls_per_finding]})
 
-    # --- probes (through the shared client) ------------------------------------------------------------
+    # --- probes (through the shared client: its staging credentials and per-host delay) --------------------
 
     def _verifying_client(self, ctx: CheckContext, cfg: HeadersConfig) -> HttpClient | None:
         if not cfg.verify_tls:
             return None
-        base = ctx.http
         ca = str(ctx.base_dir / cfg.ca_file) if cfg.ca_file else True
-        client = HttpClient(user_agent=base.user_agent, timeout_s=base.timeout_s, max_bytes=base.max_bytes,
-                            delay_s=base.delay_s, verify=ca, max_redirects=10, policy=base.policy)
-        return client.until(base.until_deadline) if base.until_deadline is not None else client
+        return ctx.http.verifying(ca, max_redirects=10)
 
     def _fetch(self, ctx: CheckContext, vclient: HttpClient | None, url: str,
                max_bytes: int | None = None) -> tuple[Response, bool]:
@@ -260,17 +259,13 @@ class HeadersCheck(Check):
                         http_route=route, cors=cors, cors_origin=cfg.cors_origin, set_cookies=cookies,
                         preloaded=self._preloaded(ctx, cfg))
         g, results = score(inp)
-        text = RULES["headers.grade"]
         tests = {t: {"result": r, "modifier": g.modifiers[t]} for t, r in results.items()}
         failing = sorted((m, t) for t, m in g.modifiers.items() if m < 0)
         evidence = f"score {g.score}, grade {g.letter}" + (
             "; penalties: " + ", ".join(f"{t} {m}" for m, t in failing) if failing else "")
-        res.findings.append(self.finding(
-            "headers.grade", Severity.INFO, text.title.format(label=g.label),
-            title_en=text.title_en.format(label=g.label), url=start_url, evidence=evidence,
-            remediation=text.remediation.format(version=OBSERVATORY_VERSION),
-            remediation_en=text.remediation_en.format(version=OBSERVATORY_VERSION),
-            references=list(text.references), key="grade",
+        res.findings.append(self.finding_from(
+            "headers.grade", fmt={"label": g.label, "version": OBSERVATORY_VERSION}, url=start_url,
+            evidence=evidence, key="grade",
             data={"score": g.score, "grade": g.letter, "observatory_version": OBSERVATORY_VERSION,
                   "tests": tests, "notes": notes}))
         res.facts.grade = Grade(score=g.score, grade=g.letter, observatory_version=OBSERVATORY_VERSION,

@@ -33,7 +33,6 @@ FIRST_WINS = frozenset({
     "proxy-authorization", "referer", "retry-after", "server", "user-agent",
 })
 DEFAULT_CORS_ORIGIN = "https://http-observatory.security.mozilla.org"
-REFLECTED_ORIGIN_DETECTED = False  # see test_cors
 
 
 def combined(headers: Headers | None, name: str) -> str | None:
@@ -275,14 +274,12 @@ def test_cors(inp: ScanInput) -> str:
     if inp.cors is None or not acao:
         return "cross-origin-resource-sharing-not-implemented"
     data = acao[:256].strip().lower()
-    creds = combined(inp.cors, "access-control-allow-credentials")
     if data == "*":
         return "cross-origin-resource-sharing-implemented-with-public-access"
     # 1.4.8 reads the Origin it sent from `response.request.headers`, which Node's ClientRequest does not
-    # have, so a reflected Origin with credentials is never graded as universal access. Our own
-    # `headers.cors.wildcard` finding still reports it; the grade follows the Observatory.
-    if REFLECTED_ORIGIN_DETECTED and acao == inp.cors_origin and creds and creds.strip().lower() == "true":
-        return "cross-origin-resource-sharing-implemented-with-universal-access"
+    # have, so a reflected Origin with credentials is never graded as universal access (its branch for that
+    # can never fire, so it is not ported). Our own `headers.cors.wildcard` finding still reports it; the
+    # grade follows the Observatory.
     return "cross-origin-resource-sharing-implemented-with-restricted-access"
 
 

@@ -1,31 +1,27 @@
-"""Titles, remediation (Bahasa Indonesia first, English) and references per rule: data, not code.
+"""The headers check's rule records (checks.rules): titles, remediation (Bahasa Indonesia first,
+English), references, server lines and what each rule observes. Data, not code.
 
-Every remediation carries the nginx `add_header` and Apache `Header set` lines that fix it.
+Every remediation carries the nginx `add_header` and Apache `Header set` lines that fix it; the same lines
+are the record's `server_lines` (read from the remediation, so they are written once). Header and cookie
+rules observe the server; SRI and mixed content observe the page markup (content).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 
 from checks.base import Severity
+from checks.rules import Observes, Rule, RuleBook
+
+SERVER, CONTENT = Observes.SERVER, Observes.CONTENT
 
 OWASP = "https://owasp.org/www-project-secure-headers/"
 MDN = "https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/"
 
 
-@dataclass(frozen=True)
-class RuleText:
-    severity: Severity
-    title: str
-    title_en: str
-    remediation: str
-    remediation_en: str
-    references: tuple[str, ...]
-
-
-RULES: dict[str, RuleText] = {
-    "headers.hsts.missing": RuleText(
-        Severity.MEDIUM,
+_RULES: list[Rule] = [
+    Rule(
+        "headers.hsts.missing", Severity.MEDIUM,
         "Header Strict-Transport-Security (HSTS) tidak dipasang",
         "Strict-Transport-Security (HSTS) header missing",
         "Pasang HSTS agar peramban selalu memakai HTTPS (mulai dengan max-age pendek bila ragu, lalu "
@@ -37,9 +33,10 @@ RULES: dict[str, RuleText] = {
         "\"max-age=31536000; includeSubDomains\" always;\nApache (VirtualHost *:443): Header always set "
         "Strict-Transport-Security \"max-age=31536000; includeSubDomains\"",
         (MDN + "Strict-Transport-Security", OWASP + "#strict-transport-security", "https://hstspreload.org/"),
+        observes=SERVER,
     ),
-    "headers.hsts.invalid": RuleText(
-        Severity.LOW,
+    Rule(
+        "headers.hsts.invalid", Severity.LOW,
         "Header HSTS tidak valid atau terlalu lemah",
         "HSTS header invalid or too weak",
         "Kirim tepat satu header HSTS dengan max-age angka >= 15552000 (6 bulan; disarankan 31536000). "
@@ -51,9 +48,10 @@ RULES: dict[str, RuleText] = {
         "add_header Strict-Transport-Security \"max-age=31536000; includeSubDomains\" always;\nApache: "
         "Header always set Strict-Transport-Security \"max-age=31536000; includeSubDomains\"",
         (MDN + "Strict-Transport-Security", OWASP + "#strict-transport-security"),
+        observes=SERVER,
     ),
-    "headers.csp.missing": RuleText(
-        Severity.MEDIUM,
+    Rule(
+        "headers.csp.missing", Severity.MEDIUM,
         "Content-Security-Policy (CSP) tidak diterapkan",
         "Content-Security-Policy (CSP) not enforced",
         "Pasang CSP yang membatasi sumber skrip. Uji dulu dengan Content-Security-Policy-Report-Only, "
@@ -69,9 +67,10 @@ RULES: dict[str, RuleText] = {
         (MDN + "Content-Security-Policy",
          "https://developer.mozilla.org/en-US/docs/Web/Security/Practical_implementation_guides/CSP",
          OWASP + "#content-security-policy"),
+        observes=SERVER,
     ),
-    "headers.csp.unsafe": RuleText(
-        Severity.MEDIUM,
+    Rule(
+        "headers.csp.unsafe", Severity.MEDIUM,
         "Content-Security-Policy tidak aman atau salah tulis",
         "Content-Security-Policy unsafe or malformed",
         "Hapus 'unsafe-inline', 'unsafe-eval', sumber wildcard (*, https:, data:) dan sumber http: dari "
@@ -86,9 +85,10 @@ RULES: dict[str, RuleText] = {
         "\"default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'\"",
         (MDN + "Content-Security-Policy", "https://csp-evaluator.withgoogle.com/",
          OWASP + "#content-security-policy"),
+        observes=SERVER,
     ),
-    "headers.xcto.missing": RuleText(
-        Severity.LOW,
+    Rule(
+        "headers.xcto.missing", Severity.LOW,
         "Header X-Content-Type-Options: nosniff tidak ada atau salah",
         "X-Content-Type-Options: nosniff missing or invalid",
         "Kirim tepat satu header X-Content-Type-Options bernilai nosniff.\nnginx: add_header "
@@ -98,9 +98,10 @@ RULES: dict[str, RuleText] = {
         "X-Content-Type-Options \"nosniff\" always;\nApache: Header always set X-Content-Type-Options "
         "\"nosniff\"",
         (MDN + "X-Content-Type-Options", OWASP + "#x-content-type-options"),
+        observes=SERVER,
     ),
-    "headers.xfo.missing": RuleText(
-        Severity.MEDIUM,
+    Rule(
+        "headers.xfo.missing", Severity.MEDIUM,
         "Perlindungan clickjacking (X-Frame-Options / frame-ancestors) tidak ada atau tidak valid",
         "Clickjacking protection (X-Frame-Options / frame-ancestors) missing or invalid",
         "Kirim X-Frame-Options: SAMEORIGIN (atau DENY), atau direktif CSP frame-ancestors 'self'. "
@@ -110,9 +111,10 @@ RULES: dict[str, RuleText] = {
         "ALLOW-FROM is no longer supported by browsers.\nnginx: add_header X-Frame-Options \"SAMEORIGIN\" "
         "always;\nApache: Header always set X-Frame-Options \"SAMEORIGIN\"",
         (MDN + "X-Frame-Options", MDN + "Content-Security-Policy/frame-ancestors", OWASP + "#x-frame-options"),
+        observes=SERVER,
     ),
-    "headers.referrer_policy.missing": RuleText(
-        Severity.LOW,
+    Rule(
+        "headers.referrer_policy.missing", Severity.LOW,
         "Header Referrer-Policy tidak dipasang",
         "Referrer-Policy header missing",
         "Pasang Referrer-Policy agar alamat halaman (yang bisa memuat data pemohon) tidak bocor ke situs "
@@ -122,9 +124,10 @@ RULES: dict[str, RuleText] = {
         "sites.\nnginx: add_header Referrer-Policy \"strict-origin-when-cross-origin\" always;\nApache: "
         "Header always set Referrer-Policy \"strict-origin-when-cross-origin\"",
         (MDN + "Referrer-Policy", OWASP + "#referrer-policy"),
+        observes=SERVER,
     ),
-    "headers.referrer_policy.unsafe": RuleText(
-        Severity.LOW,
+    Rule(
+        "headers.referrer_policy.unsafe", Severity.LOW,
         "Referrer-Policy tidak aman atau tidak dikenali",
         "Referrer-Policy unsafe or not recognised",
         "Ganti nilai unsafe-url/no-referrer-when-downgrade/origin/origin-when-cross-origin atau nilai "
@@ -136,9 +139,10 @@ RULES: dict[str, RuleText] = {
         "\"strict-origin-when-cross-origin\" always;\nApache: Header always set Referrer-Policy "
         "\"strict-origin-when-cross-origin\"",
         (MDN + "Referrer-Policy", OWASP + "#referrer-policy"),
+        observes=SERVER,
     ),
-    "headers.cookie.insecure": RuleText(
-        Severity.LOW,
+    Rule(
+        "headers.cookie.insecure", Severity.LOW,
         "Cookie tanpa atribut keamanan (Secure/HttpOnly/SameSite)",
         "Cookies without security attributes (Secure/HttpOnly/SameSite)",
         "Set cookie dengan Secure, HttpOnly (wajib untuk cookie sesi) dan SameSite=Lax; di PHP: "
@@ -152,9 +156,10 @@ RULES: dict[str, RuleText] = {
         (MDN + "Set-Cookie",
          "https://developer.mozilla.org/en-US/docs/Web/Security/Practical_implementation_guides/Cookies",
          OWASP + "#set-cookie"),
+        observes=SERVER,
     ),
-    "headers.cors.wildcard": RuleText(
-        Severity.HIGH,
+    Rule(
+        "headers.cors.wildcard", Severity.HIGH,
         "CORS mengizinkan semua origin beserta kredensial",
         "CORS allows any origin together with credentials",
         "Jangan memantulkan header Origin atau memakai * bersama Access-Control-Allow-Credentials: true; "
@@ -168,9 +173,10 @@ RULES: dict[str, RuleText] = {
         (MDN + "Access-Control-Allow-Origin",
          "https://developer.mozilla.org/en-US/docs/Web/Security/Practical_implementation_guides/CORS",
          OWASP + "#access-control-allow-origin"),
+        observes=SERVER,
     ),
-    "headers.sri.missing": RuleText(
-        Severity.LOW,
+    Rule(
+        "headers.sri.missing", Severity.LOW,
         "Skrip pihak ketiga dimuat tanpa Subresource Integrity",
         "Third-party scripts loaded without Subresource Integrity",
         "Tambahkan atribut integrity=\"sha384-...\" dan crossorigin=\"anonymous\" pada <script> dari CDN, "
@@ -185,9 +191,10 @@ RULES: dict[str, RuleText] = {
         "\"script-src 'self' https://the-cdn-you-use\"",
         ("https://developer.mozilla.org/en-US/docs/Web/Security/Subresource_Integrity",
          "https://www.srihash.org/", OWASP),
+        observes=CONTENT,
     ),
-    "headers.mixed_content": RuleText(
-        Severity.MEDIUM,
+    Rule(
+        "headers.mixed_content", Severity.MEDIUM,
         "Halaman HTTPS memuat sumber daya lewat http:// (mixed content)",
         "HTTPS pages load resources over http:// (mixed content)",
         "Ubah tautan sumber daya (skrip, CSS, gambar, iframe, formulir) menjadi https:// atau relatif. "
@@ -200,9 +207,10 @@ RULES: dict[str, RuleText] = {
         "Content-Security-Policy \"upgrade-insecure-requests\"",
         ("https://developer.mozilla.org/en-US/docs/Web/Security/Mixed_content",
          MDN + "Content-Security-Policy/upgrade-insecure-requests", OWASP),
+        observes=CONTENT,
     ),
-    "headers.grade": RuleText(
-        Severity.INFO,
+    Rule(
+        "headers.grade", Severity.INFO,
         "Nilai header keamanan: {label}",
         "Security headers grade: {label}",
         "Nilai dihitung dengan cara yang sama seperti MDN HTTP Observatory {version}. Perbaiki temuan "
@@ -210,5 +218,22 @@ RULES: dict[str, RuleText] = {
         "Scored the same way as MDN HTTP Observatory {version}. Fix the other header findings to raise "
         "the grade; aim for at least B.",
         ("https://developer.mozilla.org/en-US/observatory", OWASP),
+        observes=SERVER,
     ),
-}
+]
+
+
+def server_lines(remediation: str) -> dict[str, str]:
+    """{"nginx": ..., "apache": ...}: the lines after "nginx...:" / "Apache...:" in a remediation text."""
+    out: dict[str, list[str]] = {}
+    for line in remediation.splitlines():
+        head, sep, rest = line.partition(": ")
+        server = head.split()[0].lower() if sep and head else ""
+        if server in ("nginx", "apache"):
+            out.setdefault(server, []).append(rest.strip())
+    return {k: "\n".join(v) for k, v in out.items()}
+
+
+# Every rule but the grade is aggregated to one finding per site (the pages in data["urls"]).
+RULEBOOK = RuleBook("headers", [replace(r, server_lines=server_lines(r.remediation),
+                                        site_level=r.id != "headers.grade") for r in _RULES])

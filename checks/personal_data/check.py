@@ -15,12 +15,8 @@ from checks.base import Cache, Check, CheckConfig, CheckContext, CheckResult, Fi
 from checks.facts import PersonalDataFacts
 from checks.personal_data.detectors import Allowlist, masked
 from checks.personal_data.evidence import (
-    _REM_CONTACT_EN,
-    _REM_CONTACT_ID,
     LABELS,
-    REFERENCES,
     SAMPLES,
-    TITLES,
     DocumentResult,
     findings_for,
     scan_extraction,
@@ -28,7 +24,7 @@ from checks.personal_data.evidence import (
 from checks.personal_data.extract import extract, extract_page
 from checks.personal_data.limits import MB, Limits
 from checks.personal_data.ocr import OcrEngine, OcrLimits, limit_threads
-from checks.personal_data.rulebook import RULEBOOK
+from checks.personal_data.records import RULEBOOK
 
 
 class PersonalDataConfig(CheckConfig):
@@ -70,17 +66,16 @@ def allowlist_from(site_config: Any, cfg: PersonalDataConfig) -> Allowlist:
     return Allowlist.from_entries([*(getattr(site_config, "contact_allowlist", None) or []), *cfg.allowlist])
 
 
-class PersonalDataCheck(Check):
+class PersonalDataCheck(Check[PersonalDataConfig]):
     name = "personal_data"
     description = "Data pribadi (NIK, KK, NPWP, BPJS, HP, e-mail, rekening) di halaman dan dokumen"
     config_model = PersonalDataConfig
     facts_model = PersonalDataFacts
     area = "pii"
     rulebook = RULEBOOK
-    rules = {**{f"pii.{k}": TITLES[k][1] for k in TITLES}, **{r.id: r.title_en for r in RULEBOOK.values()}}
 
     def run(self, ctx: CheckContext) -> CheckResult:
-        cfg = ctx.config if isinstance(ctx.config, PersonalDataConfig) else PersonalDataConfig()
+        cfg = self.config(ctx)
         limits = limits_from(cfg)
         allow = allowlist_from(ctx.site_config, cfg)
         key = ctx.secret_key or os.urandom(32)  # no store: hashes still keyed, just not stable across runs
@@ -176,14 +171,11 @@ class PersonalDataCheck(Check):
                 continue
             most = max(pages_with[(kind, v)] for v in values)
             samples = ", ".join(masked(kind, v) for v in values[:3])
-            out.append(self.finding(
-                f"pii.{kind}", Severity.LOW, TITLES[kind][0] + " di seluruh situs", title_en=TITLES[kind][1]
-                + " site-wide", url=site_url,
+            out.append(self.finding_from(
+                f"pii.{kind}", severity=Severity.LOW, variant="sitewide", url=site_url,
                 evidence=f"{len(values)} {LABELS[kind]} muncul di hingga {most} halaman "
                          f"(kemungkinan kontak kantor): {samples}",
-                remediation="Pastikan ini kontak resmi kantor, bukan nomor/alamat pribadi." + _REM_CONTACT_ID,
-                remediation_en="Make sure this is the office's official contact, not a personal one."
-                + _REM_CONTACT_EN, references=list(REFERENCES), key=f"pii.{kind}:sitewide",
+                key=f"pii.{kind}:sitewide",
                 data={"count": len(values), "pages": most,
                       "value_hashes": sorted(keyed_hash(key, v) for v in values)},
             ))

@@ -23,7 +23,7 @@ from checks.personal_data.detectors import BEFORE, Allowlist, Match, masked, sca
 from checks.personal_data.extract import Extraction
 from checks.personal_data.institutional import label_reason, public_reason
 from checks.personal_data.limits import Chunk, Note
-from checks.personal_data.rulebook import RULEBOOK
+from checks.personal_data.records import RULEBOOK
 from checks.personal_data.scanner import Found, bare_cell, find
 from checks.personal_data.tables import CellBlock
 
@@ -45,37 +45,6 @@ SEVERITY_STEPS: dict[str, tuple[tuple[int, Severity], ...]] = {
 
 LABELS = {"nik": "NIK", "kk": "No. KK", "npwp": "NPWP", "bpjs": "No. BPJS", "phone": "No. HP",
           "email": "e-mail", "account": "No. rekening"}
-
-TITLES: dict[str, tuple[str, str]] = {
-    "nik": ("NIK warga terpublikasi", "National ID numbers (NIK) exposed"),
-    "kk": ("Nomor Kartu Keluarga (KK) terpublikasi", "Family card numbers (No. KK) exposed"),
-    "npwp": ("NPWP terpublikasi", "Tax ID numbers (NPWP) exposed"),
-    "bpjs": ("Nomor kartu BPJS Kesehatan terpublikasi", "BPJS health card numbers exposed"),
-    "phone": ("Nomor HP pribadi terpublikasi", "Personal mobile numbers exposed"),
-    "email": ("Alamat e-mail terpublikasi", "E-mail addresses exposed"),
-    "account": ("Nomor rekening bank terpublikasi", "Bank account numbers exposed"),
-    "document.unscannable": ("Dokumen tidak dapat diperiksa otomatis (perlu tinjauan manual)",
-                             "Document cannot be checked automatically (needs manual review)"),
-}
-
-_REM_ID = ("Turunkan atau ganti dokumen/halaman dengan versi yang datanya disamarkan (mis. 3403**********01), "
-           "hanya tampilkan data yang memang wajib diumumkan, minta penghapusan cache mesin pencari, dan "
-           "catat sebagai insiden data pribadi (UU 27/2022 tentang Pelindungan Data Pribadi; data pribadi "
-           "termasuk informasi yang dikecualikan menurut UU 14/2008 Pasal 17 huruf h).")
-_REM_EN = ("Take the document/page down or replace it with a version where the data is masked (e.g. "
-           "3403**********01), publish only what must be published, ask search engines to drop cached "
-           "copies, and record it as a personal-data incident (Law 27/2022 on Personal Data Protection; "
-           "personal data is exempt information under Law 14/2008 art. 17(h)).")
-_REM_CONTACT_ID = (" Bila nomor/alamat ini milik kantor dan memang sengaja diumumkan, tambahkan ke "
-                   "`contact_allowlist` di config.")
-_REM_CONTACT_EN = " If this is the office's own published contact, add it to `contact_allowlist` in the config."
-_REM_UNSCANNABLE_ID = ("Periksa dokumen ini secara manual sebelum/selama dipublikasikan; dokumen pindaian "
-                       "(gambar) sering berisi KTP/KK atau daftar penerima bantuan lengkap dengan NIK.")
-_REM_UNSCANNABLE_EN = ("Review this document by hand; scanned (image) documents often contain ID cards, family "
-                       "cards or aid-recipient lists with NIKs.")
-REFERENCES = ["https://peraturan.bpk.go.id/Details/229798/uu-no-27-tahun-2022",
-              "https://peraturan.bpk.go.id/Details/39047/uu-no-14-tahun-2008"]
-
 
 @dataclass(repr=False)
 class KindGroup:
@@ -367,13 +336,8 @@ def findings_for(res: DocumentResult, url: str, key: bytes, *, check: str = "per
             evidence += " (dokumen tidak diperiksa seluruhnya)" if any(
                 nt.code.startswith("cap.") for nt in res.notes) else ""
         hashes = heapq.nsmallest(MAX_HASHES, map(hasher, g.values))  # each distinct value hashed once
-        rem_id, rem_en = _REM_ID, _REM_EN
-        if kind in ("phone", "email", "account"):
-            rem_id, rem_en = rem_id + _REM_CONTACT_ID, rem_en + _REM_CONTACT_EN
-        out.append(Finding(
-            check=check, rule=f"pii.{kind}", severity=severity_for(kind, n), title=TITLES[kind][0],
-            title_en=TITLES[kind][1], url=url, evidence=evidence, remediation=rem_id, remediation_en=rem_en,
-            references=list(REFERENCES),
+        out.append(RULEBOOK[f"pii.{kind}"].finding(
+            check, severity=severity_for(kind, n), url=url, evidence=evidence,
             # Stable while the document keeps exposing this kind; the values themselves are only ever
             # identified by keyed HMACs (data.value_hashes).
             key=f"pii.{kind}:document",
@@ -398,11 +362,8 @@ def findings_for(res: DocumentResult, url: str, key: bytes, *, check: str = "per
     elif res.error_kind:
         reason_id, reason_en = res.error_id, res.error_en
     if reason_id:
-        out.append(Finding(
-            check=check, rule="pii.document.unscannable", severity=severity,
-            title=TITLES["document.unscannable"][0], title_en=TITLES["document.unscannable"][1], url=url,
-            evidence=reason_id, remediation=_REM_UNSCANNABLE_ID, remediation_en=_REM_UNSCANNABLE_EN,
-            references=list(REFERENCES), key=f"unscannable:{res.error_kind or 'image'}",
+        out.append(RULEBOOK["pii.document.unscannable"].finding(
+            check, severity=severity, url=url, evidence=reason_id, key=f"unscannable:{res.error_kind or 'image'}",
             data={"reason_en": reason_en, "format": res.fmt, "pages": res.pages},
         ))
     return out

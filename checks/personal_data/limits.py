@@ -8,7 +8,6 @@ note the operator can read.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,11 +142,3 @@ def col_letter(idx: int) -> str:
         idx, rem = divmod(idx - 1, 26)
         out = chr(65 + rem) + out
     return out
-
-
-def iter_guarded(gen: Iterator[Chunk]) -> Iterator[Chunk]:
-    """Stop quietly at a cap (the note is already recorded)."""
-    try:
-        yield from gen
-    except StopExtraction:
-        return

@@ -35,17 +35,8 @@ def district_codes() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
-def regency_codes() -> frozenset[str]:
-    return frozenset(c[:4] for c in district_codes())
-
-
-@lru_cache(maxsize=1)
 def province_codes() -> frozenset[str]:
     return frozenset(c[:2] for c in district_codes())
-
-
-def is_known_district(code6: str) -> bool:
-    return code6 in district_codes()
 
 
 def build(csv_dir: Path) -> str:

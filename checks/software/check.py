@@ -12,6 +12,7 @@ from pydantic import Field
 
 from checks.base import Check, CheckConfig, CheckContext, CheckResult, CheckSkipped, Severity
 from checks.facts import JsLibrary, Note, Probes, SoftwareFacts
+from checks.rules import RuleBook
 from checks.software import fingerprint as fp
 from checks.software import opensid, rules
 from checks.software.data import DataError, SoftwareData, load_data, user_data_dir
@@ -46,17 +47,17 @@ class SoftwareConfig(CheckConfig):
     ignore_libraries: list[str] = Field(default_factory=list)
 
 
-class SoftwareCheck(Check):
+class SoftwareCheck(Check[SoftwareConfig]):
     name = "software"
     description = "Outdated CMS/server/PHP/JS libraries, version disclosure, exposed files and admin pages"
     config_model = SoftwareConfig
     facts_model = SoftwareFacts
-    rules = rules.RULES
     area = "software"
-    rulebook = opensid.RULES
+    # the software check's records (rules.py) and the rule OpenSID adds (opensid.py)
+    rulebook = RuleBook("software", [*rules.RULEBOOK.values(), *opensid.RULES.values()])
 
     def run(self, ctx: CheckContext) -> CheckResult:
-        cfg: SoftwareConfig = ctx.config  # type: ignore[assignment]
+        cfg = self.config(ctx)
         site = ctx.site
         if not site.reachable or not site.pages:
             raise CheckSkipped("the site could not be reached: nothing to fingerprint")
@@ -119,10 +120,8 @@ class _Run:
         self.requests += 1
         return self.ctx.http.fetch(url, max_bytes=max_bytes)
 
-    def add(self, rule: str, severity: Severity, text: rules.Text, **kw: Any) -> None:
-        self.res.findings.append(self.check.finding(
-            rule, severity, text.title, title_en=text.title_en, remediation=text.remediation,
-            remediation_en=text.remediation_en, **kw))
+    def add(self, rule: str, severity: Severity, fmt: dict[str, Any], **kw: Any) -> None:
+        self.res.findings.append(self.check.finding_from(rule, severity=severity, fmt=fmt, **kw))
 
     def detection(self, product: str) -> fp.Detection | None:
         return next((d for d in self.detections if d.product == product), None)
@@ -203,11 +202,13 @@ class _Run:
                 if v.status == "behind" and d.product in rules.BEHIND_IS_LOW:
                     sev = Severity.LOW
             latest = v.latest if v.status == "outdated" and v.latest else v.newest
-            text = rules.judgement_text(rule, d.name, d.version, latest, v.reason, self.as_of)
-            if d.product == "opensid":
-                text = self.opensid.outdated_text(d.version) or text
+            text = rules.judgement_fields(d.name, d.version, latest, v.reason, self.as_of)
+            variant = None
+            if d.product == "opensid" and (own := self.opensid.outdated_fields(d.version)) is not None:
+                text, variant = own, "opensid"
             refs = list(_sources(self.data, d.product))
-            self.add(rule, sev, text, url=self.root, evidence=f"{d.name} {d.version}; " + "; ".join(d.evidence[:3]),
+            self.add(rule, sev, text, variant=variant, url=self.root,
+                     evidence=f"{d.name} {d.version}; " + "; ".join(d.evidence[:3]),
                      references=refs, key=d.product, confidence=d.version_confidence,
                      data={"product": d.product, "version": d.version, "status": v.status,
                            "latest": latest, "eol": v.eol, "category": prod.get("category")})
@@ -223,12 +224,9 @@ class _Run:
                     if (header, products) in seen:
                         continue
                     seen.add((header, products))
-                    self.add("software.version.disclosed", Severity.LOW, rules.disclosed_text(header, value),
+                    self.add("software.version.disclosed", Severity.LOW, {"header": header, "value": value},
                              url=self.root, evidence=f"{header}: {value}"[:200], key=f"{header}:{products}",
-                             confidence="high",
-                             references=["https://owasp.org/www-project-web-security-testing-guide/latest/"
-                                         "4-Web_Application_Security_Testing/01-Information_Gathering/"
-                                         "02-Fingerprint_Web_Server"])
+                             confidence="high")
 
     def js_libraries(self) -> None:
         repo = self.data.jsrepo
@@ -268,7 +266,7 @@ class _Run:
             worst = max((rules.JS_SEVERITY.get(v.severity, Severity.MEDIUM) for v in h.vulnerabilities),
                         default=Severity.MEDIUM)
             fixed = _fixed_in(h)
-            text = rules.js_text(h.component, h.version, [i for i in ids if i.startswith("CVE-")] or ids, fixed)
+            text = rules.js_fields(h.component, h.version, [i for i in ids if i.startswith("CVE-")] or ids, fixed)
             infos = [u for v in h.vulnerabilities for u in v.info]
             refs = list(dict.fromkeys([*ids, *infos]))[:20]
             self.add("software.js.vulnerable", worst, text, url=h.url,
@@ -331,12 +329,9 @@ class _Run:
 
     def _add_probe_finding(self, probe: Probe, url: str, path: str, evidence: str) -> None:
         rule = "software." + probe.rule
-        text = rules.probe_text(rule, probe.what, probe.what_en, path)
-        self.add(rule, Severity.parse(probe.severity), text, url=url, evidence=evidence, key=path,
-                 confidence="high",
-                 references=["https://owasp.org/www-project-web-security-testing-guide/latest/"
-                             "4-Web_Application_Security_Testing/02-Configuration_and_Deployment_Management_Testing/"
-                             "04-Review_Old_Backup_and_Unreferenced_Files_for_Sensitive_Information"])
+        fields = {"what": probe.what, "what_en": probe.what_en, "path": path}
+        self.add(rule, Severity.parse(probe.severity), fields, url=url, evidence=evidence, key=path,
+                 confidence="high")
 
 
 _LISTING_PROBE = Probe("", "directory.listing", "daftar isi direktori", "directory listing",

@@ -38,7 +38,7 @@ def numeric(version: str) -> str:
     return m.group(0) if m else version
 
 
-def _yymm(version: str) -> date | None:
+def yymm(version: str) -> date | None:
     m = re.match(r"v?(\d{2})\.?(\d{2})", version)
     if not m:
         return None
@@ -51,7 +51,7 @@ def _yymm(version: str) -> date | None:
 def judge(product: dict[str, Any], version: str, now: datetime) -> Verdict:
     today = now.date()
     if product.get("scheme") == "yymm":
-        released = _yymm(version)
+        released = yymm(version)
         if released is None:
             return Verdict("unknown", version, reason="version not in the year-month scheme")
         months = (today.year - released.year) * 12 + today.month - released.month

@@ -18,8 +18,7 @@ from typing import Any
 from checks.base import Severity
 from checks.rules import Observes, Rule, RuleBook
 from checks.software.fingerprint import Signal
-from checks.software.judge import _yymm
-from checks.software.rules import Text
+from checks.software.judge import yymm
 from checks.software.versions import compare
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "opensid-advisories.json"
@@ -130,7 +129,7 @@ def verify_database_config(body: bytes, ctype: str) -> str | None:
 
 def release_month(version: str) -> date | None:
     """2410.0.0 -> 2024-10; v23.04 -> 2023-04 (the first day of the release month)."""
-    return _yymm(version)
+    return yymm(version)
 
 
 def premium_lag_months(on: date) -> int:
@@ -203,54 +202,24 @@ RULES = RuleBook("software", [
 ])
 
 
-def outdated_text(version: str, released: date, months: int) -> Text:
-    """The age finding's text; the umum/premium lag is the one in force when this version was released."""
-    head = Text(f"OpenSID {version} dirilis {released:%Y-%m}, {months} bulan lalu",
-                f"OpenSID {version} was released {released:%Y-%m}, {months} months ago", "", "")
-    rem = ("Perbarui OpenSID ke rilis terbaru (https://github.com/OpenSID/OpenSID/releases): OpenSID merilis "
-           "versi baru setiap bulan dan perbaikan keamanan hanya masuk ke rilis baru. ")
-    rem_en = ("Update OpenSID to the latest release (https://github.com/OpenSID/OpenSID/releases): OpenSID "
-              "releases monthly and security fixes only go into new releases. ")
+def outdated_fields(version: str, released: date, months: int) -> dict[str, Any]:
+    """Fields of the `opensid` wording of `software.cms.outdated` (software/rules.py); the umum/premium lag is
+    the one in force when this version was released."""
     if "premium" in version.lower():
-        return Text(head.title, head.title_en, rem + "Ini rilis premium: kodenya sesuai bulan rilisnya.",
-                    rem_en + "This is a premium release: its code matches its release month.")
-    lag = premium_lag_months(released)
-    code = _months_back(released, lag)
-    return Text(head.title, head.title_en,
-                rem + LAG_NOTE.format(lag=lag) + f" Kode rilis umum ini setara premium sekitar {code:%Y-%m}.",
-                rem_en + LAG_NOTE_EN.format(lag=lag) + f" This free release's code matches premium of about "
-                f"{code:%Y-%m}.")
+        note, note_en = ("Ini rilis premium: kodenya sesuai bulan rilisnya.",
+                         "This is a premium release: its code matches its release month.")
+    else:
+        lag = premium_lag_months(released)
+        code = _months_back(released, lag)
+        note = LAG_NOTE.format(lag=lag) + f" Kode rilis umum ini setara premium sekitar {code:%Y-%m}."
+        note_en = LAG_NOTE_EN.format(lag=lag) + f" This free release's code matches premium of about {code:%Y-%m}."
+    return {"version": version, "released": f"{released:%Y-%m}", "months": months, "lag_note": note,
+            "lag_note_en": note_en}
 
 
 def _months_back(d: date, months: int) -> date:
     n = d.year * 12 + d.month - 1 - months
     return date(n // 12, n % 12 + 1, 1)
-
-
-def release_notes_text(path: str) -> Text:
-    return Text(
-        f"Catatan rilis OpenSID dapat dibaca publik dan menyebut versinya: {path}",
-        f"OpenSID release notes are public and give its version away: {path}",
-        f"Blokir {path} di server web (Apache: tambahkan catatan_rilis.md ke daftar FilesMatch di .htaccess; "
-        "nginx: `location = /catatan_rilis.md { return 404; }`) atau hapus berkasnya setiap selesai memperbarui. "
-        "Versi yang terbaca memudahkan penyerang memilih celah yang cocok.",
-        f"Block {path} in the web server (Apache: add catatan_rilis.md to the FilesMatch list in .htaccess; "
-        "nginx: `location = /catatan_rilis.md { return 404; }`) or delete the file after every update. A readable "
-        "version lets attackers pick matching exploits.")
-
-
-def secret_text(what: str, what_en: str, path: str) -> Text:
-    return Text(
-        f"Berkas rahasia OpenSID dapat diunduh publik: {what} ({path})",
-        f"OpenSID secret file publicly readable: {what_en} ({path})",
-        "Segera blokir berkas non-media di folder desa/ pada server web (nginx: `location ~ "
-        "^/desa/(app_key|config/) { deny all; }`; Apache: pakai htaccess.txt OpenSID sebagai .htaccess), lalu "
-        "anggap rahasianya bocor: ganti kata sandi basis data dan buat app_key baru. Dengan app_key, penyerang "
-        "dapat memalsukan tautan unduhan terenkripsi dan membaca berkas lain di server (OpenSID#11370).",
-        "Block non-media files under desa/ in the web server now (nginx: `location ~ ^/desa/(app_key|config/) "
-        "{ deny all; }`; Apache: use OpenSID's htaccess.txt as .htaccess), then treat the secrets as leaked: "
-        "change the database password and generate a new app_key. With the app_key an attacker can forge "
-        "encrypted download links and read other files on the server (OpenSID#11370).")
 
 
 SECRET_REFERENCES = ["https://github.com/OpenSID/OpenSID/issues/11370",

@@ -75,19 +75,20 @@ class OpenSIDSteps:
             return
         url, version = self.release_notes
         path = urlsplit(url).path
-        self.run.add("software.version.disclosed", Severity.LOW, opensid.release_notes_text(path), url=url,
+        self.run.add("software.version.disclosed", Severity.LOW, {"path": path}, variant="opensid-release-notes",
+                     url=url,
                      evidence=f"{path}: versi {version} (berkas catatan rilis OpenSID di akar web)",
                      key="opensid:catatan_rilis.md", confidence="high",
                      references=["https://github.com/OpenSID/OpenSID/blob/master/catatan_rilis.md"],
                      data={"product": "opensid", "file": path, "version": version})
 
-    def outdated_text(self, version: str) -> Any:
+    def outdated_fields(self, version: str) -> dict[str, Any] | None:
         released = opensid.release_month(version)
         if released is None:
             return None
         today = self.run.ctx.now().date()
         months = (today.year - released.year) * 12 + today.month - released.month
-        return opensid.outdated_text(version, released, months)
+        return opensid.outdated_fields(version, released, months)
 
     def judge_advisories(self) -> None:
         d = self.run.detection("opensid")
@@ -126,7 +127,8 @@ class OpenSIDSteps:
                 continue
             self.secrets.append(probe.path)
             self.run.add("software.file.exposed", Severity.CRITICAL,
-                         opensid.secret_text(probe.what, probe.what_en, probe.path), url=url, evidence=evidence,
+                         {"what": probe.what, "what_en": probe.what_en, "path": probe.path},
+                         variant="opensid-secret", url=url, evidence=evidence,
                          key=probe.path, confidence="high", references=[*opensid.SECRET_REFERENCES, OSWASP_FILES],
                          data={"product": "opensid", "file": probe.path})
 

@@ -81,7 +81,7 @@ def sans(cert: x509.Certificate) -> list[str]:
     return [*ext.get_values_for_type(x509.DNSName), *(str(i) for i in ext.get_values_for_type(x509.IPAddress))]
 
 
-def _dns_match(pattern: str, host: str) -> bool:
+def dns_match(pattern: str, host: str) -> bool:
     pattern, host = pattern.lower().rstrip("."), host.lower().rstrip(".")
     if pattern == host:
         return True
@@ -103,7 +103,7 @@ def hostname_matches(cert: x509.Certificate, host: str) -> bool:
         return False
     if ip is not None:
         return ip in ext.get_values_for_type(x509.IPAddress)
-    return any(_dns_match(p, host) for p in ext.get_values_for_type(x509.DNSName))
+    return any(dns_match(p, host) for p in ext.get_values_for_type(x509.DNSName))
 
 
 def key_description(cert: x509.Certificate) -> tuple[str, int]:

@@ -18,7 +18,7 @@ from checks.facts import HttpsAvailability, RedirectFacts, TlsEndpoint, TlsFacts
 from checks.hsts import HstsFacts, parse_hsts
 from checks.tls import analysis as an
 from checks.tls.model import LEGACY_PROTOCOLS, TlsScan
-from checks.tls.rules import CIPHER_CATEGORY, PROTOCOL_SEVERITY, RULES
+from checks.tls.rules import CIPHER_CATEGORY, PROTOCOL_SEVERITY, RULEBOOK
 from checks.tls.scan import SUPPLIED_CA, scan_host, trusted_ignoring_time_and_name
 
 HEAD_BYTES = 64 * 1024
@@ -53,12 +53,6 @@ class Endpoint:
     ca_file: Path | None
 
 
-def _config(ctx: CheckContext) -> TlsConfig:
-    if isinstance(ctx.config, TlsConfig):
-        return ctx.config
-    return TlsConfig.model_validate(ctx.config.model_dump() if ctx.config is not None else {})
-
-
 def endpoint(ctx: CheckContext, cfg: TlsConfig) -> Endpoint:
     """Where HTTPS is expected, refusing targets the loopback guard forbids."""
     site_url = getattr(ctx.site_config, "url", None) or ctx.site.url
@@ -81,24 +75,20 @@ def endpoint(ctx: CheckContext, cfg: TlsConfig) -> Endpoint:
     return Endpoint(site_url, host, port, netloc, https_url, ca_file)
 
 
-class TlsCheck(Check):
+class TlsCheck(Check[TlsConfig]):
     name = "tls"
     description = "HTTPS, redirect, TLS protocols and cipher suites, certificate validity (sslyze)"
     config_model = TlsConfig
     facts_model = TlsFacts
-    rules = {rid: r.title_en for rid, r in RULES.items()}
+    area = "tls"
+    rulebook = RULEBOOK
 
     def _make(self, rule: str, url: str, evidence: str, *, severity: Severity | None = None,
               key: str | None = None, fmt: dict[str, Any] | None = None, **data: Any) -> Finding:
-        r = RULES[rule]
-        fmt = fmt or {}
-        return self.finding(
-            rule, severity if severity is not None else r.severity, r.title.format(**fmt), url=url,
-            evidence=evidence, remediation=r.remediation, title_en=r.title_en.format(**fmt),
-            remediation_en=r.remediation_en, references=list(r.references), key=key, data=data)
+        return self.finding_from(rule, severity=severity, fmt=fmt, url=url, evidence=evidence, key=key, data=data)
 
     def run(self, ctx: CheckContext) -> CheckResult:
-        cfg = _config(ctx)
+        cfg = self.config(ctx)
         ep = endpoint(ctx, cfg)
         scan = scan_host(ep.host, ep.port, timeout_s=cfg.timeout_s, budget_s=cfg.scan_budget_s,
                          ca_file=ep.ca_file)
@@ -106,7 +96,7 @@ class TlsCheck(Check):
 
     def evaluate(self, ctx: CheckContext, scan: TlsScan) -> CheckResult:
         """Findings and facts from a finished scan (plus the HTTP-side probes): `run` minus the handshakes."""
-        cfg = _config(ctx)
+        cfg = self.config(ctx)
         ep = endpoint(ctx, cfg)
         res = CheckResult()
         facts = TlsFacts(endpoint=TlsEndpoint(host=ep.host, port=ep.port, url=ep.https_url),

@@ -13,7 +13,7 @@ import os
 import re
 import time
 from collections import Counter
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlsplit
 
 from auditor.http import LOOPBACK_ENV, is_loopback_host
@@ -26,11 +26,11 @@ from checks.zap.mapping import (
     MappedAlert,
     dedupe,
     in_scope,
-    localized_text,
     map_alert,
     origins,
     scope_regexes,
 )
+from checks.zap.records import RULEBOOK
 
 ALERT_PAGE = 500
 LOST_STATE_CODES = {"does_not_exist", "context_not_found", "url_not_found", "scan_not_found"}
@@ -44,16 +44,17 @@ class ZapStateLost(ZapError):
     pass
 
 
-class ZapCheck(Check):
+class ZapCheck(Check[ZapConfig]):
     name = "zap"
     description = "OWASP ZAP spider + passive scan (active scan only with allow_active) via the ZAP API"
     config_model = ZapConfig
     facts_model = ZapFacts
-    rules: ClassVar[dict[str, str]] = {"zap.<pluginId>": "an alert raised by the OWASP ZAP rule <pluginId>"}
+    area = "zap"
+    rulebook = RULEBOOK
     sleep = staticmethod(time.sleep)
 
     def run(self, ctx: CheckContext) -> CheckResult:
-        cfg = ctx.config if isinstance(ctx.config, ZapConfig) else ZapConfig.model_validate(dict(ctx.config or {}))
+        cfg = self.config(ctx)
         if cfg.mode == "active" and not cfg.allow_active:  # config validation already refuses; belt and braces
             raise ZapError(ACTIVE_REFUSED)
         site_url = ctx.site.url or getattr(ctx.site_config, "url", "")
@@ -282,11 +283,9 @@ class _Scan:
         result = CheckResult()
         for g in sorted(groups, key=lambda g: (-g.first.severity, g.first.rule, g.first.url)):
             a = g.first
-            title, remediation = localized_text(a.rule.removeprefix("zap."), a.name)
-            result.findings.append(check.finding(
-                a.rule, a.severity, title, url=a.url, evidence=a.evidence, remediation=remediation,
-                title_en=a.name, remediation_en=_plain(a.solution)[:800], references=a.references,
-                key=a.rule, confidence=a.confidence,
+            result.findings.append(check.finding_from(
+                a.rule, severity=a.severity, fmt={"name": a.name, "solution": _plain(a.solution)[:800]},
+                url=a.url, evidence=a.evidence, references=a.references, key=a.rule, confidence=a.confidence,
                 data={"zap_name": a.name, "alert_ref": a.alert_ref, "zap_confidence": a.raw_confidence,
                       "instances": g.count, "params": g.params, "method": a.method},
             ))

@@ -27,42 +27,6 @@ CONFIDENCE: dict[str, str | None] = {
 }
 EVIDENCE_MAX = 300
 
-# Bahasa Indonesia titles and remediation for the alerts a passive scan of a PPID site raises most often.
-# Anything else keeps ZAP's English name behind a generic Indonesian prefix.
-PLUGIN_TEXT: dict[str, tuple[str, str]] = {
-    "10020": ("Header anti-clickjacking tidak ada",
-              "Kirim header X-Frame-Options: DENY atau CSP frame-ancestors 'none' di server web."),
-    "10021": ("Header X-Content-Type-Options tidak ada",
-              "Kirim header X-Content-Type-Options: nosniff di setiap respons."),
-    "10038": ("Content Security Policy (CSP) tidak dipasang",
-              "Pasang header Content-Security-Policy yang membatasi sumber skrip dan gaya."),
-    "10035": ("Header Strict-Transport-Security (HSTS) tidak ada",
-              "Aktifkan HTTPS penuh lalu kirim header Strict-Transport-Security."),
-    "10036": ("Server membocorkan versi perangkat lunak lewat header Server",
-              "Sembunyikan versi di header Server (mis. server_tokens off di nginx)."),
-    "10037": ("Server membocorkan teknologi lewat header X-Powered-By",
-              "Hapus header X-Powered-By (mis. expose_php = Off di php.ini)."),
-    "10010": ("Cookie tanpa atribut HttpOnly", "Pasang atribut HttpOnly pada cookie sesi."),
-    "10011": ("Cookie tanpa atribut Secure", "Pasang atribut Secure pada cookie; layani situs hanya lewat HTTPS."),
-    "10054": ("Cookie tanpa atribut SameSite", "Pasang atribut SameSite=Lax atau Strict pada cookie."),
-    "10202": ("Formulir tanpa token anti-CSRF", "Tambahkan token anti-CSRF pada setiap formulir yang mengubah data."),
-    "10098": ("Konfigurasi CORS terlalu longgar", "Batasi Access-Control-Allow-Origin ke asal yang dipercaya."),
-    "90003": ("Skrip/stylesheet eksternal tanpa Subresource Integrity",
-              "Tambahkan atribut integrity dan crossorigin pada skrip dari CDN."),
-    "10017": ("Halaman memuat JavaScript dari domain lain",
-              "Pastikan skrip pihak ketiga memang diperlukan dan berasal dari sumber tepercaya."),
-    "10062": ("Data pribadi terlihat pada respons", "Hapus data pribadi dari halaman; samarkan sebelum dipublikasikan."),
-    "40012": ("Cross-site scripting (reflected)", "Lakukan encoding keluaran dan validasi masukan; perbarui CMS/plugin."),
-    "40014": ("Cross-site scripting (persistent)", "Lakukan encoding keluaran dan validasi masukan; perbarui CMS/plugin."),
-    "40018": ("Injeksi SQL", "Gunakan query berparameter; perbarui CMS/plugin yang rentan."),
-    "6": ("Path traversal", "Validasi nama berkas dari masukan pengguna; perbarui aplikasi."),
-    "7": ("Remote file inclusion", "Matikan allow_url_include dan validasi masukan; perbarui aplikasi."),
-}
-GENERIC_TITLE = "Temuan ZAP: {name}"
-GENERIC_REMEDIATION = ("Tindak lanjuti temuan pemindaian OWASP ZAP ini bersama pengelola situs; saran "
-                       "perbaikan rinci (bahasa Inggris) ada di bagian English dan referensi.")
-
-
 def _host_alt(host: str, port: int | None, default_port: bool) -> str:
     h = re.escape(host.lower().strip("[]"))
     if host.count(":") > 1:  # IPv6 literal
@@ -212,10 +176,3 @@ def dedupe(mapped: list[MappedAlert]) -> list[Grouped]:
         if (m.severity, order[m.confidence]) > (g.first.severity, order[g.first.confidence]):
             g.first = m
     return list(groups.values())
-
-
-def localized_text(plugin: str, name: str) -> tuple[str, str]:
-    """(Indonesian title, Indonesian remediation) for a plugin id."""
-    if plugin in PLUGIN_TEXT:
-        return PLUGIN_TEXT[plugin]
-    return GENERIC_TITLE.format(name=name), GENERIC_REMEDIATION

@@ -67,7 +67,7 @@ def _severity_level(sev: Severity | None) -> str:
     return "bad" if sev >= Severity.HIGH else "warn"
 
 
-def _count_cell(found: list[StoredFinding], checked: bool, t: Callable[..., str]) -> Cell:
+def count_cell(found: list[StoredFinding], checked: bool, t: Callable[..., str]) -> Cell:
     if not checked:
         return Cell("—", "na")
     if not found:
@@ -79,7 +79,7 @@ def _count_cell(found: list[StoredFinding], checked: bool, t: Callable[..., str]
 def tls_cell(open_: list[StoredFinding], facts: TlsFacts | None, checked: bool, t: Callable[..., str]) -> Cell:
     if checked and facts is not None and facts.https.available is False:
         return Cell(t("cell_no_https"), "bad")
-    return _count_cell([sf for sf in open_ if sf.finding.rule.startswith("tls.")], checked, t)
+    return count_cell([sf for sf in open_ if sf.finding.rule.startswith("tls.")], checked, t)
 
 
 def headers_cell(open_: list[StoredFinding], facts: HeadersFacts | None, checked: bool,
@@ -88,7 +88,7 @@ def headers_cell(open_: list[StoredFinding], facts: HeadersFacts | None, checked
     if grade is not None and grade.grade:
         return Cell(f"{grade.grade} ({grade.score if grade.score is not None else '?'})",
                     GRADE_LEVEL.get(grade.grade[:1], "warn"))
-    return _count_cell([sf for sf in open_ if sf.finding.rule.startswith("headers.")], checked, t)
+    return count_cell([sf for sf in open_ if sf.finding.rule.startswith("headers.")], checked, t)
 
 
 def compliance_cell(share: float | None, checked: bool, t: Callable[..., str], fmt_percent: Callable) -> Cell:
@@ -133,9 +133,9 @@ def site_row(store: Any, site: Any, period: Period, t: Callable[..., str], fmt_p
         site=site.name, url=site.url, score=sc, runs=len(runs), last_scan=last,
         tls=tls_cell(open_all, facts.tls, checked.get("tls") == "ok", t),
         headers=headers_cell(open_all, facts.headers, checked.get("headers") == "ok", t),
-        software=_count_cell([sf for sf in open_all if sf.finding.rule in OUTDATED_RULES],
+        software=count_cell([sf for sf in open_all if sf.finding.rule in OUTDATED_RULES],
                              checked.get("software") == "ok", t),
-        pii=_count_cell([sf for sf in open_all if sf.finding.rule.startswith("pii.")],
+        pii=count_cell([sf for sf in open_all if sf.finding.rule.startswith("pii.")],
                         checked.get("personal_data") == "ok", t),
         content=compliance_cell(share, checked.get("content") == "ok", t, fmt_percent),
         open_by_severity=sev_counts)

@@ -102,7 +102,7 @@ def _spaced(rng: random.Random, nik: str) -> str:
     return nik
 
 
-def _positive(rng: random.Random) -> Item:
+def positive(rng: random.Random) -> Item:
     kind = rng.choices(["nik", "nik_plain", "nik_sep", "kk", "npwp", "npwp16", "bpjs", "phone", "email",
                         "account"], weights=[14, 10, 8, 8, 5, 2, 5, 14, 8, 4])[0]
     name = _name(rng)
@@ -186,7 +186,7 @@ def _decoy(rng: random.Random) -> Item:
 def corpus(n: int = 6000, seed: int = 20241125, positive_share: float = 0.5) -> list[Item]:
     """`n` labelled lines, about half with one personal-data value, the rest decoys."""
     rng = random.Random(seed)
-    return [_positive(rng) if rng.random() < positive_share else _decoy(rng) for _ in range(n)]
+    return [positive(rng) if rng.random() < positive_share else _decoy(rng) for _ in range(n)]
 
 
 @dataclass
