@@ -196,3 +196,23 @@ if __name__ == "__main__":  # run as a script this module is `__main__`: use the
     from checks.rules import markdown_table as table
 
     print(table())
+def rule_index(check_classes: Iterable[type]) -> dict[str, Rule]:
+    """Every record of the given check classes, keyed by rule id (a record id ending in `.*`, such as
+    `zap.*`, stands for a family of ids made at run time)."""
+    index: dict[str, Rule] = {}
+    for cls in check_classes:
+        for rule_id, rule in (getattr(cls, "rulebook", None) or {}).items():
+            index.setdefault(rule_id, rule)
+    return index
+
+
+def lookup(index: Mapping[str, Rule], rule_id: str) -> Rule | None:
+    """The record of `rule_id`: its own, else the longest `prefix.*` family record that covers it."""
+    if rule_id in index:
+        return index[rule_id]
+    parts = rule_id.split(".")
+    for n in range(len(parts) - 1, 0, -1):
+        family = index.get(".".join(parts[:n]) + ".*")
+        if family is not None:
+            return family
+    return None

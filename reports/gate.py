@@ -79,6 +79,11 @@ class GateDoc:
     pages_removed: list[str] = field(default_factory=list)
     pages_removed_total: int = 0
     check_notes: list[tuple[str, str, str]] = field(default_factory=list)  # (check, status, reason)
+    comparison: str = "same_server"  # see auditor.gate.Comparison
+    production_server: str = ""
+    staging_server: str = ""
+    not_comparable: list[GateRow] = field(default_factory=list)
+    not_comparable_total: int = 0
 
     @property
     def verdict(self) -> str:
@@ -131,6 +136,9 @@ def build_gate(record: dict[str, Any], store: Store, lang: str, budget: Budget |
     fail_on = _severity(record.get("fail_on"))
     introduced = _rows(summary.get("introduced"), lang, fail_on)
     fixed = _rows(summary.get("fixed"), lang, fail_on)
+    # records written before the gate knew about comparisons compared everything
+    not_comparable = _rows(summary.get("not_comparable"), lang, fail_on)
+    cmp = summary.get("comparison") if isinstance(summary.get("comparison"), dict) else {}
     added = [str(p) for p in summary.get("pages_added") or []]
     removed = [str(p) for p in summary.get("pages_removed") or []]
     budget = budget or Budget(MAX_ROWS, MAX_PAGE_ITEMS)
@@ -152,7 +160,11 @@ def build_gate(record: dict[str, Any], store: Store, lang: str, budget: Budget |
         introduced=introduced[:n_intro], fixed=fixed[:n_fixed],
         pages_added=[short(p, CAP["path"]) for p in added[: budget.page_items]], pages_added_total=len(added),
         pages_removed=[short(p, CAP["path"]) for p in removed[: budget.page_items]],
-        pages_removed_total=len(removed), check_notes=notes[:MAX_CHECK_NOTES])
+        pages_removed_total=len(removed), check_notes=notes[:MAX_CHECK_NOTES],
+        comparison=str(cmp.get("kind") or "same_server"),
+        production_server=short("; ".join(cmp.get("production_server") or []), CAP["reason"]),
+        staging_server=short("; ".join(cmp.get("staging_server") or []), CAP["reason"]),
+        not_comparable=not_comparable[: budget.page_items], not_comparable_total=len(not_comparable))
 
 
 def file_stem(site: str, created: datetime) -> str:

@@ -36,9 +36,13 @@ class LoopbackServer:
     stats: dict[str, Any] = field(default_factory=lambda: {"bytes_sent": 0, "requests": 0, "paths": []})
 
 
-def _make_handler(routes: dict[str, Route | RouteFn], stats: dict[str, Any], default: Route | RouteFn | None):
+def _make_handler(routes: dict[str, Route | RouteFn], stats: dict[str, Any], default: Route | RouteFn | None,
+                  server_header: str | None = None):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+
+        def version_string(self) -> str:  # the `Server` header: Python's own unless the test plays another
+            return server_header or super().version_string()
 
         def log_message(self, *args: Any) -> None:  # keep test output clean
             pass
@@ -84,9 +88,10 @@ def _make_handler(routes: dict[str, Route | RouteFn], stats: dict[str, Any], def
 
 @contextmanager
 def serve(routes: dict[str, Route | RouteFn], *, tls: ssl.SSLContext | None = None,
-          default: Route | RouteFn | None = None, host: str = "127.0.0.1") -> Iterator[LoopbackServer]:
+          default: Route | RouteFn | None = None, host: str = "127.0.0.1",
+          server_header: str | None = None) -> Iterator[LoopbackServer]:
     stats: dict[str, Any] = {"bytes_sent": 0, "requests": 0, "paths": []}
-    server = ThreadingHTTPServer((host, 0), _make_handler(routes, stats, default))
+    server = ThreadingHTTPServer((host, 0), _make_handler(routes, stats, default, server_header))
     server.daemon_threads = True
     if tls is not None:
         server.socket = tls.wrap_socket(server.socket, server_side=True)

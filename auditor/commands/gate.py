@@ -90,6 +90,7 @@ def _print(result: GateResult, lang: str, files: list[str]) -> None:
     con.print(text["unchanged"].format(n=len(result.diff.unchanged)))
     if result.diff.suppressed:  # triage decisions (docs/triage.md): not counted as introduced
         con.print(t("tr_gate_suppressed", lang, n=len(result.diff.suppressed)))
+    _print_scope(con, result, lang)
     for key, pages in (("added", result.diff.pages_added), ("removed", result.diff.pages_removed)):
         if pages:
             con.print(f"{text[key]}: " + ", ".join(pages))
@@ -98,3 +99,21 @@ def _print(result: GateResult, lang: str, files: list[str]) -> None:
     con.print(f"[{style}]{text[verdict].format(sev=t(result.fail_on.label, lang))}[/]")
     for path in files:
         con.print(text["files"].format(path=path))
+
+
+def _print_scope(con, result: GateResult, lang: str) -> None:
+    """Which comparison was made, and the server findings left out of it."""
+    cmp = result.diff.comparison
+    unnamed = t("gate_server_unnamed", lang)
+    production = "; ".join(cmp.production_server) or unnamed
+    con.print(f"{t('gate_comparison', lang)}: " + t(f"gate_cmp_{cmp.kind}", lang, server=production,
+                                                     production=production,
+                                                     staging="; ".join(cmp.staging_server) or unnamed))
+    if cmp.compares_server:
+        return
+    table = Table(t("severity", lang), t("rule", lang), t("title", lang),
+                  title=f"{t('gate_sec_not_comparable', lang)} ({len(result.diff.not_comparable)})",
+                  caption=t("gate_not_comparable_note", lang))
+    for f in result.diff.not_comparable:
+        table.add_row(t(f.severity.label, lang), f.rule, f.localized(lang)[0])
+    con.print(table)
