@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
-    from lxml.etree import _Element
+    from lxml import etree
 
 DOCUMENT_EXTENSIONS = (
     ".pdf", ".xls", ".xlsx", ".xlsm", ".doc", ".docx", ".ods", ".odt", ".csv", ".zip", ".txt",
@@ -154,7 +154,7 @@ class Page:
         return bool(self.body) and self.is_html and b"\0" not in self.body[:4096]
 
     @property
-    def document(self) -> _Element | None:
+    def document(self) -> etree._Element | None:
         """The page's lxml HTML tree, parsed on first use and then shared (None: not HTML, unparseable).
 
         Read-only for everyone: never remove or change elements (see `auditor.htmldoc`).

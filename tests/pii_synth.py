@@ -87,7 +87,7 @@ def _digits(rng: random.Random, n: int) -> str:
     return str(rng.randint(1, 9)) + "".join(str(rng.randrange(10)) for _ in range(n - 1))
 
 
-def _name(rng: random.Random) -> str:
+def person_name(rng: random.Random) -> str:
     return f"{rng.choice(FIRST)} {rng.choice(LAST)}"
 
 
@@ -105,7 +105,7 @@ def _spaced(rng: random.Random, nik: str) -> str:
 def positive(rng: random.Random) -> Item:
     kind = rng.choices(["nik", "nik_plain", "nik_sep", "kk", "npwp", "npwp16", "bpjs", "phone", "email",
                         "account"], weights=[14, 10, 8, 8, 5, 2, 5, 14, 8, 4])[0]
-    name = _name(rng)
+    name = person_name(rng)
     if kind.startswith("nik"):
         nik = make_nik(rng)
         if kind == "nik":
@@ -154,7 +154,7 @@ def _decoy(rng: random.Random) -> Item:
         return Item(f"NIK: {d}{dd:02d}{mm:02d}{yy:02d}{rng.randint(1, 9999):04d} (salah ketik)")
     if kind == 2:
         nik = make_nik(rng)
-        return Item(f"{_name(rng)} {unknown_region(rng)}{nik[6:]} Dusun {rng.choice(DUSUN)}")
+        return Item(f"{person_name(rng)} {unknown_region(rng)}{nik[6:]} Dusun {rng.choice(DUSUN)}")
     if kind == 3:
         return Item(f"Telp. kantor ({rng.choice(['0274', '021', '0271', '0251'])}) {_digits(rng, 6)}, "
                     f"fax {rng.choice(['0274', '0271'])}-{_digits(rng, 6)}")
@@ -249,7 +249,7 @@ def aid_recipient_csv(target_bytes: int, seed: int = 20, with_labels: bool = Fal
         born = date(1940, 1, 1) + timedelta(days=rng.randrange(0, 365 * 80))
         nik, kk, phone = make_nik(rng, female=female, born=born), make_kk(rng), make_phone(rng)
         acct = _digits(rng, rng.choice((10, 13, 15)))
-        cells = [str(row), nik, kk, _name(rng), born.strftime("%d-%m-%Y"),
+        cells = [str(row), nik, kk, person_name(rng), born.strftime("%d-%m-%Y"),
                  f"Jl. {rng.choice(STREETS)} No. {rng.randint(1, 120)} RT {rng.randint(1, 9):02d} RW "
                  f"{rng.randint(1, 9):02d} Kalurahan Katongan Kapanewon Nglipar Gunungkidul", rng.choice(DUSUN), phone,
                  rng.choice(BANKS), acct, rng.choice(aid), f"{rng.choice((300, 600, 900))}.000"]

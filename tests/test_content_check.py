@@ -149,7 +149,7 @@ def test_every_item_verdict_and_date_source(truth_run):
 def test_stale_findings_carry_source_and_due_date(truth_run):
     result, truth = truth_run
     stale = by_rule(result, "content.item.stale")
-    assert len(stale) == result.facts["summary"]["stale"] > 0  # the loop below has something to check
+    assert len(stale) == result.facts.summary["stale"] > 0  # the loop below has something to check
     for f in stale:
         url, d, source, _ = truth[f.data["item"]]
         assert f.url == url

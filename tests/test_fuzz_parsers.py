@@ -9,14 +9,15 @@ from datetime import date
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
-from bs4 import BeautifulSoup  # noqa: E402
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from auditor.crawl_parse import parse_html, parse_robots, parse_sitemap  # noqa: E402
+from auditor.htmldoc import parse_document  # noqa: E402
 from auditor.snapshot import Headers  # noqa: E402
 from checks.content.dates import MONTHS, find_dates, parse_date, parse_machine_date  # noqa: E402
 from checks.content.evidence import structured_evidence, text_evidence  # noqa: E402
+from checks.facts import HstsFacts  # noqa: E402
 from checks.headers.cookies import has_invalid_samesite, jar, parse_set_cookie  # noqa: E402
 from checks.headers.csp import CspParseError, analyse_policy, parse_csp_observatory, split_policies  # noqa: E402
 from checks.headers.html import parse_markup  # noqa: E402
@@ -64,7 +65,9 @@ def test_html_link_extraction_never_raises(text: str) -> None:
 @given(ANY_HTML)
 def test_html_meta_and_date_extraction_never_raise(text: str) -> None:
     parse_markup(text)
-    structured_evidence(BeautifulSoup(text, "lxml"), BASE)
+    root = parse_document(text)
+    if root is not None:
+        structured_evidence(root, BASE)
     text_evidence(text, BASE, today=date(2026, 12, 5), fetched=date(2026, 12, 5))
 
 
@@ -128,7 +131,7 @@ def test_hsts_parser_never_raises(values: list[str]) -> None:
     headers = Headers([("Strict-Transport-Security", v) for v in values])
     hsts_issues(headers)
     facts = hsts_facts(headers)
-    assert isinstance(facts, dict)
+    assert isinstance(facts, HstsFacts)
 
 
 @given(st.integers(15768000, 10**10), st.booleans())

@@ -212,7 +212,7 @@ def test_grade_matches_observatory(pki, tmp_path):
             site = snapshot(t["start"])
             res = run_headers(site, http_url=f"http://127.0.0.1:{t['http_port']}/",
                               https_url=f"https://127.0.0.1:{t['https_port']}/", ca_file=ca_crt)
-            ours[t["id"]] = res.facts.grade
+            ours[t["id"]] = res.facts.grade.model_dump()
         # The Observatory's own CLI (one host:port, https tried on the same port) on the http-only sets.
         cli = need_peer("mdn-http-observatory-scan")
         cli_grades = {}

@@ -21,7 +21,7 @@ FILLER = ["warga", "Dusun", "teknik", "Jawa", "dewasa", "RT", "no.", "tgl", "Rp"
           "_", ":", ",", "(", ")", "/", "-", ".", "+", "  ", "\t", "Nomor", "kode"]
 
 
-def _number(rng: random.Random) -> str:
+def random_number(rng: random.Random) -> str:
     pick = rng.randrange(14)
     if pick == 0:
         return make_nik(rng)
@@ -58,7 +58,7 @@ def _number(rng: random.Random) -> str:
     return make_phone(rng) + rng.choice(["x", "", " a.n. Budi", "\n"])
 
 
-def _document(rng: random.Random, size: int) -> str:
+def random_document(rng: random.Random, size: int) -> str:
     parts: list[str] = []
     while sum(map(len, parts)) < size:
         pick = rng.random()
@@ -66,7 +66,7 @@ def _document(rng: random.Random, size: int) -> str:
             term = rng.choice(TERMS)
             parts.append(rng.choice([term, term.upper(), term.title(), "x" + term, term + "x"]))
         elif pick < 0.55:
-            parts.append(_number(rng))
+            parts.append(random_number(rng))
         elif pick < 0.65:
             parts.append(rng.choice(["\n", "\n\n", "\n   ", " \n", "\r\n"]))
         else:
@@ -96,7 +96,7 @@ def test_same_as_reference_on_random_documents(seed):
     rng = random.Random(seed)
     kinds: set[str] = set()
     for _ in range(40):
-        kinds |= _same(_document(rng, rng.choice([60, 400, 3000])))
+        kinds |= _same(random_document(rng, rng.choice([60, 400, 3000])))
     assert kinds == set(KINDS)
 
 
@@ -104,7 +104,7 @@ def test_same_as_reference_with_columns_and_labels():
     rng = random.Random(42)
     kinds: set[str] = set()
     for _ in range(400):
-        cell = _document(rng, rng.choice([16, 40]))
+        cell = random_document(rng, rng.choice([16, 40]))
         kinds |= _same(cell, column=rng.choice(list(KINDS)))
         kinds |= _same(cell, context=rng.choice(["NIK", "No. Rekening", "No HP", "NPWP", "Nama", "BPJS", "No. KK"]))
     assert kinds == set(KINDS)
@@ -135,6 +135,6 @@ def test_same_as_reference_without_the_automaton(monkeypatch):
     rng = random.Random(7)
     kinds: set[str] = set()
     for _ in range(30):
-        kinds |= _same(_document(rng, rng.choice([60, 3000])))
+        kinds |= _same(random_document(rng, rng.choice([60, 3000])))
     kinds |= _same("\n".join(it.text for it in corpus(1500, seed=5)))
     assert kinds == set(KINDS)

@@ -15,14 +15,14 @@ from datetime import date
 import pytest
 
 from checks.personal_data.detectors import KINDS, Allowlist, kind_of_header, masked
-from checks.personal_data.evidence import LOCATIONS, SAMPLES, _relabel_rows, scan_extraction
+from checks.personal_data.evidence import LOCATIONS, SAMPLES, relabel_rows, scan_extraction
 from checks.personal_data.extract import Extraction
 from checks.personal_data.institutional import public_reason
 from checks.personal_data.limits import Limits, cell_text
 from checks.personal_data.tables import table_chunks
 from tests.pii_reference import reference_scan
 from tests.pii_synth import aid_recipient_csv
-from tests.test_personal_data_scanner import TERMS, _document, _number
+from tests.test_personal_data_scanner import TERMS, random_document, random_number
 
 TODAY = date(2026, 11, 25)
 HEADERS = ["No", "Nama", "NIK", "No. KK", "No HP/WA", "NPWP", "No. Rekening", "BPJS", "E-mail", "Alamat",
@@ -63,7 +63,7 @@ def reference_result(rows: list[list[str]], allow: Allowlist | None = None, limi
             if allow is not None:
                 matches = [m for m in matches if not allow.allows(m)]
             if kind is None and len(matches) > 1:
-                matches = _relabel_rows(text, matches)
+                matches = relabel_rows(text, matches)
             for m in matches:
                 values, samples, locs = groups.setdefault(m.kind, ({}, [], []))
                 prev = values.get(m.value)
@@ -89,15 +89,15 @@ def block_result(rows: list[list[str]], allow: Allowlist | None = None, limits: 
 def _cell(rng: random.Random) -> str:
     pick = rng.random()
     if pick < 0.35:
-        return _number(rng)
+        return random_number(rng)
     if pick < 0.5:
         term = rng.choice(TERMS)
-        return rng.choice([term, term.upper(), f"{term} {_number(rng)}", f"{_number(rng)} {term}", " " + term + " "])
+        return rng.choice([term, term.upper(), f"{term} {random_number(rng)}", f"{random_number(rng)} {term}", " " + term + " "])
     if pick < 0.7:
-        return _document(rng, rng.choice([10, 30, 80])).replace("\r", "")
+        return random_document(rng, rng.choice([10, 30, 80])).replace("\r", "")
     if pick < 0.8:
         return rng.choice(["", "x", "12", "a.n", " a.n", "a.n.", "Budi", "\n", "N/A"])
-    return f"{rng.choice(['atas', 'a', 'no', 'nomor', 'NIK', ''])} {_number(rng)}"
+    return f"{rng.choice(['atas', 'a', 'no', 'nomor', 'NIK', ''])} {random_number(rng)}"
 
 
 def random_table(rng: random.Random, rows: int) -> list[list[str]]:

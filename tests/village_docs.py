@@ -16,7 +16,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from tests.pii_synth import DUSUN, _name, make_kk, make_nik
+from tests.pii_synth import DUSUN, make_kk, make_nik, person_name
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 FONT_BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
@@ -67,7 +67,7 @@ def perdes(rng: random.Random) -> Doc:
              "Menimbang : bahwa untuk melaksanakan ketentuan Pasal 73 Undang-Undang Nomor 6 Tahun 2014",
              "tentang Desa, perlu menetapkan Peraturan Kalurahan tentang APB Kalurahan.",
              "Ditetapkan di Katongan pada tanggal 12 Januari 2024", "", "LURAH KATONGAN,", "",
-             f"{_name(rng).upper()}", "", "Diundangkan oleh Carik Kalurahan,", f"{_name(rng)}", f"NIP. {nip}"]
+             f"{person_name(rng).upper()}", "", "Diundangkan oleh Carik Kalurahan,", f"{person_name(rng)}", f"NIP. {nip}"]
     return Doc("perdes-5-2024", "perdes", lines, [], [("nip", nip)])
 
 
@@ -76,7 +76,7 @@ def sk(rng: random.Random) -> Doc:
     reg = f"{rng.randint(100, 999)}/{rng.randint(1, 99):02d}/KPTS/2024"
     lines = [f"KEPUTUSAN LURAH {VILLAGE.upper()}", f"Nomor: {reg}", "TENTANG PENETAPAN TIM PELAKSANA KEGIATAN",
              "Kode kegiatan 1.1.01.01 dan 2.2.01.01", "MEMUTUSKAN:", "Menetapkan susunan tim sebagaimana lampiran.",
-             "Ditetapkan di Katongan", "Panewu Nglipar,", f"{_name(rng)}", f"NIP. {nip}",
+             "Ditetapkan di Katongan", "Panewu Nglipar,", f"{person_name(rng)}", f"NIP. {nip}",
              f"NIB BUMDes: {rng.randint(10 ** 12, 10 ** 13 - 1)}"]
     return Doc("sk-tim", "sk", lines, [], [("nip", nip), ("register", reg)])
 
@@ -87,7 +87,7 @@ def blt(rng: random.Random, n: int = 10) -> Doc:
     personal = []
     for i in range(n):
         nik = make_nik(rng, born=date(1950, 1, 1) + timedelta(days=rng.randrange(0, 365 * 50)))
-        lines.append(f"{i + 1:<3} {_name(rng):21} {nik}    {rng.choice(DUSUN)}")
+        lines.append(f"{i + 1:<3} {person_name(rng):21} {nik}    {rng.choice(DUSUN)}")
         personal.append(("nik", nik))
     return Doc("blt-penerima", "blt", lines, personal, [])
 
@@ -96,7 +96,7 @@ def letter(rng: random.Random) -> Doc:
     reg = f"470/{rng.randint(100, 999)}/{rng.randint(1, 12):02d}/2024"
     nik = make_nik(rng)
     lines = [f"PEMERINTAH KALURAHAN {VILLAGE.upper()}", f"Nomor : {reg}", "Perihal : Surat Keterangan Domisili", "",
-             "Yang bertanda tangan di bawah ini menerangkan bahwa:", f"Nama : {_name(rng)}", f"NIK : {nik}",
+             "Yang bertanda tangan di bawah ini menerangkan bahwa:", f"Nama : {person_name(rng)}", f"NIK : {nik}",
              f"No. KK : {make_kk(rng)}", f"Alamat : Dusun {rng.choice(DUSUN)} RT 02 RW 03", "",
              f"Nomor register: 2024.{make_nik(rng)}"]
     kk = lines[7].split(": ")[1]
@@ -175,7 +175,7 @@ def ktp_card(rng: random.Random, nik: str | None = None, *, readable_number: boo
     d.text((int(30 * scale), int(100 * scale)), "NIK", fill=(0, 0, 0), font=fb)
     d.text((int(150 * scale), int(100 * scale)), f": {nik}", fill=(0, 0, 0), font=fb)
     born = date(1960, 1, 1) + timedelta(days=rng.randrange(0, 365 * 40))
-    rows = [("Nama", _name(rng).upper()), ("Tempat/Tgl Lahir", f"GUNUNGKIDUL, {born:%d-%m-%Y}"),
+    rows = [("Nama", person_name(rng).upper()), ("Tempat/Tgl Lahir", f"GUNUNGKIDUL, {born:%d-%m-%Y}"),
             ("Jenis Kelamin", rng.choice(["LAKI-LAKI", "PEREMPUAN"]) + "   Gol. Darah : O"),
             ("Alamat", f"DUSUN {rng.choice(DUSUN).upper()}"), ("RT/RW", "002/003"), ("Kel/Desa", VILLAGE.upper()),
             ("Kecamatan", "NGLIPAR"), ("Agama", "ISLAM"), ("Status Perkawinan", "KAWIN"),

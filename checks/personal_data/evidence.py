@@ -88,7 +88,7 @@ _NIK_THEN_KK = re.compile(r"\bnik\b.*\b(?:no\.?\s*)?kk\b", re.I)
 _KK_THEN_NIK = re.compile(r"\b(?:no\.?\s*)?kk\b.*\bnik\b", re.I)
 
 
-def _relabel_rows(text: str, matches: list[Match]) -> list[Match]:
+def relabel_rows(text: str, matches: list[Match]) -> list[Match]:
     """Text tables (PDF pages, TXT): under a header line naming both NIK and KK columns, a row holding two
     16-digit numbers has them in the header's order. Without this every KK would count as one more NIK."""
     order: list[str] | None = None
@@ -153,7 +153,7 @@ def _scan_chunk(res: DocumentResult, chunk: Chunk, allow: Allowlist | None, toda
         return
     matches = [m for m in matches if not _public(res, m.kind, m.value, chunk.text, m.start, m.end, chunk.context)]
     if chunk.column is None and len(matches) > 1 and len(chunk.text) < 200_000:
-        matches = _relabel_rows(chunk.text, matches)
+        matches = relabel_rows(chunk.text, matches)
     starts: list[int] = []
     if chunk.by_line:
         starts = [0] + [nl.end() for nl in _NEWLINE.finditer(chunk.text)]
@@ -287,7 +287,7 @@ def _scan_cell_hits(res: DocumentResult, block: CellBlock, cell: int, found: lis
         if not _public(res, m.kind, m.value, text, m.start, m.end, label):
             ms.append(m)
     if block.columns[cell] is None and len(ms) > 1 and len(text) < 200_000:
-        ms = _relabel_rows(text, ms)
+        ms = relabel_rows(text, ms)
     for m in ms:
         _record(res, m.kind, m.value, m.confidence, lambda: block.loc(cell))
 
