@@ -270,3 +270,18 @@ def test_memory_cache_round_trip():
     assert c.get("ocr.v1", "k") is None
     c.put("ocr.v1", "k", "v")
     assert c.get("ocr.v1", "k") == "v"
+
+
+def test_the_check_reports_a_ktp_photo_under_the_uploads(tesseract):
+    """The crawl's image under an upload path, through the check itself (not only `check-file`): one
+    critical `pii.id_card_image` finding for the photo, with its labels and location."""
+    card, _nik = vd.ktp_card(random.Random(3), readable_number=False)
+    photo = Document(url="https://127.0.0.1/wp-content/uploads/2026/11/ktp-warga.jpg", status=200, body=card,
+                     headers=Headers([("content-type", "image/jpeg")]))
+    site = Site(name="desa", url="https://127.0.0.1/", pages=[], documents=[photo])
+    ctx = CheckContext(site=site, config=PersonalDataConfig(), http=None, site_config=None, secret_key=KEY,
+                       cache=MemoryCache())
+    res = PersonalDataCheck().run(ctx)
+    cards = [f for f in res.findings if f.rule == "pii.id_card_image"]
+    assert len(cards) == 1 and cards[0].severity.label == "critical" and cards[0].url == photo.url
+    assert cards[0].data["labels"] and res.facts.ocr_runs >= 1
