@@ -175,23 +175,25 @@ def test_keyed_hasher_equals_keyed_hash():
 
 
 def test_bare_cells_answer_like_the_scanner():
-    """`scanner.bare_cell` (a shortcut for cells of bare digits in a typed column) against `find`."""
-    from checks.personal_data.scanner import bare_cell, find
+    """`scanner.bare_cell` (the answer for a cell of bare digits in a typed column, without a scan) against
+    `find`, for every length and any context bits of the header and label."""
+    from checks.personal_data.context import BIT
+    from checks.personal_data.scanner import BARE_COLUMNS, bare_cell, find
     from tests.pii_synth import make_kk, make_nik, make_phone
 
     rng = random.Random(11)
-    used = 0
+    kinds: set[str] = set()
     for _ in range(3000):
-        pick = rng.randrange(5)
+        pick = rng.randrange(6)
         text = (make_nik(rng), make_kk(rng), make_phone(rng), "62" + make_phone(rng)[1:],
-                "".join(rng.choice("0123456789") for _ in range(rng.randint(8, 18))))[pick]
+                "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 20))),
+                "0" + "".join(rng.choice("0123456789") for _ in range(rng.choice([12, 14, 15]))))[pick]
         if rng.random() < 0.2:  # an impossible date or region
             i = rng.randrange(len(text))
             text = text[:i] + rng.choice("0123456789") + text[i + 1:]
-        for column in ("nik", "kk", "npwp", "phone", "account"):
-            got = bare_cell(text, column, TODAY)
-            if got is False:
-                continue
-            used += 1
-            assert find(text, column, today=TODAY, extra=0) == ([got] if got else []), (text, column)
-    assert used > 5000
+        extra = sum(b for b in BIT.values() if rng.random() < 0.2)
+        for column in sorted(BARE_COLUMNS):
+            got = bare_cell(text, column, extra, TODAY)
+            assert find(text, column, today=TODAY, extra=extra) == ([got] if got else []), (text, column, extra)
+            kinds.add(got[0] if got else "")
+    assert kinds == {"nik", "kk", "npwp", "bpjs", "phone", "account", ""}
