@@ -19,14 +19,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import accumulate
+from functools import lru_cache
+from itertools import accumulate, compress
+from operator import and_, itemgetter, methodcaller
 
 from checks.personal_data.detectors import BEFORE, Allowlist, Match
 from checks.personal_data.institutional import label_reason, public_reason
 from checks.personal_data.lexicon import MOBILE_PREFIXES
 from checks.personal_data.regions import district_codes
 from checks.personal_data.scanner import BARE_COLUMNS, Found, bare_cell, find, kind_bits, last_days
-from checks.personal_data.tables import CellBlock, Column
+from checks.personal_data.tables import MIN_LEN, CellBlock, Column
 
 # Between two cells scanned as one text: a line break (no number or e-mail runs across it, and the
 # words after a value are read up to the line's end) and BEFORE characters that are no context word,
@@ -34,7 +36,8 @@ from checks.personal_data.tables import CellBlock, Column
 # were scanned alone (`tests/test_personal_data_tables.py` checks that it is).
 CELL_SEP = "\n" + "\x01" * BEFORE
 SEQ = 1 << 32  # matches of one scanned text, at most
-_NOT_PLAIN = kind_bits({"npwp", "bpjs"})  # context that gives a bare number of some lengths another kind
+_NPWP, _BPJS = kind_bits({"npwp"}), kind_bits({"bpjs"})
+_NOT_PLAIN = _NPWP | _BPJS  # context that gives a bare number of some lengths another kind
 
 
 @dataclass
@@ -77,93 +80,67 @@ def block_hits(block: CellBlock, allow: Allowlist | None, today: date) -> BlockH
     out = BlockHits(max((col.index for col in block.columns), default=0) + 1)
     allow = allow if allow is not None and (allow.values or allow.domains) else None
     for col in block.columns:
-        for idxs, label, extra in _groups(col):
-            rest = idxs
-            if col.kind in BARE_COLUMNS:
-                rest = _bare(out, col, idxs, label, extra, allow, today)
-            if rest:
-                _scanned(out, col, rest, extra, allow, today)
+        rest: list[int] = col.cells
+        if col.kind in BARE_COLUMNS:
+            rest = []
+            for idxs, label, extra in _by_label(col, allow):
+                rest += _bare(out, col, idxs, label, extra, allow, today)
+            rest.sort()
+        rest = _worth_scanning(col.texts, rest)
+        if not rest:
+            continue
+        if isinstance(col.extra, int):
+            _scanned(out, col, rest, col.extra, allow, today)
+            continue
+        by_extra: dict[int, list[int]] = {}
+        for i in rest:
+            by_extra.setdefault(col.extra[i], []).append(i)
+        for extra, idxs in by_extra.items():
+            _scanned(out, col, idxs, extra, allow, today)
     return out
 
 
-def _groups(col: Column) -> list[tuple[Sequence[int], str, int]]:
-    """The column's cells by context: (cell indexes, label, kind bits)."""
+def _plain(label: str) -> bool:
+    """Whether a label makes no number institutional (`label_reason`), whatever its kind."""
+    return label_reason(label, False) is None and label_reason(label, True) is None
+
+
+def _by_label(col: Column, allow: Allowlist | None) -> list[tuple[list[int], str, int]]:
+    """The column's cells that are read, by label: (cell indexes, label, kind bits). Labels that give
+    the same kind bits and no institutional reason count as one."""
     if isinstance(col.labels, str):
-        return [(range(len(col.texts)), col.labels, col.extra)]  # type: ignore[list-item]
+        return [(col.cells, col.labels, col.extra)]  # type: ignore[list-item]
+    if isinstance(col.extra, int) and allow is None:
+        labels = set(col.labels)
+        if all(map(_plain, labels)):
+            return [(col.cells, labels.pop(), col.extra)]
     by_label: dict[str, list[int]] = {}
-    for i, label in enumerate(col.labels):
-        got = by_label.get(label)
-        if got is None:
-            by_label[label] = [i]
-        else:
-            got.append(i)
+    labels = col.labels
+    for i in col.cells:
+        by_label.setdefault(labels[i], []).append(i)
     extra = col.extra
-    return [(idxs, label, extra[idxs[0]]) for label, idxs in by_label.items()]  # type: ignore[index]
+    return [(idxs, label, extra if isinstance(extra, int) else extra[idxs[0]]) for label, idxs in by_label.items()]
 
 
-def _bare(out: BlockHits, col: Column, idxs: Sequence[int], label: str, extra: int, allow: Allowlist | None,
+def _bare(out: BlockHits, col: Column, idxs: list[int], label: str, extra: int, allow: Allowlist | None,
           today: date) -> list[int]:
     """Cells of bare ASCII digits in a typed column, answered by structure; the other cells (index list)
     are left for a scan."""
     texts, column = col.texts, col.kind
     mul = out.width * 2 * SEQ
     base = col.index * 2 * SEQ
-    rest: list[int] = []
-    # Without an allowlist or an institutional label, a NIK/KK column's 16-digit cells and a phone or
-    # account column's cells (but those whose length lets an NPWP/BPJS context change their kind) need no
-    # per-value check after `bare_cell`.
-    plain = allow is None and label_reason(label, False) is None
-    if plain and column in ("nik", "kk"):  # the bulk of a dense sheet: `bare_cell`, inlined
-        hits = out.kind(column)
-        keys, values, confs = hits.keys, hits.values, hits.confs
-        days, districts = last_days(today), district_codes()
-        female = column == "nik"
-        for i in idxs:
-            t = texts[i]
-            if len(t) == 16 and t.isdigit() and t.isascii():
-                last = days.get(t[8:12])
-                ok = last is not None and t[:6] in districts and t[12:] != "0000"
-                if ok:
-                    dd = t[6:8]
-                    ok = "01" <= dd <= last[0] or (female and "41" <= dd <= last[1])  # type: ignore[index]
-                keys.append(base + i * mul)
-                values.append(t)
-                confs.append("high" if ok else "medium")
-            elif len(t) >= 8 or "@" in t:
-                rest.append(i)
-        return rest
-    if plain and column in ("phone", "account") and not extra & _NOT_PLAIN and label_reason(label, True) is None:
-        hits = out.kind(column)
-        keys, values, confs = hits.keys, hits.values, hits.confs
-        phone = column == "phone"
-        for i in idxs:
-            t = texts[i]
-            n = len(t)
-            if n < 8 or not t.isdigit() or not t.isascii():
-                if n >= 8 or "@" in t:
-                    rest.append(i)
-                continue
-            if n > 16:
-                continue
-            if n == 13 or n >= 15:
-                got = bare_cell(t, column, extra, today)
-                if got is not None:
-                    out.kind(got[0]).add(base + i * mul, got[1], got[4])
-                continue
-            if phone:
-                d = "0" + t[2:] if t[:2] == "62" else t
-                if not 10 <= len(d) <= 13 or d[:4] not in MOBILE_PREFIXES:  # `normalise_phone`
-                    continue
-                t = d
-            keys.append(base + i * mul)
-            values.append(t)
-            confs.append("high")
-        return rest
+    # Without an allowlist or an institutional label, no value needs a check after `bare_cell`, but an
+    # NPWP's (institution type codes) and one an NPWP/BPJS context may turn into one.
+    if allow is None and _plain(label) and column != "npwp":
+        if _bare_bulk(out, col, idxs, extra, today):
+            return []
+        if not extra & _NOT_PLAIN:
+            return _bare_plain(out, col, idxs, extra, today)
+    rest = []
     for i in idxs:
         t = texts[i]
         if not (t.isdigit() and t.isascii()):
-            if len(t) >= 8 or "@" in t:
-                rest.append(i)
+            rest.append(i)
             continue
         got = bare_cell(t, column, extra, today)  # type: ignore[arg-type]
         if got is None or (allow is not None and allow.allows_value(got[0], got[1])):
@@ -174,6 +151,126 @@ def _bare(out: BlockHits, col: Column, idxs: Sequence[int], label: str, extra: i
         else:
             out.kind(got[0]).add(base + i * mul, got[1], got[4])
     return rest
+
+
+def _bare_plain(out: BlockHits, col: Column, idxs: list[int], extra: int, today: date) -> list[int]:
+    """`_bare` for a NIK, KK, phone or account column with a plain label and no NPWP/BPJS context, one
+    cell at a time (`bare_cell` inlined for the usual lengths)."""
+    texts, column = col.texts, col.kind
+    mul = out.width * 2 * SEQ
+    base = col.index * 2 * SEQ
+    hits = out.kind(column)  # type: ignore[arg-type]
+    keys, values, confs = hits.keys, hits.values, hits.confs
+    days, districts = last_days(today), district_codes()
+    female, phone, ids = column == "nik", column == "phone", column in ("nik", "kk")
+    rest = []
+    for i in idxs:
+        t = texts[i]
+        if not (t.isdigit() and t.isascii()):
+            rest.append(i)
+            continue
+        n = len(t)
+        conf = "high"
+        if ids:
+            if n != 16:
+                rest.append(i)  # a BPJS card or an NPWP by context, or nothing: the scan says
+                continue
+            last = days.get(t[8:12])
+            if last is None or t[:6] not in districts or t[12:] == "0000" or not (
+                    "01" <= t[6:8] <= last[0] or (female and "41" <= t[6:8] <= last[1])):
+                conf = "medium"
+        elif n > 16:
+            continue
+        elif n >= 15 or n == 13:
+            got = bare_cell(t, column, extra, today)  # type: ignore[arg-type]
+            if got is not None:
+                out.kind(got[0]).add(base + i * mul, got[1], got[4])
+            continue
+        elif phone:
+            if t[:2] == "62":
+                t = "0" + t[2:]
+            if not 10 <= len(t) <= 13 or t[:4] not in MOBILE_PREFIXES:  # `normalise_phone`
+                continue
+        keys.append(base + i * mul)
+        values.append(t)
+        confs.append(conf)
+    return rest
+
+
+_DISTRICT, _DATE, _SERIAL, _PREFIX = (itemgetter(slice(a, b)) for a, b in ((0, 6), (6, 12), (12, 16), (0, 4)))
+_CONF = ("medium", "high")
+_ACCOUNT_LENGTHS = frozenset({8, 9, 10, 11, 12, 14})
+
+
+def _bare_bulk(out: BlockHits, col: Column, idxs: list[int], extra: int, today: date) -> bool:
+    """`_bare_plain` in C loops, for a NIK or KK column of 16-digit cells, a phone column of local mobile
+    numbers or an account column of numbers whose length no context can give another kind; False (and
+    nothing done) for any other column."""
+    column = col.kind
+    if len(idxs) < 64 or column not in ("nik", "kk", "phone", "account"):
+        return False
+    cells = list(map(col.texts.__getitem__, idxs))
+    joined = "".join(cells)
+    if not (joined.isdigit() and joined.isascii()):
+        return False
+    lens = set(map(len, cells))
+    mul = out.width * 2 * SEQ
+    keys = list(map((col.index * 2 * SEQ).__add__, map(mul.__mul__, idxs)))
+    if column in ("nik", "kk"):
+        if lens != {16}:
+            return False
+        dates = valid_dates(today)[column == "kk"]
+        ok = map(and_, map(district_codes().__contains__, map(_DISTRICT, cells)),
+                 map(and_, map(dates.__contains__, map(_DATE, cells)), map("0000".__ne__, map(_SERIAL, cells))))
+        confs = list(map(_CONF.__getitem__, ok))
+    elif column == "phone":  # numbers of 10-13 digits opening with 0 (not 62), as `normalise_phone` takes them
+        if not lens <= ({10, 11, 12} if extra & _BPJS else {10, 11, 12, 13}) or not all(
+                map(methodcaller("startswith", "0"), cells)):
+            return False
+        mobile = list(map(MOBILE_PREFIXES.__contains__, map(_PREFIX, cells)))
+        cells, keys = list(compress(cells, mobile)), list(compress(keys, mobile))
+        confs = ["high"] * len(cells)
+    else:
+        if not lens <= _ACCOUNT_LENGTHS | {n for n, bit in ((13, _BPJS), (15, _NPWP)) if not extra & bit}:
+            return False
+        confs = ["high"] * len(cells)
+    hits = out.kind(column)  # type: ignore[arg-type]
+    hits.keys += keys
+    hits.values += cells
+    hits.confs += confs
+    return True
+
+
+@lru_cache(maxsize=8)
+def valid_dates(today: date) -> tuple[frozenset[str], frozenset[str]]:
+    """The DDMMYY a NIK (days + 40 for women) and a KK may hold (`scanner.last_days`)."""
+    nik: set[str] = set()
+    kk: set[str] = set()
+    for mmyy, (last, last_female) in last_days(today).items():
+        days = [f"{d:02d}{mmyy}" for d in range(1, int(last) + 1)]
+        kk.update(days)
+        nik.update(days)
+        nik.update(f"{d:02d}{mmyy}" for d in range(41, int(last_female) + 1))
+    return frozenset(nik), frozenset(kk)
+
+
+_NOT_DIGIT = bytes(b for b in range(256) if not 48 <= b <= 57 and b != 10)
+_EIGHT = (MIN_LEN - 1).__lt__
+
+
+def _worth_scanning(texts: Sequence[str], idxs: list[int]) -> list[int]:
+    """The cells of `idxs` that can hold a match: an '@', or eight digits (every reported number has at
+    least eight). Counted in one pass over the cells' ASCII bytes; other text is all kept."""
+    if len(idxs) < 16:
+        return idxs
+    cells = list(map(texts.__getitem__, idxs))
+    joined = "\n".join(cells)
+    if not joined.isascii() or joined.count("\n") != len(cells) - 1:
+        return idxs
+    digits = map(len, joined.encode("ascii").translate(None, _NOT_DIGIT).split(b"\n"))
+    if "@" not in joined:
+        return list(compress(idxs, map(_EIGHT, digits)))
+    return [i for i, n, t in zip(idxs, digits, cells, strict=True) if n >= MIN_LEN or "@" in t]
 
 
 def _scanned(out: BlockHits, col: Column, idxs: Sequence[int], extra: int, allow: Allowlist | None,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import compress, zip_longest
+from itertools import compress, islice, zip_longest
 from typing import Any
 
 from checks.personal_data.detectors import kind_of_header
@@ -37,13 +37,15 @@ _LONG = (MIN_LEN - 1).__lt__  # len(text) -> whether it is at least MIN_LEN
 
 @dataclass
 class Column:
-    """The cells of one column of a block, top to bottom ("" where a row is shorter), the kind its header
-    announces (None), and each cell's context as read (header + label on the left, see `_ContextBits`)
-    with its kind bits: one `label`/`extra` for the whole column, or one per cell."""
+    """The cells of one column of a block, top to bottom ("" where a row is shorter), the indexes of the
+    cells that are read (`MIN_LEN` characters or an '@': no shorter cell can hold a match), the kind the
+    header announces (None), and each cell's context as read (header + label on the left, see
+    `_ContextBits`) and its kind bits: one `labels`/`extra` for the whole column, or one per cell."""
 
     index: int
     kind: str | None
     texts: Sequence[str]
+    cells: list[int]
     labels: str | list[str]
     extra: int | list[int]
 
@@ -97,32 +99,41 @@ def table_chunks(rows: Iterable[Sequence[Any]], where: Callable[[int, int], str]
     the table cell by cell would: a cap reached inside a block still hands over the cells before it."""
     headers: dict[int, tuple[str | None, str]] = {}
     bits_of = _ContextBits()
+    it = iter(rows)
     batch: list[Sequence[str]] = []
-    ids: list[int] = []
-    cells = 0
-    r = -1
-    for r, row in enumerate(rows):
-        texts = row if strings else [v if type(v) is str else cell_text(v) for v in row]
-        if r < HEADER_SCAN_ROWS and not headers:
-            kinds = {c: kind_of_header(t) for c, t in enumerate(texts) if t and len(t) < 60}
-            if any(kinds.values()):  # rows above the header are read without one
-                if batch:
-                    yield from _flush(batch, ids, headers, where, budget, bits_of)
-                    batch, ids, cells = [], [], 0
-                budget.add_row()
-                headers = {c: (kinds.get(c), texts[c]) for c in kinds}
-                continue
+    r = 0
+    for row in islice(it, HEADER_SCAN_ROWS):  # a header row is looked for among the first rows
+        texts = row if strings else _texts(row)
+        kinds = {c: kind_of_header(t) for c, t in enumerate(texts) if t and len(t) < 60}
+        if any(kinds.values()):  # the rows above it are read without one
+            if batch:
+                yield from _flush(batch, range(r - len(batch), r), headers, where, budget, bits_of)
+                batch = []
+            budget.add_row()
+            headers = {c: (kinds.get(c), texts[c]) for c in kinds}
+            r += 1
+            break
         batch.append(texts)
-        ids.append(r)
-        cells += len(texts)
-        if cells >= BLOCK_CELLS and len(batch) >= BLOCK_ROWS:
-            yield from _flush(batch, ids, headers, where, budget, bits_of)
-            batch, ids, cells = [], [], 0
-    if batch:
-        yield from _flush(batch, ids, headers, where, budget, bits_of)
+        r += 1
+    width = max(map(len, batch), default=len(headers) or 1)
+    r -= len(batch)  # the table row of batch[0]
+    while True:
+        batch += islice(it, max(BLOCK_ROWS, BLOCK_CELLS // max(width, 1)) - len(batch))
+        if not batch:
+            return
+        if not strings:
+            batch = [_texts(row) for row in batch]
+        width = max(map(len, batch))
+        yield from _flush(batch, range(r, r + len(batch)), headers, where, budget, bits_of)
+        r += len(batch)
+        batch = []
 
 
-def _flush(batch: list[Sequence[str]], ids: list[int], headers: dict[int, tuple[str | None, str]],
+def _texts(row: Sequence[Any]) -> list[str]:
+    return [v if type(v) is str else cell_text(v) for v in row]
+
+
+def _flush(batch: list[Sequence[str]], ids: Sequence[int], headers: dict[int, tuple[str | None, str]],
            where: Callable[[int, int], str], budget: Budget, bits_of: _ContextBits) -> Iterator[CellBlock]:
     """Charge a batch of rows to the budget and hand it over as a block; at a cap, the part before the
     cell (or row) where reading stops, then StopExtraction."""
@@ -135,23 +146,21 @@ def _flush(batch: list[Sequence[str]], ids: list[int], headers: dict[int, tuple[
         stop = budget.add_row
     budget.rows += len(batch)
     cols = _transpose(batch)
-    joined = ["\x00".join(col) for col in cols]
-    lens = [list(map(len, col)) for col in cols]
-    kept = [_kept(col, ln, j) for col, ln, j in zip(cols, lens, joined, strict=True)]
-    n_cells = sum(sum(k) for k in kept)
-    n_chars = sum(sum(compress(ln, k)) for ln, k in zip(lens, kept, strict=True))
+    stats = [_ColumnStats(col) for col in cols]
+    n_cells = sum(len(st.kept) for st in stats)
+    n_chars = sum(st.chars for st in stats)
     if budget.cells + n_cells > limits.max_cells or budget.chars + n_chars > limits.max_chars:
-        at = _cap_cell(cols, kept, budget)  # the cell where reading stops, in reading order
+        at = _cap_cell(cols, [st.kept for st in stats], budget)  # where reading stops, in reading order
         if at is not None:
             i, c = at
             batch, ids = [*batch[:i], batch[i][:c]], ids[:i + 1]
             cols = _transpose(batch)
-            joined = ["\x00".join(col) for col in cols]
+            stats = [_ColumnStats(col) for col in cols]
             stop = _raise_stop
     else:
         budget.cells += n_cells
         budget.chars += n_chars
-    block = CellBlock(where, ids, _columns(cols, joined, headers, bits_of))
+    block = CellBlock(where, list(ids), _columns(cols, stats, headers, bits_of))
     if block.columns:
         yield block
     if stop is not None:
@@ -163,62 +172,77 @@ def _raise_stop() -> None:
 
 
 def _transpose(batch: list[Sequence[str]]) -> list[tuple[str, ...]]:
-    width = max(map(len, batch), default=0)
-    if all(len(row) == width for row in batch):
+    if len(set(map(len, batch))) <= 1:
         return list(zip(*batch, strict=True))
     return list(zip_longest(*batch, fillvalue=""))
 
 
-def _kept(col: Sequence[str], lens: list[int], joined: str) -> list[bool]:
-    """Per cell, whether it is read (counted against the caps): MIN_LEN characters or an '@'."""
-    if "@" in joined:
-        return [n >= MIN_LEN or "@" in t for t, n in zip(col, lens, strict=True)]
-    return list(map(_LONG, lens))
+class _ColumnStats:
+    """What a block needs to know of a column before scanning it, in C loops: its cells joined, their
+    lengths, the indexes of the cells that are read (MIN_LEN characters or an '@'; counted against the
+    caps) and their characters."""
+
+    __slots__ = ("joined", "lens", "kept", "chars")
+
+    def __init__(self, col: Sequence[str]):
+        self.joined = "\x00".join(col)
+        self.lens = lens = list(map(len, col))
+        if "@" in self.joined:
+            self.kept = [i for i, t in enumerate(col) if len(t) >= MIN_LEN or "@" in t]
+            self.chars = sum(map(lens.__getitem__, self.kept))
+        else:
+            self.kept = list(compress(range(len(col)), map(_LONG, lens)))
+            self.chars = sum(filter(_LONG, lens))
 
 
-def _cap_cell(cols: list[tuple[str, ...]], kept: list[list[bool]], budget: Budget) -> tuple[int, int] | None:
+def _cap_cell(cols: list[tuple[str, ...]], kept: list[list[int]], budget: Budget) -> tuple[int, int] | None:
     """Count the cells one by one in reading order; (row in block, column) of the cell that hits a cap
     (the budget has noted it), or None."""
-    for i in range(len(cols[0]) if cols else 0):
-        for c, col in enumerate(cols):
-            if kept[c][i]:
-                try:
-                    budget.add_cell()
-                    budget.add_text(col[i])
-                except StopExtraction:
-                    return i, c
+    for i, c in sorted((i, c) for c, k in enumerate(kept) for i in k):
+        try:
+            budget.add_cell()
+            budget.add_text(cols[c][i])
+        except StopExtraction:
+            return i, c
     return None
 
 
-def _columns(cols: list[tuple[str, ...]], joined: list[str], headers: dict[int, tuple[str | None, str]],
+def _columns(cols: list[tuple[str, ...]], stats: list[_ColumnStats], headers: dict[int, tuple[str | None, str]],
              bits_of: _ContextBits) -> list[Column]:
-    """The columns worth scanning (a digit or an '@' somewhere, `joined` being their cells joined) with
-    each cell's context. A cell shorter than MIN_LEN without an '@' is scanned too: it cannot hold a
-    match, so it changes nothing."""
+    """The columns worth scanning (a cell that is read, and a digit or an '@') with each cell's context."""
     out = []
     for c, col in enumerate(cols):
-        if not _CANDIDATE.search(joined[c]) or (len(joined[c]) < MIN_LEN and "@" not in joined[c]):
+        st = stats[c]
+        if not st.kept or not _CANDIDATE.search(st.joined):
             continue
         kind, header = headers.get(c, _NO_HEADER)
         left = cols[c - 1] if c else ()
-        if not left or not any(left):
+        lens = stats[c - 1].lens if c else []
+        if not left or not max(lens):
             label, bits = bits_of(header, "")
-            out.append(Column(c, kind, col, label, bits))
+            out.append(Column(c, kind, col, st.kept, label, bits))
             continue
-        lens = list(map(len, left))
-        if min(lens) > 0 and max(lens) < LABEL_MAX and not any(map(str.islower, map(str.lower, left))):
+        if min(lens) > 0 and max(lens) < LABEL_MAX and _uncased(left, stats[c - 1].joined):
             label, bits = bits_of(header, "0")  # every label is a number or a date: they say the same
-            out.append(Column(c, kind, col, label, bits))
+            out.append(Column(c, kind, col, st.kept, label, bits))
             continue
         table = {v: bits_of(header, v) for v in dict.fromkeys(left)}
-        pairs = set(table.values())
-        if len(pairs) == 1:
-            label, bits = pairs.pop()
-            out.append(Column(c, kind, col, label, bits))
-            continue
+        labels = {p[0] for p in table.values()}
+        extras = {p[1] for p in table.values()}
         got = list(map(table.__getitem__, left))
-        out.append(Column(c, kind, col, [p[0] for p in got], [p[1] for p in got]))
+        out.append(Column(c, kind, col, st.kept, labels.pop() if len(labels) == 1 else [p[0] for p in got],
+                          extras.pop() if len(extras) == 1 else [p[1] for p in got]))
     return out
+
+
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
+
+
+def _uncased(cells: Sequence[str], joined: str) -> bool:
+    """Whether no cell has a cased character (`str.lower().islower()`, the label test of `_ContextBits`)."""
+    if joined.isascii():
+        return _ASCII_LETTER.search(joined) is None
+    return not any(map(str.islower, map(str.lower, cells)))
 
 
 _NO_HEADER: tuple[str | None, str] = (None, "")
