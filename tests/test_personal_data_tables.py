@@ -166,12 +166,15 @@ def test_block_order_is_reading_order():
 
 
 def test_keyed_hasher_equals_keyed_hash():
-    from auditor.redact import keyed_hash, keyed_hasher
+    from auditor.redact import keyed_hash, keyed_hasher, smallest_keyed_hashes
 
     values = ["3403015708900001", "Budi.S@Gmail.com", "0812-3456-7890", "٣٤٠٣", "x" * 100, ""]
     for key in (b"k" * 32, b"short", b"L" * 100):
         hasher = keyed_hasher(key)
         assert [hasher(v) for v in values] == [keyed_hash(key, v) for v in values]
+        many = values + [str(n) for n in range(3000)]
+        for n in (1, 10, 5000):
+            assert smallest_keyed_hashes(key, many, n) == sorted(keyed_hash(key, v) for v in many)[:n]
 
 
 def test_bare_cells_answer_like_the_scanner():

@@ -25,7 +25,7 @@ from operator import and_, itemgetter, methodcaller
 
 from checks.personal_data.detectors import BEFORE, Allowlist, Match
 from checks.personal_data.institutional import label_reason, public_reason
-from checks.personal_data.lexicon import MOBILE_PREFIXES
+from checks.personal_data.lexicon import CONTEXT_PHRASES, CONTEXT_WORDS, ENABLING_KINDS, MOBILE_PREFIXES
 from checks.personal_data.regions import district_codes
 from checks.personal_data.scanner import BARE_COLUMNS, Found, bare_cell, find, kind_bits, last_days
 from checks.personal_data.tables import MIN_LEN, CellBlock, Column
@@ -86,7 +86,6 @@ def block_hits(block: CellBlock, allow: Allowlist | None, today: date) -> BlockH
             for idxs, label, extra in _by_label(col, allow):
                 rest += _bare(out, col, idxs, label, extra, allow, today)
             rest.sort()
-        rest = _worth_scanning(col.texts, rest)
         if not rest:
             continue
         if isinstance(col.extra, int):
@@ -255,28 +254,44 @@ def valid_dates(today: date) -> tuple[frozenset[str], frozenset[str]]:
 
 
 _NOT_DIGIT = bytes(b for b in range(256) if not 48 <= b <= 57 and b != 10)
-_EIGHT = (MIN_LEN - 1).__lt__
+_EIGHT, _TEN = (MIN_LEN - 1).__lt__, (10 - 1).__lt__
+_ENABLING = kind_bits(set(ENABLING_KINDS))
+_ENABLING_TERM = re.compile("|".join(re.escape(t) for k in ENABLING_KINDS
+                                     for t in (*CONTEXT_WORDS[k], *CONTEXT_PHRASES[k])))
 
 
-def _worth_scanning(texts: Sequence[str], idxs: list[int]) -> list[int]:
-    """The cells of `idxs` that can hold a match: an '@', or eight digits (every reported number has at
-    least eight). Counted in one pass over the cells' ASCII bytes; other text is all kept."""
+def _worth_scanning(texts: Sequence[str], idxs: Sequence[int], column: str | None, extra: int) -> Sequence[int]:
+    """The cells of `idxs` that can hold a match, their digits counted in one pass over their ASCII bytes
+    (other text is all kept): an '@', or ten digits, or eight when a bank account may be among them.
+    Every reported number has eight digits at least, and a number of eight or nine digits can only be a
+    bank account: in an account column, or outside any typed column with an NPWP/BPJS/account term in
+    the cell or its header and label (`scanner._Scan.near`)."""
     if len(idxs) < 16:
         return idxs
     cells = list(map(texts.__getitem__, idxs))
     joined = "\n".join(cells)
     if not joined.isascii() or joined.count("\n") != len(cells) - 1:
         return idxs
-    digits = map(len, joined.encode("ascii").translate(None, _NOT_DIGIT).split(b"\n"))
+    digits = list(map(len, joined.encode("ascii").translate(None, _NOT_DIGIT).split(b"\n")))
+    if column == "account" or (column is None and extra & _ENABLING):
+        least = _EIGHT
+    elif column is None and _ENABLING_TERM.search(joined.lower()):
+        return [i for i, n, t in zip(idxs, digits, cells, strict=True)
+                if n >= 10 or (n >= MIN_LEN and _ENABLING_TERM.search(t.lower())) or "@" in t]
+    else:
+        least = _TEN
     if "@" not in joined:
-        return list(compress(idxs, map(_EIGHT, digits)))
-    return [i for i, n, t in zip(idxs, digits, cells, strict=True) if n >= MIN_LEN or "@" in t]
+        return list(compress(idxs, map(least, digits)))
+    return [i for i, n, t in zip(idxs, digits, cells, strict=True) if least(n) or "@" in t]
 
 
 def _scanned(out: BlockHits, col: Column, idxs: Sequence[int], extra: int, allow: Allowlist | None,
              today: date) -> None:
     """Scan the cells `idxs` of a column (one context) as one text; file their matches."""
     texts, column = col.texts, col.kind
+    idxs = _worth_scanning(texts, idxs, column, extra)
+    if not idxs:
+        return
     step = len(CELL_SEP)
     starts = list(accumulate([len(texts[i]) + step for i in idxs[:-1]], initial=0))
     found = find(CELL_SEP.join([texts[i] for i in idxs]), column, today=today, extra=extra)

@@ -8,7 +8,6 @@ plain SHA of a NIK can be brute-forced from the ~10^12 structurally valid NIKs).
 from __future__ import annotations
 
 import bisect
-import heapq
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from itertools import compress, filterfalse, repeat
 from typing import Any
 
 from auditor.catalogue import t
-from auditor.redact import keyed_hasher
+from auditor.redact import smallest_keyed_hashes
 from checks.base import Finding, Severity
 from checks.personal_data.blocks import block_hits, relabel_rows
 from checks.personal_data.detectors import Allowlist, Match, masked, scan
@@ -194,20 +193,19 @@ def findings_for(res: DocumentResult, url: str, key: bytes, *, check: str = "per
     """One finding per personal-data kind in the document, plus `pii.document.unscannable` when it could
     not be read (image-only PDF, encrypted, damaged, refused as a bomb)."""
     out: list[Finding] = []
-    hasher = keyed_hasher(key)
     for kind in ("nik", "kk", "npwp", "bpjs", "account", "phone", "email"):
         g = res.groups.get(kind)
         if not g or not g.values:
             continue
         n = len(g.values)
-        high = sum(1 for c in g.values.values() if c == "high")
+        high = list(g.values.values()).count("high")
         more = "…" if n > len(g.samples) else ""
         evidence = (f"{n} {LABELS[kind]} ({high} dengan konteks): {', '.join(g.samples)}{more}"
                     f"; lokasi: {', '.join(g.locations)}")
         if res.notes:
             evidence += " (dokumen tidak diperiksa seluruhnya)" if any(
                 nt.code.startswith("cap.") for nt in res.notes) else ""
-        hashes = heapq.nsmallest(MAX_HASHES, map(hasher, g.values))  # each distinct value hashed once
+        hashes = smallest_keyed_hashes(key, g.values, MAX_HASHES)  # each distinct value hashed once
         out.append(RULEBOOK[f"pii.{kind}"].finding(
             check, severity=severity_for(kind, n), url=url, evidence=evidence,
             # Stable while the document keeps exposing this kind; the values themselves are only ever
