@@ -29,9 +29,11 @@ HEADERS = ["No", "Nama", "NIK", "No. KK", "No HP/WA", "NPWP", "No. Rekening", "B
            "Keterangan", "atas", "Rek a.n", "Nomor"]
 
 
-def reference_result(rows: list[list[str]], allow: Allowlist | None = None, limits: Limits | None = None):
+def reference_result(rows: list[list[str]], allow: Allowlist | None = None, limits: Limits | None = None,
+                     public: dict[str, int] | None = None):
     """{kind: (values with confidence, samples, locations)} as the one-chunk-per-cell path counted them,
-    stopping where the row, cell and character caps of `limits` stop (a cell over a cap is not read)."""
+    stopping where the row, cell and character caps of `limits` stop (a cell over a cap is not read);
+    `public` gets the institutional values left out, counted by reason."""
     limits = limits or Limits()
     groups: dict[str, tuple[dict[str, str], list[str], list[str]]] = {}
     headers: dict[int, tuple[str | None, str]] = {}
@@ -59,9 +61,13 @@ def reference_result(rows: list[list[str]], allow: Allowlist | None = None, limi
             matches = reference_scan(text, column=kind, context=context, today=TODAY)
             # a left label without letters says nothing: the header and the joining space are the label
             label = context if not left or len(left) >= 40 or left.lower().islower() else f"{header} " if header else ""
-            matches = [m for m in matches if public_reason(m.kind, m.value, text, m.start, m.end, label) is None]
             if allow is not None:
                 matches = [m for m in matches if not allow.allows(m)]
+            reasons = [public_reason(m.kind, m.value, text, m.start, m.end, label) for m in matches]
+            matches = [m for m, reason in zip(matches, reasons, strict=True) if reason is None]
+            if public is not None:
+                for reason in filter(None, reasons):
+                    public[reason] = public.get(reason, 0) + 1
             if kind is None and len(matches) > 1:
                 matches = relabel_rows(text, matches)
             for m in matches:

@@ -19,9 +19,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 from itertools import accumulate, compress
-from operator import and_, itemgetter, methodcaller
+from operator import itemgetter, methodcaller
 
 from checks.personal_data.detectors import BEFORE, Allowlist, Match
 from checks.personal_data.institutional import label_reason, public_reason
@@ -131,7 +130,7 @@ def _bare(out: BlockHits, col: Column, idxs: list[int], label: str, extra: int, 
     # Without an allowlist or an institutional label, no value needs a check after `bare_cell`, but an
     # NPWP's (institution type codes) and one an NPWP/BPJS context may turn into one.
     if allow is None and _plain(label) and column != "npwp":
-        if _bare_bulk(out, col, idxs, extra, today):
+        if _bare_bulk(out, col, idxs, extra):
             return []
         if not extra & _NOT_PLAIN:
             return _bare_plain(out, col, idxs, extra, today)
@@ -196,17 +195,16 @@ def _bare_plain(out: BlockHits, col: Column, idxs: list[int], extra: int, today:
     return rest
 
 
-_DISTRICT, _DATE, _SERIAL, _PREFIX = (itemgetter(slice(a, b)) for a, b in ((0, 6), (6, 12), (12, 16), (0, 4)))
-_CONF = ("medium", "high")
+_PREFIX = itemgetter(slice(0, 4))
 _ACCOUNT_LENGTHS = frozenset({8, 9, 10, 11, 12, 14})
 
 
-def _bare_bulk(out: BlockHits, col: Column, idxs: list[int], extra: int, today: date) -> bool:
-    """`_bare_plain` in C loops, for a NIK or KK column of 16-digit cells, a phone column of local mobile
-    numbers or an account column of numbers whose length no context can give another kind; False (and
-    nothing done) for any other column."""
+def _bare_bulk(out: BlockHits, col: Column, idxs: list[int], extra: int) -> bool:
+    """`_bare_plain` in C loops, for a phone column of local mobile numbers or an account column of
+    numbers whose length no context can give another kind; False (and nothing done) for any other
+    column. (A NIK's region and date take as long to check either way.)"""
     column = col.kind
-    if len(idxs) < 64 or column not in ("nik", "kk", "phone", "account"):
+    if len(idxs) < 64 or column not in ("phone", "account"):
         return False
     cells = list(map(col.texts.__getitem__, idxs))
     joined = "".join(cells)
@@ -215,42 +213,19 @@ def _bare_bulk(out: BlockHits, col: Column, idxs: list[int], extra: int, today: 
     lens = set(map(len, cells))
     mul = out.width * 2 * SEQ
     keys = list(map((col.index * 2 * SEQ).__add__, map(mul.__mul__, idxs)))
-    if column in ("nik", "kk"):
-        if lens != {16}:
-            return False
-        dates = valid_dates(today)[column == "kk"]
-        ok = map(and_, map(district_codes().__contains__, map(_DISTRICT, cells)),
-                 map(and_, map(dates.__contains__, map(_DATE, cells)), map("0000".__ne__, map(_SERIAL, cells))))
-        confs = list(map(_CONF.__getitem__, ok))
-    elif column == "phone":  # numbers of 10-13 digits opening with 0 (not 62), as `normalise_phone` takes them
+    if column == "phone":  # numbers of 10-13 digits opening with 0 (not 62), as `normalise_phone` takes them
         if not lens <= ({10, 11, 12} if extra & _BPJS else {10, 11, 12, 13}) or not all(
                 map(methodcaller("startswith", "0"), cells)):
             return False
         mobile = list(map(MOBILE_PREFIXES.__contains__, map(_PREFIX, cells)))
         cells, keys = list(compress(cells, mobile)), list(compress(keys, mobile))
-        confs = ["high"] * len(cells)
-    else:
-        if not lens <= _ACCOUNT_LENGTHS | {n for n, bit in ((13, _BPJS), (15, _NPWP)) if not extra & bit}:
-            return False
-        confs = ["high"] * len(cells)
+    elif not lens <= _ACCOUNT_LENGTHS | {n for n, bit in ((13, _BPJS), (15, _NPWP)) if not extra & bit}:
+        return False
     hits = out.kind(column)  # type: ignore[arg-type]
     hits.keys += keys
     hits.values += cells
-    hits.confs += confs
+    hits.confs += ["high"] * len(cells)
     return True
-
-
-@lru_cache(maxsize=8)
-def valid_dates(today: date) -> tuple[frozenset[str], frozenset[str]]:
-    """The DDMMYY a NIK (days + 40 for women) and a KK may hold (`scanner.last_days`)."""
-    nik: set[str] = set()
-    kk: set[str] = set()
-    for mmyy, (last, last_female) in last_days(today).items():
-        days = [f"{d:02d}{mmyy}" for d in range(1, int(last) + 1)]
-        kk.update(days)
-        nik.update(days)
-        nik.update(f"{d:02d}{mmyy}" for d in range(41, int(last_female) + 1))
-    return frozenset(nik), frozenset(kk)
 
 
 _NOT_DIGIT = bytes(b for b in range(256) if not 48 <= b <= 57 and b != 10)
@@ -277,7 +252,7 @@ def _worth_scanning(texts: Sequence[str], idxs: Sequence[int], column: str | Non
         least = _EIGHT
     elif column is None and _ENABLING_TERM.search(joined.lower()):
         return [i for i, n, t in zip(idxs, digits, cells, strict=True)
-                if n >= 10 or (n >= MIN_LEN and _ENABLING_TERM.search(t.lower())) or "@" in t]
+                if _TEN(n) or (n >= MIN_LEN and _ENABLING_TERM.search(t.lower())) or "@" in t]
     else:
         least = _TEN
     if "@" not in joined:
