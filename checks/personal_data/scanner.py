@@ -99,10 +99,10 @@ _NIK, _KK, _NPWP, _BPJS, _PHONE, _ACCOUNT = (BIT[k] for k in ("nik", "kk", "npwp
 _ENABLING = kind_bits(set(ENABLING_KINDS))
 
 
-def sixteen(d: str, context: Callable[[], int], days: dict[str, tuple[str, str]], districts: frozenset[str],
-            ) -> tuple[str, str, str] | None:
+def sixteen(d: str, context: Callable[[int], int], at: int, days: dict[str, tuple[str, str]],
+            districts: frozenset[str]) -> tuple[str, str, str] | None:
     """A 16-digit candidate outside any NIK/KK/NPWP column as (kind, value, confidence): a NIK, KK or
-    16-digit NPWP, or None (maybe a bank account, see `_Scan.classify`). `context()` gives the kind bits
+    16-digit NPWP, or None (maybe a bank account, see `_Scan.classify`). `context(at)` gives the kind bits
     around it, asked only when the structure leaves a choice."""
     last = days.get(d[8:12])
     if last is not None and d[:6] in districts and d[12:] != "0000":
@@ -112,7 +112,7 @@ def sixteen(d: str, context: Callable[[], int], days: dict[str, tuple[str, str]]
     else:
         kk_ok = nik_ok = False
     if nik_ok or d[0] == "0":
-        ctx = context()
+        ctx = context(at)
         if ctx & _NPWP:
             return "npwp", d, "high"
         if nik_ok:
@@ -120,7 +120,7 @@ def sixteen(d: str, context: Callable[[], int], days: dict[str, tuple[str, str]]
                 return "kk", d, "high"
             return "nik", d, "high" if ctx & (_KK | _NIK) else "medium"
     # a KK date has no +40, so a KK can fail as a NIK (and the reverse)
-    if kk_ok and context() & _KK:
+    if kk_ok and context(at) & _KK:
         return "kk", d, "high"
     return None
 
@@ -219,7 +219,7 @@ class _Scan:
     def sixteen(self, d: str, s: int) -> tuple[str, str, str] | None:
         """A 16-digit candidate outside any table column (see `sixteen`); the context is read only when
         the structure leaves a choice."""
-        return sixteen(d, lambda: self._bits if s == self._run else self.before(s), self.days, self.districts)
+        return sixteen(d, self.before, s, self.days, self.districts)
 
     def classify(self, digits: str, raw: str, s: int, e: int, plus: bool, maybe: bool | None,
                  ) -> tuple[str, str, str] | None:
@@ -340,7 +340,7 @@ def bare_cell(text: str, column: str, extra: int, today: date) -> Found | None:
                 dd = text[6:8]
                 ok = "01" <= dd <= last[0] or (column != "kk" and "41" <= dd <= last[1])  # type: ignore[index]
             return column, text, 0, n, "high" if ok else "medium"
-        got = sixteen(text, lambda: extra, last_days(today), district_codes())
+        got = sixteen(text, lambda _at: extra, 0, last_days(today), district_codes())
         if got:
             return got[0], text, 0, n, got[2]
         return ("account", text, 0, n, "high") if column == "account" else None
