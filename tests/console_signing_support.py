@@ -41,9 +41,9 @@ class SignEnv:
 
 
 def make_sign_env(root: Path, *, signatories: dict[str, dict[str, Any]] | None = None,
-                  report: bool = True) -> SignEnv:
+                  report: bool = True, extra_users: dict[str, tuple[str, str]] | None = None) -> SignEnv:
     """`signatories`: per-role overrides of the config block (e.g. `{"atasan_ppid": {"pkcs12": None}}`)."""
-    env = make_env(root / "console", populate_days=2)
+    env = make_env(root / "console", populate_days=2, extra_users=extra_users)
     pki = make_ca(root / "pki")
     raw = yaml.safe_load(env.config_path.read_text())
     block = raw.setdefault("reports", {}).setdefault("signatories", {})
