@@ -124,7 +124,7 @@ class SignOrder:
 
     @property
     def next_role(self) -> str | None:
-        """The role whose turn it is (every earlier one has signed); None when complete or out of order."""
+        """The role whose turn it is: the first one in order that has not signed; None when complete."""
         for r in self.roles:
             if r not in self.signed:
                 return r
