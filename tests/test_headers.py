@@ -13,8 +13,8 @@ from auditor.snapshot import Headers, Site
 from checks.base import CheckContext, CheckSkipped, Severity, discover_checks
 from checks.headers import HeadersCheck, HeadersConfig, rules
 from checks.headers import observatory as obs
-from checks.headers.scoring import GRADE_CHART, MINIMUM_SCORE_FOR_EXTRA_CREDIT, MODIFIERS, grade, letter_for
 from checks.headers.html import parse_markup
+from checks.headers.scoring import GRADE_CHART, MINIMUM_SCORE_FOR_EXTRA_CREDIT, MODIFIERS, grade, letter_for
 from checks.headers.texts import RULEBOOK
 from tests.observatory.support import by_rule, nginx, run_headers, snapshot, write_pki
 from tests.servers import free_port, need_peer, serve, tls_context, wait_port
@@ -373,3 +373,19 @@ def test_each_severity_comes_from_the_record(rule, case, make):
 def test_every_declared_severity_case_is_exercised():
     declared = {(rid, c) for rid, r in RULEBOOK.items() for c in r.cases}
     assert declared == {(r, c) for r, c, _m in SEVERITY_CASES if c is not None}
+
+
+def test_check_lowers_severity_only_by_the_records_cases(pki):
+    """Through the whole check: syntax-only CSP, an extra unknown Referrer-Policy token and passive mixed
+    content are reported at the lowered severities their records declare."""
+    ca, *_, tls = pki
+    hdrs = [("Content-Type", HTML), ("Strict-Transport-Security", "max-age=31536000"),
+            ("Content-Security-Policy", "default-src 'self'; object-src 'none'; frame-ancestors 'self'; scrpt-src x"),
+            ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "bogus, same-origin")]
+    body = '<html><body><img src="http://img.example.com/a.png"></body></html>'
+    with serve({"/": (200, hdrs, body)}, tls=tls) as s:
+        found = by_rule(run(crawl(s.url, ["/"]), ca))
+    sev = {r: found[r].severity for r in ("headers.csp.unsafe", "headers.referrer_policy.unsafe",
+                                          "headers.mixed_content")}
+    assert sev == {"headers.csp.unsafe": Severity.LOW, "headers.referrer_policy.unsafe": Severity.INFO,
+                   "headers.mixed_content": Severity.LOW}

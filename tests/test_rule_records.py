@@ -129,6 +129,14 @@ def test_coverage_problems_name_both_gaps():
                                   {"demo": book}) == ([], [])
 
 
+def test_cases_never_seen_names_a_declared_severity_no_finding_carried():
+    book = RuleBook("demo", [Rule("demo.a", Severity.LOW, "A", "A en", "r", "r",
+                                  cases={"bad": Severity.HIGH, "mild": Severity.INFO})])
+    seen = [("demo", "demo.a", "low"), ("demo", "demo.a", "high"), ("plugin", "demo.a", "info")]
+    assert rule_coverage.cases_never_seen(seen, {"demo": book}) == ["demo: demo.a (case mild: info)"]
+    assert rule_coverage.cases_never_seen([*seen, ("demo", "demo.a", "info")], {"demo": book}) == []
+
+
 def test_session_collects_what_checks_emit():
     """The wrapper sees findings returned by a built-in check's run (this module ran one above)."""
     assert rule_coverage.EMITTED, "no built-in check ran through the coverage wrapper"
