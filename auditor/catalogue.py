@@ -16,6 +16,9 @@ from typing import Any
 import yaml
 
 MESSAGES_DIR = Path(__file__).with_name("messages")
+# libyaml's safe loader when PyYAML was built with it: the same data, ten times faster (every command
+# reads the whole catalogue at start-up)
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 LANGS = ("id", "en")
 
 
@@ -23,7 +26,7 @@ LANGS = ("id", "en")
 def messages() -> dict[str, dict[str, Any]]:
     merged: dict[str, dict[str, Any]] = {}
     for path in sorted(MESSAGES_DIR.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
         for key, entry in data.items():
             if key in merged:
                 raise RuntimeError(f"message key {key!r} defined twice (second time in {path.name})")

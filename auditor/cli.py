@@ -9,7 +9,9 @@ import errno
 import importlib
 import logging
 import pkgutil
+import re
 import sys
+from pathlib import Path
 
 from auditor import __version__, commands
 from auditor.errors import AuditorError
@@ -18,6 +20,7 @@ from auditor.errors import AuditorError
 DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG)
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+COMMANDS_DIR = Path(commands.__file__).parent
 
 
 class _Parser(argparse.ArgumentParser):
@@ -36,20 +39,26 @@ def common_options() -> argparse.ArgumentParser:
     return common
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or with `command` only the module of that name (`check-file` ->
+    `auditor.commands.check_file`), so a command does not pay for importing every other command's
+    libraries (Flask, WeasyPrint, the crawler...). See `main`."""
     parser = _Parser(prog="ppid-audit",
                      description="Audit keamanan & kepatuhan website PPID desa/kalurahan.")
     parser.add_argument("--version", action="version", version=f"ppid-audit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     parents = [common_options()]
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
+    names = sorted(info.name for info in pkgutil.iter_modules(commands.__path__))
+    if command is not None:
+        names = [command.replace("-", "_")]
+    for name in names:
+        if name.startswith("_"):
             continue
         try:
-            module = importlib.import_module(f"auditor.commands.{info.name}")
+            module = importlib.import_module(f"auditor.commands.{name}")
         except Exception as exc:  # one broken command must not take the whole CLI down
-            print(f"ppid-audit: warning: command module {info.name!r} failed to load: {exc}", file=sys.stderr)
+            print(f"ppid-audit: warning: command module {name!r} failed to load: {exc}", file=sys.stderr)
             continue
         if hasattr(module, "register"):
             module.register(sub, parents)
@@ -77,8 +86,21 @@ def setup_logging(*, verbose: bool) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler])
 
 
+def _own_parser(argv: list[str]) -> argparse.ArgumentParser | None:
+    """The parser of just the command `argv` starts with, when a module of that name registers it
+    (most do; `runs`, `worker`, `verify-report`... live in modules named otherwise and get the whole
+    parser, as do --help, --version and typos)."""
+    if not argv or not re.fullmatch(r"[a-z][a-z0-9-]*", argv[0]) or not (
+            COMMANDS_DIR / (argv[0].replace("-", "_") + ".py")).is_file():
+        return None
+    parser = build_parser(argv[0])
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return parser if subs and argv[0] in subs[0].choices else None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = _own_parser(argv) or build_parser()
     args = parser.parse_args(argv)
     setup_logging(verbose=getattr(args, "verbose", False))
     try:

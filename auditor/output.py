@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditor import __version__
-from auditor.runner import RunOutcome
-from auditor.triage import Decision
 from checks.base import Finding, Severity
 from checks.rules import Rule, all_rulebooks
+
+if TYPE_CHECKING:  # annotations only: `check-file` writes JSON without loading the crawler
+    from auditor.runner import RunOutcome
+    from auditor.triage import Decision
 
 TOOL = {"name": "ppid-auditor", "version": __version__}
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

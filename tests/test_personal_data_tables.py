@@ -29,9 +29,11 @@ HEADERS = ["No", "Nama", "NIK", "No. KK", "No HP/WA", "NPWP", "No. Rekening", "B
            "Keterangan", "atas", "Rek a.n", "Nomor"]
 
 
-def reference_result(rows: list[list[str]], allow: Allowlist | None = None, limits: Limits | None = None):
+def reference_result(rows: list[list[str]], allow: Allowlist | None = None, limits: Limits | None = None,
+                     public: dict[str, int] | None = None):
     """{kind: (values with confidence, samples, locations)} as the one-chunk-per-cell path counted them,
-    stopping where the row, cell and character caps of `limits` stop (a cell over a cap is not read)."""
+    stopping where the row, cell and character caps of `limits` stop (a cell over a cap is not read);
+    `public` gets the institutional values left out, counted by reason."""
     limits = limits or Limits()
     groups: dict[str, tuple[dict[str, str], list[str], list[str]]] = {}
     headers: dict[int, tuple[str | None, str]] = {}
@@ -59,9 +61,13 @@ def reference_result(rows: list[list[str]], allow: Allowlist | None = None, limi
             matches = reference_scan(text, column=kind, context=context, today=TODAY)
             # a left label without letters says nothing: the header and the joining space are the label
             label = context if not left or len(left) >= 40 or left.lower().islower() else f"{header} " if header else ""
-            matches = [m for m in matches if public_reason(m.kind, m.value, text, m.start, m.end, label) is None]
             if allow is not None:
                 matches = [m for m in matches if not allow.allows(m)]
+            reasons = [public_reason(m.kind, m.value, text, m.start, m.end, label) for m in matches]
+            matches = [m for m, reason in zip(matches, reasons, strict=True) if reason is None]
+            if public is not None:
+                for reason in filter(None, reasons):
+                    public[reason] = public.get(reason, 0) + 1
             if kind is None and len(matches) > 1:
                 matches = relabel_rows(text, matches)
             for m in matches:
@@ -166,32 +172,37 @@ def test_block_order_is_reading_order():
 
 
 def test_keyed_hasher_equals_keyed_hash():
-    from auditor.redact import keyed_hash, keyed_hasher
+    from auditor.redact import keyed_hash, keyed_hasher, smallest_keyed_hashes
 
     values = ["3403015708900001", "Budi.S@Gmail.com", "0812-3456-7890", "٣٤٠٣", "x" * 100, ""]
     for key in (b"k" * 32, b"short", b"L" * 100):
         hasher = keyed_hasher(key)
         assert [hasher(v) for v in values] == [keyed_hash(key, v) for v in values]
+        many = values + [str(n) for n in range(3000)]
+        for n in (1, 10, 5000):
+            assert smallest_keyed_hashes(key, many, n) == sorted(keyed_hash(key, v) for v in many)[:n]
 
 
 def test_bare_cells_answer_like_the_scanner():
-    """`scanner.bare_cell` (a shortcut for cells of bare digits in a typed column) against `find`."""
-    from checks.personal_data.scanner import bare_cell, find
+    """`scanner.bare_cell` (the answer for a cell of bare digits in a typed column, without a scan) against
+    `find`, for every length and any context bits of the header and label."""
+    from checks.personal_data.context import BIT
+    from checks.personal_data.scanner import BARE_COLUMNS, bare_cell, find
     from tests.pii_synth import make_kk, make_nik, make_phone
 
     rng = random.Random(11)
-    used = 0
+    kinds: set[str] = set()
     for _ in range(3000):
-        pick = rng.randrange(5)
+        pick = rng.randrange(6)
         text = (make_nik(rng), make_kk(rng), make_phone(rng), "62" + make_phone(rng)[1:],
-                "".join(rng.choice("0123456789") for _ in range(rng.randint(8, 18))))[pick]
+                "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 20))),
+                "0" + "".join(rng.choice("0123456789") for _ in range(rng.choice([12, 14, 15]))))[pick]
         if rng.random() < 0.2:  # an impossible date or region
             i = rng.randrange(len(text))
             text = text[:i] + rng.choice("0123456789") + text[i + 1:]
-        for column in ("nik", "kk", "npwp", "phone", "account"):
-            got = bare_cell(text, column, TODAY)
-            if got is False:
-                continue
-            used += 1
-            assert find(text, column, today=TODAY, extra=0) == ([got] if got else []), (text, column)
-    assert used > 5000
+        extra = sum(b for b in BIT.values() if rng.random() < 0.2)
+        for column in sorted(BARE_COLUMNS):
+            got = bare_cell(text, column, extra, TODAY)
+            assert find(text, column, today=TODAY, extra=extra) == ([got] if got else []), (text, column, extra)
+            kinds.add(got[0] if got else "")
+    assert kinds == {"nik", "kk", "npwp", "bpjs", "phone", "account", ""}

@@ -118,15 +118,14 @@ def check_paths(paths: list[Path], key: bytes, allow_entries: list[str], pd_cfg:
     from checks.personal_data.check import limits_from, ocr_engine
     from checks.personal_data.detectors import Allowlist
     from checks.personal_data.evidence import findings_for, scan_extraction
-    from checks.personal_data.extract import extract
+    from checks.personal_data.extract import extract, sniff
 
     limits = limits_from(pd_cfg)
     allow = Allowlist.from_entries([*allow_entries, *pd_cfg.allowlist])
     findings: list[Finding] = []
     unreadable: dict[str, str] = {}
     notes: dict[str, list[str]] = {}
-    if ocr is None:
-        ocr = ocr_engine(pd_cfg, cache)
+    made = ocr is not None  # else made for the first file OCR may read: a sheet never needs Tesseract
     told = False
     for path in paths:
         name = str(path)
@@ -139,6 +138,8 @@ def check_paths(paths: list[Path], key: bytes, allow_entries: list[str], pd_cfg:
         except OSError as exc:
             unreadable[name] = exc.strerror or type(exc).__name__
             continue
+        if not made and sniff(data, path.name) in ("pdf", "image"):
+            ocr, made = ocr_engine(pd_cfg, cache), True
         ex = extract(data, path.name, limits=limits, ocr=ocr if ocr is not None and ocr.available else None)
         res = scan_extraction(ex, allow, today)
         if ocr is not None and not ocr.available and not told and (res.image_only or ex.fmt == "image"):

@@ -8,23 +8,22 @@ plain SHA of a NIK can be brute-forced from the ~10^12 structurally valid NIKs).
 from __future__ import annotations
 
 import bisect
-import heapq
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import accumulate
+from itertools import compress, filterfalse, repeat
 from typing import Any
 
 from auditor.catalogue import t
-from auditor.redact import keyed_hasher
+from auditor.redact import smallest_keyed_hashes
 from checks.base import Finding, Severity
-from checks.personal_data.detectors import BEFORE, Allowlist, Match, masked, scan
+from checks.personal_data.blocks import block_hits, relabel_rows
+from checks.personal_data.detectors import Allowlist, Match, masked, scan
 from checks.personal_data.extract import Extraction
-from checks.personal_data.institutional import label_reason, public_reason
+from checks.personal_data.institutional import public_reason
 from checks.personal_data.limits import Chunk, Note
 from checks.personal_data.records import RULEBOOK
-from checks.personal_data.scanner import Found, bare_cell, find
 from checks.personal_data.tables import CellBlock
 
 SAMPLES = 3
@@ -84,36 +83,6 @@ class DocumentResult:
         return len(g.values) if g else 0
 
 
-_NIK_THEN_KK = re.compile(r"\bnik\b.*\b(?:no\.?\s*)?kk\b", re.I)
-_KK_THEN_NIK = re.compile(r"\b(?:no\.?\s*)?kk\b.*\bnik\b", re.I)
-
-
-def relabel_rows(text: str, matches: list[Match]) -> list[Match]:
-    """Text tables (PDF pages, TXT): under a header line naming both NIK and KK columns, a row holding two
-    16-digit numbers has them in the header's order. Without this every KK would count as one more NIK."""
-    order: list[str] | None = None
-    for line in text.splitlines()[:40]:
-        if _NIK_THEN_KK.search(line):
-            order = ["nik", "kk"]
-            break
-        if _KK_THEN_NIK.search(line):
-            order = ["kk", "nik"]
-            break
-    if order is None:
-        return matches
-    by_line: dict[int, list[int]] = {}
-    for i, m in enumerate(matches):
-        if m.kind in ("nik", "kk") and len(m.value) == 16:
-            by_line.setdefault(text.count("\n", 0, m.start), []).append(i)
-    out = list(matches)
-    for idxs in by_line.values():
-        if len(idxs) == 2:
-            for kind, i in zip(order, sorted(idxs, key=lambda k: matches[k].start), strict=True):
-                m = matches[i]
-                out[i] = Match(kind, m.value, m.start, m.end, "high")
-    return out
-
-
 def _line_loc(starts: list[int], pos: int) -> str:
     return f"baris {bisect.bisect_right(starts, pos)}"
 
@@ -168,128 +137,30 @@ def _scan_chunk(res: DocumentResult, chunk: Chunk, allow: Allowlist | None, toda
         _record(res, m.kind, m.value, m.confidence, lambda m=m: loc(m))
 
 
-# Between two cells scanned as one text: a line break (no number or e-mail runs across it, and the
-# words after a value are read up to the line's end) and BEFORE characters that are no context word,
-# no letter and no space, so the words before a value are read from its own cell only, as if the cell
-# were scanned alone (`tests/test_personal_data_tables.py` checks that it is).
-CELL_SEP = "\n" + "\x01" * BEFORE
-BARE_COLUMNS = frozenset({"nik", "kk", "npwp", "phone", "account"})
-
-
-def scan_block(block: CellBlock, allow: Allowlist | None, today: date) -> list[tuple[int, Found]]:
-    """Every match of a block of table cells as (cell index, (kind, value, start, end, confidence)),
-    offsets within the cell, in the order a scan of each cell in turn gives (cells in reading order;
-    in a cell, numbers in the engine's order, then e-mail addresses). Cells that share a column kind and
-    context bits are scanned as one text, separated by `CELL_SEP`."""
-    out = []
-    for key, f, off in _block_hits(block, today):
-        if off:
-            f = (f[0], f[1], f[2] - off, f[3] - off, f[4])
-        out.append((key >> 33, f))
-    if allow is not None and (allow.values or allow.domains):
-        out = [(i, f) for i, f in out if not allow.allows_value(f[0], f[1])]
-    return out
-
-
-def _block_hits(block: CellBlock, today: date) -> list[tuple[int, Found, int]]:
-    """(order key, match with offsets in the group's text, offset of its cell there), sorted. The key
-    packs cell index, e-mail or not and the engine's output position into one int, so the sort compares
-    ints."""
-    groups: dict[tuple[str | None, int], list[int]] = {}
-    for i, key in enumerate(zip(block.columns, block.extra, strict=True)):
-        g = groups.get(key)
-        if g is None:
-            groups[key] = [i]
-        else:
-            g.append(i)
-    texts = block.texts
-    step = len(CELL_SEP)
-    bisect_right = bisect.bisect_right
-    hits: list[tuple[int, Found, int]] = []
-    append = hits.append
-    for (column, extra), all_idxs in groups.items():
-        idxs = all_idxs
-        if column in BARE_COLUMNS:  # cells of bare digits: their match without a scan
-            idxs = []
-            for i in all_idxs:
-                text = texts[i]
-                got = bare_cell(text, column, today) if text.isdigit() and text.isascii() else False
-                if got is False:
-                    idxs.append(i)
-                elif got is not None:
-                    append(((i << 33) | len(hits), got, 0))  # type: ignore[arg-type]
-            if not idxs:
-                continue
-        starts = list(accumulate([len(texts[i]) + step for i in idxs[:-1]], initial=0))
-        found = find(CELL_SEP.join([texts[i] for i in idxs]), column, today=today, extra=extra)
-        for seq, f in enumerate(found, len(hits)):
-            k = bisect_right(starts, f[2]) - 1
-            append(((idxs[k] << 33) | ((f[0] == "email") << 32) | seq, f, starts[k]))
-    hits.sort()
-    return hits
-
-
 def _scan_cells(res: DocumentResult, block: CellBlock, allow: Allowlist | None, today: date) -> None:
-    """Count a block's matches: the allowlist, institutional identifiers (`institutional`) and, in a
-    free-text cell holding several values, the NIK/KK order of a header line inside it, as `_scan_chunk`
-    does for one chunk. One loop over the block's sorted hits; a cell with a single hit (nearly all of
-    a dense sheet) takes the inlined path."""
-    hits = _block_hits(block, today)
-    texts, labels, groups = block.texts, block.labels, res.groups
-    allow_on = allow is not None and bool(allow.values or allow.domains)
-    n = len(hits)
-    k = 0
-    while k < n:
-        key, f, off = hits[k]
-        cell = key >> 33
-        if k + 1 < n and hits[k + 1][0] >> 33 == cell:
-            j = k + 1
-            while j < n and hits[j][0] >> 33 == cell:
-                j += 1
-            _scan_cell_hits(res, block, cell, [(h[1], h[2]) for h in hits[k:j]], allow if allow_on else None)
-            k = j
+    """Count a block's matches (`blocks.block_hits`). A kind whose first samples and locations are all
+    taken only needs its values and confidences, which do not depend on the order the matches come in;
+    the others are counted in reading order."""
+    hits = block_hits(block, allow, today)
+    for reason, n in hits.public.items():
+        res.public[reason] = res.public.get(reason, 0) + n
+    for kind, kh in hits.kinds.items():
+        g = res.groups.get(kind)
+        if g is not None and len(g.samples) >= SAMPLES and len(g.locations) >= LOCATIONS:
+            _count(g.values, kh.values, kh.confs)
             continue
-        k += 1
-        kind, value = f[0], f[1]
-        if allow_on and allow.allows_value(kind, value):  # type: ignore[union-attr]
-            continue
-        text = texts[cell]
-        if kind not in ("npwp", "email") and text.isdigit():  # `public_reason`'s path for a bare number
-            reason = label_reason(labels[cell], kind == "account")
-        else:
-            reason = public_reason(kind, value, text, f[2] - off, f[3] - off, labels[cell])
-        if reason is not None:
-            res.public[reason] = res.public.get(reason, 0) + 1
-            continue
-        conf = f[4]
-        g = groups.get(kind)  # `_record`, inlined: this loop runs once per value of a dense sheet
-        if g is None or len(g.locations) < LOCATIONS or len(g.samples) < SAMPLES:
-            _record(res, kind, value, conf, lambda cell=cell: block.loc(cell))
-            continue
-        values = g.values
-        prev = values.get(value)
-        if prev is None:
-            values[value] = conf
-        elif prev != "high" and conf == "high":
-            values[value] = "high"
+        keys, values, confs = kh.keys, kh.values, kh.confs
+        for j in sorted(range(len(keys)), key=keys.__getitem__):
+            _record(res, kind, values[j], confs[j], lambda key=keys[j]: block.loc(*hits.where(key)))
 
 
-def _scan_cell_hits(res: DocumentResult, block: CellBlock, cell: int, found: list[tuple[Found, int]],
-                    allow: Allowlist | None) -> None:
-    """Several matches in one cell: filtered, then relabelled by a NIK/KK header line when the cell is free
-    text (no column kind), then counted."""
-    text, label = block.texts[cell], block.labels[cell]
-    ms = []
-    for f, off in found:
-        m = Match(f[0], f[1], f[2] - off, f[3] - off, f[4])
-        if allow is not None and allow.allows(m):
-            continue
-        if not _public(res, m.kind, m.value, text, m.start, m.end, label):
-            ms.append(m)
-    if block.columns[cell] is None and len(ms) > 1 and len(text) < 200_000:
-        ms = relabel_rows(text, ms)
-    for m in ms:
-        _record(res, m.kind, m.value, m.confidence, lambda: block.loc(cell))
+def _count(best: dict[str, str], values: list[str], confs: list[str]) -> None:
+    """Add values with their confidences to `best` (value -> best confidence seen), in C loops."""
+    if "medium" in confs:
+        medium = compress(values, map("medium".__eq__, confs))
+        best.update(zip(filterfalse(best.__contains__, medium), repeat("medium")))
+        values = list(compress(values, map("high".__eq__, confs)))
+    best.update(dict.fromkeys(values, "high"))
 
 
 def scan_extraction(ex: Extraction, allow: Allowlist | None = None, today: date | None = None) -> DocumentResult:
@@ -322,20 +193,19 @@ def findings_for(res: DocumentResult, url: str, key: bytes, *, check: str = "per
     """One finding per personal-data kind in the document, plus `pii.document.unscannable` when it could
     not be read (image-only PDF, encrypted, damaged, refused as a bomb)."""
     out: list[Finding] = []
-    hasher = keyed_hasher(key)
     for kind in ("nik", "kk", "npwp", "bpjs", "account", "phone", "email"):
         g = res.groups.get(kind)
         if not g or not g.values:
             continue
         n = len(g.values)
-        high = sum(1 for c in g.values.values() if c == "high")
+        high = list(g.values.values()).count("high")
         more = "…" if n > len(g.samples) else ""
         evidence = (f"{n} {LABELS[kind]} ({high} dengan konteks): {', '.join(g.samples)}{more}"
                     f"; lokasi: {', '.join(g.locations)}")
         if res.notes:
             evidence += " (dokumen tidak diperiksa seluruhnya)" if any(
                 nt.code.startswith("cap.") for nt in res.notes) else ""
-        hashes = heapq.nsmallest(MAX_HASHES, map(hasher, g.values))  # each distinct value hashed once
+        hashes = smallest_keyed_hashes(key, g.values, MAX_HASHES)  # each distinct value hashed once
         out.append(RULEBOOK[f"pii.{kind}"].finding(
             check, severity=severity_for(kind, n), url=url, evidence=evidence,
             # Stable while the document keeps exposing this kind; the values themselves are only ever

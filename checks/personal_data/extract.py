@@ -13,6 +13,7 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import methodcaller
 from typing import TYPE_CHECKING
 
 from checks.personal_data import office, scans
@@ -189,6 +190,11 @@ def csv_chunks(text: str, budget: Budget) -> Iterator[Chunk]:
     delim = max(",;\t|", key=first.count)
     if first.count(delim) == 0:
         delim = ","
+    lines = _plain_lines(text)
+    if lines is not None:
+        yield from table_chunks(map(methodcaller("split", delim), lines),
+                                lambda r, c: f"baris {r + 1} kolom {c + 1}", budget, strings=True)
+        return
     reader = csv.reader(io.StringIO(text), delimiter=delim)
 
     def rows() -> Iterator[list[str]]:
@@ -201,6 +207,19 @@ def csv_chunks(text: str, budget: Budget) -> Iterator[Chunk]:
                 budget.note("csv.row", "ada baris CSV rusak yang dilewati", "a malformed CSV row was skipped")
 
     yield from table_chunks(rows(), lambda r, c: f"baris {r + 1} kolom {c + 1}", budget, strings=True)
+
+
+def _plain_lines(text: str) -> list[str] | None:
+    """The lines of a CSV text that `csv.reader` would read as its lines split at the delimiter (no
+    quotes, no carriage returns or NULs, which it reads its own way or refuses, no field over its size
+    limit), else None. Splitting gives the same rows at a lower cost (an empty line gives [""] instead
+    of [], an empty cell either way); `tests/test_personal_data_formats.py` compares the two."""
+    if '"' in text or "\r" in text or "\x00" in text:
+        return None
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return lines if max(map(len, lines), default=0) <= csv.field_size_limit() else None
 
 
 def pdf_chunks(data: bytes, budget: Budget, ex: Extraction | None = None) -> Iterator[Chunk]:

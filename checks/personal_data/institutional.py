@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from auditor.catalogue import SAFE_LOADER
+
 DATA_FILE = Path(__file__).with_name("institutional.yaml")
 BEFORE, AFTER = 48, 32  # the detector's context window
 REASONS = ("npwp_institution", "budget_code", "nip", "nib", "register", "longer_number", "account_institution",
@@ -26,7 +28,7 @@ REASONS = ("npwp_institution", "budget_code", "nip", "nib", "register", "longer_
 
 @lru_cache(maxsize=1)
 def tables() -> dict[str, Any]:
-    return yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
+    return yaml.load(DATA_FILE.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
 
 
 def _words_rx(words: list[str], phrases: list[str]) -> re.Pattern[str]:

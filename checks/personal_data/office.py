@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from checks.personal_data.limits import MB, Budget, Chunk, Unreadable, col_letter
+from checks.personal_data import xlsx
+from checks.personal_data.limits import MB, Budget, Chunk, StopExtraction, Unreadable, col_letter
 from checks.personal_data.tables import CellBlock, table_chunks
 
 _ROOT_START = re.compile(rb"<[A-Za-z_]")
@@ -115,6 +116,22 @@ def xlsx_chunks(data: bytes, budget: Budget) -> Iterator[Chunk]:
 
     zf = vet_zip(data, budget)
     _vet_all_xml(zf)
+    try:
+        book = xlsx.open_book(data)
+    except Exception:  # openpyxl below says what is wrong, in its words
+        book = None
+    if book is not None:
+        try:
+            for sheet in book.sheets:  # hidden and very hidden sheets included
+                title = sheet.title + (" (tersembunyi)" if sheet.state != "visible" else "")
+                yield from table_chunks(xlsx.sheet_rows(book, sheet),
+                                        lambda r, c, t=title: f"{t}!{col_letter(c)}{r + 1}", budget, strings=True)
+        except (StopExtraction, Unreadable):
+            raise
+        except Exception as exc:
+            raise Unreadable("corrupt", f"XLSX rusak ({type(exc).__name__})",
+                             f"damaged XLSX ({type(exc).__name__})") from None
+        return
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
     except Exception as exc:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
 
@@ -96,6 +97,32 @@ def kind_bits(kinds: set[str] | frozenset[str]) -> int:
 
 _NIK, _KK, _NPWP, _BPJS, _PHONE, _ACCOUNT = (BIT[k] for k in ("nik", "kk", "npwp", "bpjs", "phone", "account"))
 _ENABLING = kind_bits(set(ENABLING_KINDS))
+
+
+def sixteen(d: str, context: Callable[[int], int], at: int, days: dict[str, tuple[str, str]],
+            districts: frozenset[str]) -> tuple[str, str, str] | None:
+    """A 16-digit candidate outside any NIK/KK/NPWP column as (kind, value, confidence): a NIK, KK or
+    16-digit NPWP, or None (maybe a bank account, see `_Scan.classify`). `context(at)` gives the kind bits
+    around it, asked only when the structure leaves a choice."""
+    last = days.get(d[8:12])
+    if last is not None and d[:6] in districts and d[12:] != "0000":
+        dd = d[6:8]
+        kk_ok = "01" <= dd <= last[0]
+        nik_ok = kk_ok or "41" <= dd <= last[1]
+    else:
+        kk_ok = nik_ok = False
+    if nik_ok or d[0] == "0":
+        ctx = context(at)
+        if ctx & _NPWP:
+            return "npwp", d, "high"
+        if nik_ok:
+            if ctx & _KK and not ctx & _NIK and kk_ok:
+                return "kk", d, "high"
+            return "nik", d, "high" if ctx & (_KK | _NIK) else "medium"
+    # a KK date has no +40, so a KK can fail as a NIK (and the reverse)
+    if kk_ok and context(at) & _KK:
+        return "kk", d, "high"
+    return None
 
 
 class _Scan:
@@ -190,27 +217,9 @@ class _Scan:
     # -- classification --------------------------------------------------------------------------------
 
     def sixteen(self, d: str, s: int) -> tuple[str, str, str] | None:
-        """A 16-digit candidate outside any table column, as a NIK, KK or 16-digit NPWP (None: maybe a
-        bank account, see `classify`)."""
-        last = self.days.get(d[8:12])
-        if last is not None and d[:6] in self.districts and d[12:] != "0000":
-            dd = d[6:8]
-            kk_ok = "01" <= dd <= last[0]
-            nik_ok = kk_ok or "41" <= dd <= last[1]
-        else:
-            kk_ok = nik_ok = False
-        if nik_ok or d[0] == "0":
-            ctx = self._bits if s == self._run else self.before(s)
-            if ctx & _NPWP:
-                return "npwp", d, "high"
-            if nik_ok:
-                if ctx & _KK and not ctx & _NIK and kk_ok:
-                    return "kk", d, "high"
-                return "nik", d, "high" if ctx & (_KK | _NIK) else "medium"
-        # a KK date has no +40, so a KK can fail as a NIK (and the reverse)
-        if kk_ok and (self._bits if s == self._run else self.before(s)) & _KK:
-            return "kk", d, "high"
-        return None
+        """A 16-digit candidate outside any table column (see `sixteen`); the context is read only when
+        the structure leaves a choice."""
+        return sixteen(d, self.before, s, self.days, self.districts)
 
     def classify(self, digits: str, raw: str, s: int, e: int, plus: bool, maybe: bool | None,
                  ) -> tuple[str, str, str] | None:
@@ -317,29 +326,37 @@ class _Scan:
             at = text.find("@", last)
 
 
-def bare_cell(text: str, column: str | None, today: date) -> Found | None | bool:
-    """What `find(text, column)` returns for a table cell of nothing but 8-16 ASCII digits in a NIK, KK,
-    NPWP, phone or bank-account column, where the answer needs no context: its one match, or None; False
-    when this shortcut does not apply (the cell goes through `find`). A dense sheet is mostly such cells.
-    `tests/test_personal_data_tables.py` checks it against `find`."""
+def bare_cell(text: str, column: str, extra: int, today: date) -> Found | None:
+    """What `find(text, column, extra=extra)` returns for a table cell of nothing but ASCII digits in a
+    NIK, KK, NPWP, phone or bank-account column (`BARE_COLUMNS`): its one match or None. Such a cell has
+    no context of its own, so the column and the kind bits of its header and label decide; a dense sheet
+    is mostly such cells. `tests/test_personal_data_tables.py` checks it against `find`."""
     n = len(text)
-    if n > 16:
-        return None  # longer than any value: `find` skips such a run
-    if column in ("nik", "kk", "npwp"):
-        if n != 16:
-            return False
-        last = last_days(today).get(text[8:12])
-        ok = last is not None and text[:6] in district_codes() and text[12:] != "0000"
-        if ok:
-            dd = text[6:8]
-            ok = "01" <= dd <= last[0] or (column != "kk" and "41" <= dd <= last[1])  # type: ignore[index]
-        return column, text, 0, n, "high" if ok else "medium"
-    if n in (13, 15, 16) or column not in ("phone", "account"):
-        return False  # a BPJS card, an NPWP or a 16-digit number: the context decides
-    if column == "account":
-        return "account", text, 0, n, "high"
-    phone = normalise_phone(text) if text[0] in "06" else None
-    return ("phone", phone, 0, n, "high") if phone else None
+    if n == 16:
+        if column in ("nik", "kk", "npwp"):
+            last = last_days(today).get(text[8:12])
+            ok = last is not None and text[:6] in district_codes() and text[12:] != "0000"
+            if ok:
+                dd = text[6:8]
+                ok = "01" <= dd <= last[0] or (column != "kk" and "41" <= dd <= last[1])  # type: ignore[index]
+            return column, text, 0, n, "high" if ok else "medium"
+        got = sixteen(text, lambda _at: extra, 0, last_days(today), district_codes())
+        if got:
+            return got[0], text, 0, n, got[2]
+        return ("account", text, 0, n, "high") if column == "account" else None
+    if n < 8 or n > 16:
+        return None  # no run, or longer than any value
+    if n == 15 and (column == "npwp" or extra & _NPWP):
+        return "npwp", text, 0, n, "high"
+    if n == 13 and extra & _BPJS:
+        return "bpjs", text, 0, n, "high"
+    if column == "phone":
+        phone = normalise_phone(text) if text[0] in "06" else None
+        return ("phone", phone, 0, n, "high") if phone else None
+    return ("account", text, 0, n, "high") if column == "account" else None
+
+
+BARE_COLUMNS = frozenset({"nik", "kk", "npwp", "phone", "account"})
 
 
 def context_bits(context: str) -> int:
