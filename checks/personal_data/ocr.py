@@ -27,7 +27,6 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -39,7 +38,7 @@ from checks.personal_data.tessapi import limit_threads  # noqa: F401  (re-export
 log = logging.getLogger("ppid_auditor.checks.personal_data")
 
 CACHE_NAMESPACE = "ocr.v1"
-TARGET_LONG_SIDE = 2000  # pixels: an A4 page at ~170 dpi; more costs time without reading better
+TARGET_LONG_SIDE = 1754  # pixels: an A4 page at 150 dpi, which reads as well as 300 dpi (goal: 150 dpi scans); more costs time
 # Tesseract's accuracy drops when the x-height is under ~10 px and is good from ~20 px (tessdoc,
 # "Improving the quality of the output", Rescaling). A word box (capitals and descenders) is ~1.5 x
 # the x-height: words under SMALL_TEXT_PX are read again enlarged so they reach GOOD_TEXT_PX.
@@ -50,6 +49,13 @@ MAX_LONG_SIDE = 4000  # the enlarged second pass stays under this (bounded cost)
 # to 2x, towards SMALL_IMAGE_TARGET), which is cheaper than reading them twice.
 SMALL_IMAGE = 1000
 SMALL_IMAGE_TARGET = 1600
+
+
+Image_ = Any  # a Pillow image, or a function returning one (loaded on the worker that reads it)
+
+
+class ImageLoadError(Exception):
+    """The function given for an image failed (a damaged file): the caller reports the document."""
 
 
 class Cache(Protocol):
@@ -122,22 +128,22 @@ class OcrEngine:
         except (ValueError, KeyError, TypeError):
             return None
 
-    def submit(self, key: str, load: Callable[[], Any]) -> None:
-        """Start reading the image `load()` returns (called on the worker; it may raise, e.g. an image
-        over the pixel cap) unless it is cached, already started, or the run's image budget is spent.
-        At most 4 x workers images wait: older ones are dropped (a caller that moved on)."""
+    def submit(self, key: str, image: Image_) -> None:
+        """Start reading `image` (a Pillow image, or a function returning one, called on the worker) on an
+        idle worker, unless it is cached, already started, or the run's image budget is spent. At most
+        4 x workers images wait: older ones are dropped (a caller that moved on)."""
         if not self.available or key in self._pending:
             return
         if self.images + len(self._pending) >= self.limits.max_images or self._cached(key) is not None:
             return
         while len(self._pending) >= 4 * self.workers:
             self._pending.popitem(last=False)[1].cancel()
-        timeout = self.limits.document_s
-        self._pending[key] = self._executor().submit(lambda: self._recognise(load(), timeout))
+        self._pending[key] = self._executor().submit(self._recognise, image, self.limits.document_s)
 
-    def read(self, image: Any, key: str, timeout_s: float) -> OcrText | None:
-        """Text of a PIL image whose content hash is `key`; None when the run's image budget is spent or
-        the timeout hit."""
+    def read(self, image: Image_, key: str, timeout_s: float) -> OcrText | None:
+        """Text of `image` (a Pillow image, or a function returning one) whose content hash is `key`: from
+        the cache, from a reading `submit` started, or read now. None when the run's image budget is
+        spent or the timeout hit; `ImageLoadError` when the function could not load the image."""
         hit = self._cached(key)
         if hit is not None:
             self._pending.pop(key, None)
@@ -153,7 +159,9 @@ class OcrEngine:
         except FutureTimeout:
             log.debug("OCR of %s: no result within %.0f s", key[:12], timeout_s)
             return None
-        except Exception as exc:  # a broken image or a Tesseract error must not stop the document
+        except ImageLoadError:
+            raise
+        except Exception as exc:  # a Tesseract error must not stop the document
             log.debug("OCR of %s failed: %s: %s", key[:12], type(exc).__name__, exc)
             return None
         if out is None:
@@ -185,10 +193,15 @@ class OcrEngine:
             self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="ocr")
         return self._pool
 
-    def _recognise(self, image: Any, timeout_s: float) -> OcrText | None:
+    def _recognise(self, image: Image_, timeout_s: float) -> OcrText | None:
         """On a worker thread: Tesseract on the image scaled to at most TARGET_LONG_SIDE, then, when the
         words it read are small (`SMALL_TEXT_PX`), once more on the image enlarged to GOOD_TEXT_PX."""
         t0 = time.monotonic()
+        if callable(image):
+            try:
+                image = image()
+            except Exception as exc:
+                raise ImageLoadError(type(exc).__name__) from exc
         with self._lock:
             self.calls += 1
         img = prepare(image)
