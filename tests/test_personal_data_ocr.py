@@ -412,3 +412,20 @@ def test_leptonica_messages_are_silenced_once_the_library_is_loaded(tesseract):
             "assert lept.boxClipToRectangle(None, 10, 10) is None\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+
+
+def test_the_colon_after_a_nik_label_read_as_a_digit_is_restored():
+    """Tesseract often reads the card's "NIK : 3403..." as "NIK 13403..." (17 digits: no NIK). A stray 1,
+    l, I or | between the label and exactly 16 digits is the colon; a NIK that itself starts with 1 is
+    left alone."""
+    from checks.personal_data.scans import label_colons
+
+    nik = vd.make_nik(random.Random(17))
+    for misread in (f"NIK 1{nik}", f"NIK l{nik}", f"NIK|{nik}", f"N I K 1 {nik}"):
+        fixed = label_colons(misread)
+        assert nik in fixed and f"1{nik}" not in fixed
+        res = scan_extraction(extract(fixed.encode(), "kartu.txt"), None, TODAY)
+        assert set(res.groups["nik"].values) == {nik}
+    starts_with_1 = "13" + nik[2:]
+    assert label_colons(f"NIK {starts_with_1}") == f"NIK {starts_with_1}"
+    assert label_colons(f"NIK 1{nik}9") == f"NIK 1{nik}9"  # 18 digits: not a NIK either way, left as read

@@ -88,7 +88,7 @@ class OcrEngine:
     "program" (the `tesseract` program through pytesseract, one process per image), or "auto" (the
     library when it loads, else the program).
 
-    Reading ahead: `submit(key, load)` starts an image on an idle worker; `read(image, key, ...)` then
+    Reading ahead: `submit(key, image)` starts an image on an idle worker; `read(image, key, ...)` then
     takes its text (or reads the image itself when nothing was started). The scan stays one document
     at a time and in order; only Tesseract runs in the workers (ctypes releases the GIL), and the cache
     is used from the calling thread only (the store's database connection is not shared)."""

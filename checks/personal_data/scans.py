@@ -174,7 +174,18 @@ def _ocr_one(img: Any, key: str, ocr: OcrEngine, budget: Budget, summary: OcrSum
     summary.pages += 1
     summary.cached += out.cached
     summary.confidences.append(out.confidence)
-    return out.text
+    return label_colons(out.text)
+
+
+# On a card the colon after the printed label ("NIK : 3403...") is often read as "1", "l" or "|" and glued
+# to the number, which then has 17 digits and is no NIK any more. Only a stray character followed by
+# exactly 16 digits is taken for the colon: a real NIK starting with 1 has 15 digits after it.
+_LABEL_COLON = re.compile(r"(\bN[ \t]*[I1l][ \t]*K\b[ \t]*)[1lI|](?=[ \t]*\d{16}(?!\d))")
+
+
+def label_colons(text: str) -> str:
+    """OCR text with the colon after a NIK label restored where it was read as a digit or a bar."""
+    return _LABEL_COLON.sub(r"\1: ", text)
 
 
 def _cards(text: str, loc: str, cards: list[tuple[str, list[str]]]) -> None:
