@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from checks.personal_data import tessapi
-from checks.personal_data.tessapi import limit_threads  # noqa: F401  (re-exported for check.py)
 
 log = logging.getLogger("ppid_auditor.checks.personal_data")
 
@@ -350,6 +349,7 @@ def _probe_library(lang: str) -> tuple[bool, str, str]:
 
 
 def _probe_program(lang: str) -> tuple[bool, str, str]:
+    tessapi.limit_threads()  # inherited by every `tesseract` process started from here
     try:
         import pytesseract  # noqa: F401
     except ImportError:
