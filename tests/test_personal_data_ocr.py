@@ -23,7 +23,8 @@ from checks.base import CheckContext, MemoryCache
 from checks.personal_data.check import PersonalDataCheck, PersonalDataConfig, ocr_engine
 from checks.personal_data.evidence import findings_for, scan_extraction
 from checks.personal_data.extract import extract
-from checks.personal_data.ocr import probe
+from checks.personal_data.ocr import OcrEngine, content_key, probe
+from checks.personal_data.scans import read_ahead
 from tests import village_docs as vd
 from tests.servers import need_peer
 
@@ -34,7 +35,7 @@ KEY = b"k" * 32
 @pytest.fixture(scope="module")
 def tesseract():
     need_peer("tesseract")
-    ok, missing = probe("ind")
+    ok, missing, _backend = probe("ind")
     if not ok:
         need_peer(missing)  # e.g. the Indonesian data is missing: skip, or fail under PPID_REQUIRE_INTEGRATION
     return ocr_engine(PersonalDataConfig(), None)
@@ -253,7 +254,7 @@ def test_hostile_images_are_bounded(tesseract):
 def test_without_tesseract_the_check_says_so_once_and_behaves_as_before(monkeypatch):
     from checks.personal_data import ocr
 
-    monkeypatch.setitem(ocr._PROBE, "ind", (False, "tesseract"))
+    monkeypatch.setitem(ocr._PROBE, ("ind", "auto"), (False, "tesseract-ocr", "program"))
     scans = [Document(url=f"https://127.0.0.1/desa/upload/s{i}.pdf", status=200,
                       body=_image_pdf([vd.scan(vd.blt(random.Random(i), 1), 72)]), headers=Headers([("content-type", "application/pdf")]))
              for i in range(2)]
@@ -285,3 +286,146 @@ def test_the_check_reports_a_ktp_photo_under_the_uploads(tesseract):
     cards = [f for f in res.findings if f.rule == "pii.id_card_image"]
     assert len(cards) == 1 and cards[0].severity.label == "critical" and cards[0].url == photo.url
     assert cards[0].data["labels"] and res.facts.ocr_runs >= 1
+
+
+# -- the engine: libtesseract in-process, workers reading ahead, small text read again -------------------
+
+def test_library_and_program_read_the_same_page_alike(tesseract):
+    """libtesseract in-process (ctypes) and the `tesseract` program are the same Tesseract: the same
+    NIKs come out of the same scan, and the library does it without starting a process."""
+    doc = vd.blt(random.Random(12), 6)
+    scan = vd.scan(doc, 200, random.Random(12))
+    found = {}
+    for backend in ("library", "program"):
+        engine = OcrEngine(workers=1, backend=backend)
+        assert engine.available and engine.backend == backend
+        res = run_doc(scan, "blt.jpg", engine)
+        found[backend] = set(res.groups["nik"].values)
+        assert engine.calls == 1
+        engine.close()
+    assert found["library"] == found["program"] and len(found["library"]) >= 5
+
+
+def test_workers_read_ahead_each_image_once_with_the_same_results(tesseract):
+    """With two workers the next images are read while the scan is busy: each image is still OCRed once,
+    and every document gets the same values as with one worker, in order."""
+    rng = random.Random(13)
+    images = [vd.scan(vd.blt(rng, 3), 150, rng) for _ in range(3)] + [vd.ktp_card(rng)[0]]
+    results = {}
+    for workers in (1, 2):
+        engine = OcrEngine(workers=workers)
+        per_doc = []
+        for i, data in enumerate(images):
+            read_ahead(engine, images[i:i + workers])
+            if workers == 2 and i + 1 < len(images):
+                assert content_key(images[i + 1], "0") in engine._pending  # the next one is on a worker
+            per_doc.append(set(run_doc(data, f"d{i}.jpg", engine).groups["nik"].values))
+        assert engine.calls == len(images) and engine.images == len(images)
+        engine.close()
+        results[workers] = per_doc
+    assert results[1] == results[2] and all(results[1])
+
+
+def test_a_card_small_in_a_big_photo_is_read_again_enlarged(tesseract, monkeypatch):
+    """A KTP filling a fifth of a 2,400 px phone photo: its words are ~8 px high once the photo is scaled
+    to a page's size, so the engine reads it a second time enlarged; without that pass the card is
+    missed."""
+    from checks.personal_data import ocr
+
+    photos = [vd.card_on_table(random.Random(seed), width=2400, card_share=0.18) for seed in (1, 2, 3)]
+    for small, expect in ((ocr.SMALL_TEXT_PX, True), (0, False)):
+        monkeypatch.setattr(ocr, "SMALL_TEXT_PX", small)
+        engine = OcrEngine(workers=1)
+        cards = niks = 0
+        for data, nik in photos:
+            res = run_doc(data, "foto.jpg", engine)
+            cards += bool(res.cards)
+            niks += nik in (res.groups["nik"].values if "nik" in res.groups else {})
+        assert engine.second_passes == (3 if expect else 0)
+        assert (cards == 3 and niks >= 2) if expect else (cards == 0 and niks <= 1)
+        engine.close()
+
+
+def test_a_photo_without_text_is_not_enlarged_and_reports_nothing(tesseract):
+    from checks.personal_data.ocr import prepare
+
+    data = vd.photo(random.Random(14), 1200)
+    engine = OcrEngine(workers=1)
+    res = run_doc(data, "kegiatan.jpg", engine)
+    assert not res.groups and not res.cards and res.ocr["pages"] == 1 and engine.second_passes == 0
+    from PIL import Image
+
+    assert prepare(Image.open(io.BytesIO(data))).size == (1200, 800)
+    engine.close()
+
+
+def test_a_recognition_past_its_deadline_stops_and_the_worker_reads_on(tesseract):
+    from PIL import Image
+
+    from checks.personal_data import tessapi
+
+    api = tessapi.TessBase("ind")
+    page = Image.open(io.BytesIO(vd.scan(vd.blt(random.Random(15), 12), 200, random.Random(15))))
+    try:
+        assert api.tsv(page, 0.01) is None
+        assert "NIK" in api.tsv(page, 60)
+    finally:
+        api.close()
+
+
+def test_a_png_whose_pixels_are_damaged_is_corrupt_also_when_read_ahead(tesseract):
+    """The header is fine, the compressed pixels are not: decoding fails on the OCR worker, and the
+    document is reported damaged (not a crash, not an OCR failure), whether it was read ahead or not."""
+    def chunk(t: bytes, d: bytes) -> bytes:
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
+
+    bad = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 800, 600, 8, 0, 0, 0, 0))
+           + chunk(b"IDAT", b"\x78\x9c" + bytes(range(256)) * 4) + chunk(b"IEND", b""))
+    for ahead in (False, True):
+        engine = OcrEngine(workers=2)
+        if ahead:
+            read_ahead(engine, [bad])
+        res = run_doc(bad, "rusak.png", engine)
+        assert res.error_kind == "corrupt" and "damaged image" in res.error_en
+        engine.close()
+
+
+def test_check_file_on_a_photo_prints_no_tesseract_or_leptonica_chatter(tesseract, tmp_path):
+    """Tesseract in-process writes its diagnostics ("Estimating resolution", Leptonica's "Error in
+    boxClipToRectangle" on a photo's odd regions) nowhere: the user's terminal gets the table only."""
+    (tmp_path / "kegiatan.jpg").write_bytes(vd.photo(random.Random(16), 1600, banner="MUSYAWARAH DESA 2024"))
+    card, _ = vd.card_on_table(random.Random(16), width=2000)
+    (tmp_path / "ktp.jpg").write_bytes(card)
+    proc, doc = check_file(tmp_path, tmp_path / "kegiatan.jpg", tmp_path / "ktp.jpg")
+    assert proc.returncode == 1 and proc.stderr == ""
+    assert any(f["rule"] == "pii.id_card_image" for f in doc["findings"])
+
+
+def test_leptonica_messages_are_silenced_once_the_library_is_loaded(tesseract):
+    """Leptonica prints "Error in <function>: ..." to stderr on odd regions of some photos (seen on an
+    enlarged event photo); provoked here directly with an undefined box, in a fresh process."""
+    code = ("import ctypes, ctypes.util\n"
+            "from checks.personal_data import tessapi\n"
+            "assert tessapi.load() is not None\n"
+            "lept = ctypes.CDLL(ctypes.util.find_library('lept') or ctypes.util.find_library('leptonica'))\n"
+            "lept.boxClipToRectangle.restype = ctypes.c_void_p\n"
+            "assert lept.boxClipToRectangle(None, 10, 10) is None\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+
+
+def test_the_colon_after_a_nik_label_read_as_a_digit_is_restored():
+    """Tesseract often reads the card's "NIK : 3403..." as "NIK 13403..." (17 digits: no NIK). A stray 1,
+    l, I or | between the label and exactly 16 digits is the colon; a NIK that itself starts with 1 is
+    left alone."""
+    from checks.personal_data.scans import label_colons
+
+    nik = vd.make_nik(random.Random(17))
+    for misread in (f"NIK 1{nik}", f"NIK l{nik}", f"NIK|{nik}", f"N I K 1 {nik}"):
+        fixed = label_colons(misread)
+        assert nik in fixed and f"1{nik}" not in fixed
+        res = scan_extraction(extract(fixed.encode(), "kartu.txt"), None, TODAY)
+        assert set(res.groups["nik"].values) == {nik}
+    starts_with_1 = "13" + nik[2:]
+    assert label_colons(f"NIK {starts_with_1}") == f"NIK {starts_with_1}"
+    assert label_colons(f"NIK 1{nik}9") == f"NIK 1{nik}9"  # 18 digits: not a NIK either way, left as read

@@ -193,3 +193,58 @@ def ktp_card(rng: random.Random, nik: str | None = None, *, readable_number: boo
     img.rotate(rng.uniform(-1.5, 1.5), resample=Image.BICUBIC, expand=True, fillcolor=(90, 90, 90)).save(
         out, "JPEG", quality=75)
     return out.getvalue(), nik
+
+
+def card_on_table(rng: random.Random, nik: str | None = None, *, width: int = 3000,
+                  card_share: float = 0.55) -> tuple[bytes, str]:
+    """A phone photo of a KTP-like card lying on a table: the card (`card_share` of the photo's width) on a
+    wood-grain background, uneven light, slight blur, JPEG. The photo is `width` px wide (4:3)."""
+    from PIL import Image, ImageChops, ImageFilter
+
+    card_jpg, nik = ktp_card(rng, nik)
+    card = Image.open(io.BytesIO(card_jpg)).convert("RGB")
+    w, h = width, width * 3 // 4
+    grain = Image.effect_noise((w // 8, h // 8), 40).resize((w, h), Image.BICUBIC).filter(ImageFilter.GaussianBlur(3))
+    table = Image.merge("RGB", [grain.point(lambda v, k=k: int(v * k)) for k in (0.75, 0.55, 0.35)])
+    cw = int(w * card_share)
+    card = card.resize((cw, cw * card.height // card.width), Image.BICUBIC)
+    table.paste(card, ((w - card.width) // 2 + rng.randint(-w // 20, w // 20),
+                       (h - card.height) // 2 + rng.randint(-h // 20, h // 20)))
+    light = Image.linear_gradient("L").rotate(rng.uniform(0, 360)).resize((w, h)).point(lambda v: 150 + v * 105 // 255)
+    photo = ImageChops.multiply(table, Image.merge("RGB", [light] * 3)).filter(ImageFilter.GaussianBlur(0.8))
+    out = io.BytesIO()
+    photo.save(out, "JPEG", quality=80)
+    return out.getvalue(), nik
+
+
+def photo(rng: random.Random, width: int = 1600, banner: str = "") -> bytes:
+    """A photo of a village event, as far as a generator gets: sky, trees and a field, a crowd of coloured
+    figures, leaf texture, sensor noise, JPEG. With `banner`, a cloth banner with that text hangs over the
+    scene (event photos often show one; its words are no personal data)."""
+    from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
+
+    w, h = width, width * 2 // 3
+    sky = Image.linear_gradient("L").resize((w, h))
+    img = Image.merge("RGB", [sky.point(lambda v, k=k: int(k[0] + v * k[1])) for k in ((90, 0.4), (140, 0.3), (210, 0.1))])
+    d = ImageDraw.Draw(img)
+    horizon = int(h * rng.uniform(0.35, 0.5))
+    for _ in range(60):  # tree crowns along the horizon
+        x, r = rng.randrange(w), rng.randint(w // 40, w // 12)
+        d.ellipse([x - r, horizon - 2 * r, x + r, horizon + r // 2], fill=(rng.randint(20, 60), rng.randint(70, 130), 30))
+    d.rectangle([0, horizon, w, h], fill=(rng.randint(70, 110), rng.randint(110, 150), 50))
+    for _ in range(rng.randint(20, 45)):  # people: a head and a shirt
+        x, y = rng.randrange(w), rng.randint(horizon, h)
+        s = max(6, int((y - horizon + 40) / h * w / 25))
+        d.ellipse([x - s // 3, y - 2 * s, x + s // 3, y - s - s // 4], fill=(120, 85, 60))
+        d.rectangle([x - s // 2, y - s - s // 4, x + s // 2, y + s], fill=tuple(rng.randint(30, 230) for _ in range(3)))
+    if banner:
+        font = ImageFont.truetype(FONT_BOLD, max(12, w // 30))
+        box = d.textbbox((0, 0), banner, font=font)
+        bx, by = (w - box[2]) // 2, int(h * 0.08)
+        d.rectangle([bx - 20, by - 15, bx + box[2] + 20, by + box[3] + 15], fill=(200, 30, 30))
+        d.text((bx, by), banner, fill=(255, 255, 240), font=font)
+    leaves = Image.effect_noise((w, h), 60).convert("RGB")
+    img = ImageChops.overlay(img, leaves).filter(ImageFilter.GaussianBlur(0.6))
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=82)
+    return out.getvalue()

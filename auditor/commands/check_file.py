@@ -119,27 +119,41 @@ def check_paths(paths: list[Path], key: bytes, allow_entries: list[str], pd_cfg:
     from checks.personal_data.detectors import Allowlist
     from checks.personal_data.evidence import findings_for, scan_extraction
     from checks.personal_data.extract import extract, sniff
+    from checks.personal_data.scans import read_ahead
 
     limits = limits_from(pd_cfg)
     allow = Allowlist.from_entries([*allow_entries, *pd_cfg.allowlist])
     findings: list[Finding] = []
     unreadable: dict[str, str] = {}
     notes: dict[str, list[str]] = {}
-    made = ocr is not None  # else made for the first file OCR may read: a sheet never needs Tesseract
+    own = ocr is None  # then made for the first file OCR may read (a sheet never needs Tesseract) and closed here
     told = False
-    for path in paths:
+    files: dict[int, bytes | str] = {}  # index -> bytes, or why it cannot be read; only a few ahead at once
+
+    def load(i: int) -> bytes | str:
+        if i not in files:
+            try:
+                if paths[i].stat().st_size > limits.max_bytes:
+                    files[i] = f"lebih besar dari {limits.max_bytes // (1024 * 1024)} MB"
+                else:
+                    files[i] = paths[i].read_bytes()
+            except OSError as exc:
+                files[i] = exc.strerror or type(exc).__name__
+        return files[i]
+
+    for i, path in enumerate(paths):
         name = str(path)
-        try:
-            size = path.stat().st_size
-            if size > limits.max_bytes:
-                unreadable[name] = f"lebih besar dari {limits.max_bytes // (1024 * 1024)} MB"
-                continue
-            data = path.read_bytes()
-        except OSError as exc:
-            unreadable[name] = exc.strerror or type(exc).__name__
+        data = load(i)
+        if isinstance(data, str):
+            del files[i]
+            unreadable[name] = data
             continue
-        if not made and sniff(data, path.name) in ("pdf", "image"):
-            ocr, made = ocr_engine(pd_cfg, cache), True
+        if own and ocr is None and sniff(data, path.name) in ("pdf", "image"):
+            ocr = ocr_engine(pd_cfg, cache)
+        if ocr is not None and ocr.available:  # idle OCR workers read the next images meanwhile
+            ahead = (load(j) for j in range(i, min(len(paths), i + ocr.workers)))
+            read_ahead(ocr, (d for d in ahead if isinstance(d, bytes)))
+        del files[i]
         ex = extract(data, path.name, limits=limits, ocr=ocr if ocr is not None and ocr.available else None)
         res = scan_extraction(ex, allow, today)
         if ocr is not None and not ocr.available and not told and (res.image_only or ex.fmt == "image"):
@@ -157,6 +171,8 @@ def check_paths(paths: list[Path], key: bytes, allow_entries: list[str], pd_cfg:
             unreadable[name] = res.error_id
         if res.notes:
             notes.setdefault(name, []).extend(n.text_id for n in res.notes)
+    if own and ocr is not None:
+        ocr.close()
     return findings, unreadable, notes
 
 

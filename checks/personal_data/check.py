@@ -23,8 +23,9 @@ from checks.personal_data.evidence import (
 )
 from checks.personal_data.extract import extract, extract_page
 from checks.personal_data.limits import MB, Limits
-from checks.personal_data.ocr import OcrEngine, OcrLimits, limit_threads
+from checks.personal_data.ocr import OcrEngine, OcrLimits
 from checks.personal_data.records import RULEBOOK
+from checks.personal_data.scans import read_ahead
 
 
 class PersonalDataConfig(CheckConfig):
@@ -44,16 +45,16 @@ class PersonalDataConfig(CheckConfig):
     ocr_document_s: float = Field(60, gt=0)  # OCR seconds per document
     ocr_max_images: int = Field(200, ge=0)  # OCRed images/pages per run
     ocr_dpi: int = Field(200, ge=72, le=400)  # rendering of image-only PDF pages
+    ocr_workers: int = Field(0, ge=0, le=64)  # images read at once; 0: one per CPU core available
 
 
 def ocr_engine(cfg: PersonalDataConfig, cache: Cache | None) -> OcrEngine | None:
     """The run's OCR engine (None when OCR is switched off); `.available` says whether it can read."""
     if not cfg.ocr:
         return None
-    limit_threads()
     return OcrEngine(OcrLimits(max_pages=cfg.ocr_max_pages, max_pixels=int(cfg.ocr_max_megapixels * 1e6),
                                document_s=cfg.ocr_document_s, max_images=cfg.ocr_max_images, dpi=cfg.ocr_dpi),
-                     cache=cache)
+                     cache=cache, workers=cfg.ocr_workers)
 
 
 def limits_from(cfg: PersonalDataConfig) -> Limits:
@@ -109,9 +110,12 @@ class PersonalDataCheck(Check[PersonalDataConfig]):
                 ctx.log.debug("personal_data: page %s: %s", page.url, type(exc).__name__)
         res.findings.extend(self._page_findings(page_results, ctx.site.url, key, cfg.sitewide_contact_pages))
 
-        for doc in ctx.site.documents:
-            if not (doc.ok and doc.body) or over_budget():
-                continue
+        documents = [d for d in ctx.site.documents if d.ok and d.body]
+        for i, doc in enumerate(documents):
+            if over_budget():
+                break
+            if ocr is not None:  # the next images are read by idle OCR workers while this one is scanned
+                read_ahead(ocr, (d.body for d in documents[i:i + ocr.workers]))
             url = doc.final_url or doc.url
             try:
                 ex = extract(doc.body, doc.filename, content_type=doc.content_type, limits=limits, ocr=ocr)
@@ -139,6 +143,8 @@ class PersonalDataCheck(Check[PersonalDataConfig]):
         for f in res.findings:
             if f.rule != "pii.document.unscannable":
                 totals[f.rule.removeprefix("pii.")] += int(f.data.get("count", 0))
+        if ocr is not None:
+            ocr.close()
         res.facts = PersonalDataFacts(
             pages_scanned=len(page_results), documents_scanned=docs_scanned, ocr_runs=ocr.calls if ocr else 0,
             ocr_images=ocr.images if ocr else 0, counts=dict(totals), documents=doc_summaries, notes=notes[:500],

@@ -15,12 +15,13 @@ import io
 import re
 import time
 import warnings
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from checks.personal_data.idcard import card_labels, is_id_card
 from checks.personal_data.limits import Budget, Chunk, Unreadable
-from checks.personal_data.ocr import OcrEngine, OcrSummary, content_key
+from checks.personal_data.ocr import ImageLoadError, OcrEngine, OcrSummary, content_key
 
 IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "TIFF": "tiff", "MPO": "jpg"}
 
@@ -48,7 +49,7 @@ def truncated(data: bytes) -> bool:
     return False
 
 
-def _open(data: bytes, budget: Budget, max_pixels: int) -> Any:
+def _open(data: bytes, budget: Budget | None, max_pixels: int) -> Any:
     """The image, header read only; Unreadable when it is damaged or larger than `max_pixels`."""
     from PIL import Image
 
@@ -95,16 +96,14 @@ def image_chunks(data: bytes, budget: Budget, ocr: OcrEngine | None, summary: Oc
             break
         try:
             img.seek(frame)
-            if img.format == "JPEG":
-                img.draft("L", (4000, 4000))
-            img.load()
         except EOFError:
             break
         except Exception as exc:
             raise Unreadable("corrupt", f"gambar rusak ({type(exc).__name__})",
                              f"damaged image ({type(exc).__name__})") from None
         loc = "gambar" if frame == 0 else f"bingkai {frame + 1}"
-        text = _ocr_one(img, content_key(data, str(frame)), ocr, budget, summary, started)
+        # The pixels are decoded on the OCR worker, and not at all when the text is cached or was read ahead
+        text = _ocr_one(lambda img=img: _decoded(img), content_key(data, str(frame)), ocr, budget, summary, started)
         if text is None:
             break
         _cards(text, loc, cards)
@@ -114,6 +113,32 @@ def image_chunks(data: bytes, budget: Budget, ocr: OcrEngine | None, summary: Oc
         frame += 1
         if not getattr(img, "is_animated", False) and getattr(img, "format", "") != "TIFF":
             break
+
+
+def _decoded(img: Any) -> Any:
+    """The current frame's pixels (a JPEG decoded at a reduced scale when it is far larger than OCR needs)."""
+    if img.format == "JPEG":
+        img.draft("L", (4000, 4000))
+    img.load()
+    return img
+
+
+def read_ahead(ocr: OcrEngine | None, upcoming: Iterable[bytes]) -> None:
+    """Start OCR of the images among `upcoming` (the documents the scan reads next) on the engine's
+    workers, so they are read while the scan is busy with the one before. PDFs are not parsed here:
+    their scanned pages are read ahead page by page in `pdf_page_chunks`."""
+    if ocr is None or not ocr.available:
+        return
+    for data in upcoming:
+        if sniff_image(data) and not truncated(data):
+            ocr.submit(content_key(data, "0"), lambda data=data: _first_frame(data, ocr.limits.max_pixels))
+
+
+def _first_frame(data: bytes, max_pixels: int) -> Any:
+    """What `image_chunks` reads of an image file first, under the same pixel cap (on a worker)."""
+    img = _open(data, None, max_pixels)
+    img.seek(0)
+    return _decoded(img)
 
 
 def _has_frame(img: Any, frame: int) -> bool:
@@ -137,7 +162,10 @@ def _ocr_one(img: Any, key: str, ocr: OcrEngine, budget: Budget, summary: OcrSum
                     f"cap of {lim.max_images} OCR images per run reached")
         return None
     t0 = time.monotonic()
-    out = ocr.read(img, key, left)
+    try:
+        out = ocr.read(img, key, left)
+    except ImageLoadError as exc:
+        raise Unreadable("corrupt", f"gambar rusak ({exc})", f"damaged image ({exc})") from None
     summary.seconds += time.monotonic() - t0
     if out is None:
         budget.note("ocr.failed", "OCR gagal atau melewati batas waktu pada satu halaman/gambar",
@@ -146,7 +174,18 @@ def _ocr_one(img: Any, key: str, ocr: OcrEngine, budget: Budget, summary: OcrSum
     summary.pages += 1
     summary.cached += out.cached
     summary.confidences.append(out.confidence)
-    return out.text
+    return label_colons(out.text)
+
+
+# On a card the colon after the printed label ("NIK : 3403...") is often read as "1", "l" or "|" and glued
+# to the number, which then has 17 digits and is no NIK any more. Only a stray character followed by
+# exactly 16 digits is taken for the colon: a real NIK starting with 1 has 15 digits after it.
+_LABEL_COLON = re.compile(r"(\bN[ \t]*[I1l][ \t]*K\b[ \t]*)[1lI|](?=[ \t]*\d{16}(?!\d))")
+
+
+def label_colons(text: str) -> str:
+    """OCR text with the colon after a NIK label restored where it was read as a digit or a bar."""
+    return _LABEL_COLON.sub(r"\1: ", text)
 
 
 def _cards(text: str, loc: str, cards: list[tuple[str, list[str]]]) -> None:
@@ -173,8 +212,15 @@ def pdf_page_chunks(data: bytes, pages: list[int], budget: Budget, ocr: OcrEngin
                     f"scanned pages could not be rendered ({type(exc).__name__})")
         return
     started = time.monotonic()
-    try:
-        for i in todo:
+    rendered: deque[tuple[int, Any, str]] = deque()  # pages rendered and handed to the OCR workers
+    pending = iter(todo)
+
+    def render_ahead() -> None:
+        """Keep `workers` pages rendered ahead: the workers read them while this thread renders more."""
+        while len(rendered) < ocr.workers:
+            i = next(pending, None)
+            if i is None:
+                return
             try:
                 page = doc[i]
                 w, h = page.get_size()
@@ -186,10 +232,20 @@ def pdf_page_chunks(data: bytes, pages: list[int], budget: Budget, ocr: OcrEngin
                 budget.note("ocr.render", f"halaman {i + 1} tidak dapat dirender ({type(exc).__name__})",
                             f"page {i + 1} could not be rendered ({type(exc).__name__})")
                 continue
-            text = _ocr_one(img, content_key(data, f"p{i}@{lim.dpi}"), ocr, budget, summary, started)
+            key = content_key(data, f"p{i}@{lim.dpi}")
+            if ocr.budget_left():
+                ocr.submit(key, img)
+            rendered.append((i, img, key))
+
+    try:
+        render_ahead()
+        while rendered:
+            i, img, key = rendered.popleft()
+            text = _ocr_one(img, key, ocr, budget, summary, started)
             if text is None:
                 summary.skipped += 1
                 break
+            render_ahead()
             if len(text.strip()) >= 16:  # a scan OCR reads nothing from still needs a human look
                 budget.ocr_pages += 1
             _cards(text, f"hal. {i + 1}", cards)
