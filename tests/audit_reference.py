@@ -130,3 +130,37 @@ def _collect_attrs(el: etree._Element, attrs: list[str]) -> None:
     if href[:7].lower() in ("mailto:", "tel:+62", "tel:08") or "wa.me/" in href:
         attrs.append(href.split(":", 1)[-1].split("?")[0])
     attrs.extend(v for k, v in items if k.startswith("data-") and v and len(v) < 200)
+
+
+def markup_of(root: etree._Element | None):
+    """The header check's page markup by a Python loop over every element."""
+    from checks.headers.html import _LINK_RELS_LOADED, SUBRESOURCE_ATTRS, PageMarkup, Script
+
+    out = PageMarkup()
+    if root is None:
+        return out
+    for el in root.iter(etree.Element):
+        tag = el.tag
+        if not isinstance(tag, str):
+            continue
+        a = el.attrib
+        if tag == "script":
+            out.scripts.append(Script(a.get("src"), a.get("integrity"), a.get("crossorigin")))
+        elif tag == "meta":
+            equiv = a.get("http-equiv")
+            content = a.get("content")
+            if equiv is not None and content is not None:
+                if equiv.strip().lower() == "content-security-policy" and content:
+                    out.meta_csp.append(content)
+            elif (a.get("name") or "").strip().lower() == "referrer" and content:
+                out.meta_referrer = content
+        elif tag == "link":
+            rels = set((a.get("rel") or "").lower().split())
+            if rels & _LINK_RELS_LOADED and a.get("href"):
+                out.subresources.append(("link", a["href"]))
+        elif tag == "form" and a.get("action"):
+            out.form_actions.append(a["action"])
+        for attr in SUBRESOURCE_ATTRS.get(tag, ()):
+            if a.get(attr):
+                out.subresources.append((tag, a[attr]))
+    return out

@@ -25,6 +25,7 @@ from auditor.runner import run_audit
 from auditor.store import Store
 from checks.content import dates
 from checks.content.evidence import _NOT_TEXT
+from checks.headers.html import markup_of
 from checks.personal_data.html_text import html_chunks
 from checks.personal_data.limits import Budget, Limits
 from checks.personal_data.tables import CellBlock
@@ -91,12 +92,13 @@ def test_find_dates_on_page_texts():
 
 # --- page text ---------------------------------------------------------------------------------------
 
-TAGS = ["p", "div", "span", "a", "b", "li", "ul", "table", "tr", "td", "th", "script", "style", "noscript",
+TAGS = ["meta", "link", "img", "iframe", "form", "video", "object", "input", "p", "div", "span", "a", "b", "li", "ul", "table", "tr", "td", "th", "script", "style", "noscript",
         "template", "svg", "text", "br", "h1", "section", "label", "option", "select", "pre", "em"]
 ATTRS = ['alt="Foto 0812-3456-7890"', 'title="x"', 'href="mailto:a@b.co?s=1"', 'href="TEL:+62812345678"',
          'href="/x"', 'href="https://wa.me/62812"', 'data-nik="3402010101900001"', 'data-x=""', 'value="v"',
          'class="c"', 'content="k"', 'aria-label="l"', 'href="MaIlTo:x@y.id"', 'href="tel:08"',
-         'data-original-title="t"', 'data-long="' + "9" * 250 + '"']
+         'data-original-title="t"', 'src="http://x/a.js"', 'integrity="sha384-x"', 'rel="stylesheet"',
+         'http-equiv="Content-Security-Policy"', 'name="referrer"', 'action="http://x/f"', 'poster="p.png"', 'data-long="' + "9" * 250 + '"']
 TEXTS = ["NIK 3402010101900001", " ", "\n", "\t  x  ", "Telp 0812 3456 7890", "a@b.co.id", "&nbsp;y", "z\r\n",
          "Diperbarui 12 Maret 2025", "<!-- komentar 0812345678 -->", "<?php echo 1; ?>", "&amp;", "   ", "&bogus;"]
 
@@ -155,6 +157,7 @@ def test_page_text_matches_reference():
             continue
         for skip in (HIDDEN_TAGS, _NOT_TEXT):
             assert visible_text(root, skip) == ref.visible_text(root, skip), html
+        assert markup_of(root) == ref.markup_of(root), html
         got = _chunks(html_chunks, html, root)
         assert got == _chunks(ref.html_chunks, html, root), html
         for c in got:
@@ -201,8 +204,16 @@ def test_whole_audit_is_the_same_with_the_reference_paths(tmp_path: Path, monkey
         monkeypatch.setattr("checks.content.evidence.find_dates", ref.find_dates)
         monkeypatch.setattr("checks.content.evidence.visible_text", ref.visible_text)
         monkeypatch.setattr("checks.personal_data.extract.html_chunks", ref.html_chunks)
+        monkeypatch.setattr("checks.headers.check.markup_of", ref.markup_of)
         slow = _audit(tmp_path / "slow", server, today, seed)
     assert fast[0] == slow[0]
     assert fast[1] == slow[1]
     rules = {f[1] for f in fast[0]}
     assert {"pii.nik", "content.item.stale"} <= rules, rules  # the demo's page problems were found both ways
+
+
+def test_packaged_mandatory_list_reads_the_same_with_libyaml():
+    from checks.content import mandatory
+
+    text = mandatory.DATA_FILE.read_text(encoding="utf-8")
+    assert yaml.load(text, Loader=mandatory.SAFE_LOADER) == yaml.safe_load(text)
