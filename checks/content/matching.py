@@ -249,10 +249,11 @@ def tied(matches: list[Match], epsilon: float = 0.05) -> list[Match]:
 
 
 @lru_cache(maxsize=1 << 14)
-def _url_key(u: str) -> str:
+def url_key(u: str) -> str:
+    """What `same_url` compares: equal keys, same resource (for dict lookups instead of pairwise tests)."""
     parts = urlsplit(u)
     return f"{(parts.hostname or '').lower()}:{parts.port or ''}{parts.path.rstrip('/') or '/'}?{parts.query}"
 
 
 def same_url(a: str, b: str) -> bool:
-    return _url_key(a) == _url_key(b)
+    return url_key(a) == url_key(b)
