@@ -123,8 +123,8 @@ def build_candidates(site: Site) -> list[Candidate]:
             cand.texts.append(("judul", res.title))
         root = res.document if res.kind != "document" else None
         if root is not None:
-            title = next(root.iter("title"), None)
-            if not res.title and title is not None and title.text and len(title) == 0:
+            title = next(root.iter("title"), None) if not res.title else None  # the crawl read it already
+            if title is not None and title.text and len(title) == 0:
                 cand.texts.append(("judul", title.text.strip()))
             for h in islice(root.iter("h1", "h2", "h3"), 12):
                 txt = text_of(h)

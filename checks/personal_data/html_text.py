@@ -87,7 +87,7 @@ def html_chunks(text: str, budget: Budget, root: etree._Element | None = None) -
                 continue
             for k, v in el.items():  # most elements: a class or a plain link, nothing kept
                 if k in _KEPT or k.startswith("data-") or (
-                        k == "href" and (v[:7].lower() in _PHONE_LINKS or "wa.me/" in v)):
+                        k == "href" and ((v[:1] in "mMtT" and v[:7].lower() in _PHONE_LINKS) or "wa.me/" in v)):
                     _collect_attrs(el, attrs)
                     break
             tag = el.tag
