@@ -164,3 +164,43 @@ def markup_of(root: etree._Element | None):
             if a.get(attr):
                 out.subresources.append((tag, a[attr]))
     return out
+
+
+def build_candidates(site):
+    """The content check's candidates with every link of every page looked at in turn."""
+    from itertools import islice
+
+    from auditor.htmldoc import text_of
+    from checks.content.matching import Candidate, _doc_name
+
+    by_url = {}
+    out = []
+    for res in site.all_resources():
+        if not res.ok:
+            continue
+        cand = Candidate(res)
+        out.append(cand)
+        for u in {res.url, res.final_url or res.url}:
+            by_url[u] = cand
+            by_url[u.rstrip("/")] = cand
+        name = _doc_name(cand.url)
+        if name:
+            cand.texts.append(("nama dokumen" if res.kind == "document" else "alamat", name))
+        if res.title:
+            cand.texts.append(("judul", res.title))
+        root = res.document if res.kind != "document" else None
+        if root is not None:
+            title = next(root.iter("title"), None)
+            if not res.title and title is not None and title.text and len(title) == 0:
+                cand.texts.append(("judul", title.text.strip()))
+            for h in islice(root.iter("h1", "h2", "h3"), 12):
+                txt = text_of(h)
+                if txt:
+                    cand.texts.append(("judul bagian", txt))
+    for page in site.pages:
+        for link in page.links:
+            target = by_url.get(link.url) or by_url.get(link.url.rstrip("/"))
+            if target is not None and link.text and target.resource is not page:
+                if ("teks tautan", link.text) not in target.texts:
+                    target.texts.append(("teks tautan", link.text))
+    return out

@@ -130,12 +130,19 @@ def build_candidates(site: Site) -> list[Candidate]:
                 txt = text_of(h)
                 if txt:
                     cand.texts.append(("judul bagian", txt))
+    settled: set[tuple[str, str]] = set()  # a menu link is on every page: its text is settled once
     for page in site.pages:
         for link in page.links:
+            pair = (link.url, link.text)
+            if pair in settled:
+                continue
             target = by_url.get(link.url) or by_url.get(link.url.rstrip("/"))
-            if target is not None and link.text and target.resource is not page:
+            if target is None or not link.text:
+                settled.add(pair)
+            elif target.resource is not page:  # a page's link to itself names nothing (another page's may)
                 if ("teks tautan", link.text) not in target.texts:
                     target.texts.append(("teks tautan", link.text))
+                settled.add(pair)
     return out
 
 
