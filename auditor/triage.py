@@ -13,6 +13,9 @@ Replay rules: each decision replaces the previous one; notes accumulate; a findi
 `fixed` (`reopened`) keeps a false positive (the fingerprint still matches) but any other decision is
 moved to `previous` (shown, not re-applied). An accepted risk whose expiry date has passed counts again.
 
+The console records report signings in the same table under `report:<file name>` keys with kinds of
+their own (auditor/console/signing.py); the readers here only replay the kinds above.
+
 Bad input raises `TriageError` (an `InputError`: one line, exit 2 at the CLI) before anything is written.
 """
 
@@ -34,6 +37,7 @@ FALSE_POSITIVE, ACCEPTED, ASSIGNED, NOTE, UNDO = "false_positive", "accepted", "
 ACTIONS = (FALSE_POSITIVE, ACCEPTED, ASSIGNED, NOTE)
 DECISIONS = (FALSE_POSITIVE, ACCEPTED, ASSIGNED)  # the kinds that set "the" decision (notes accumulate)
 LIFECYCLE = ("new", "fixed", "reopened")  # written by the scan (actor "ppid-audit"), never undone
+HUMAN = (*ACTIONS, UNDO)  # the kinds a person records on a finding
 SYSTEM_ACTOR = "ppid-audit"
 MAX_ACCEPT_MONTHS = 12
 MAX_TEXT = 2000  # reasons and notes are for people; a pasted log file is refused
@@ -282,7 +286,7 @@ def decisions(store: Store, site: str, now: datetime | None = None,
     when = utc_now(now)
     out = {}
     for fp, log in by_fp.items():
-        if any(e.kind not in LIFECYCLE for e in log):
+        if any(e.kind in HUMAN for e in log):  # other kinds share the log (console signings, `report:` keys)
             text = (evidence or {}).get(fp)
             out[fp] = replay(site, fp, log, when, evidence_hash(store, text) if text is not None else None)
     return out

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from checks.base import Check, CheckConfig, CheckContext, CheckResult, Severity
+from checks.base import Check, CheckConfig, CheckContext, CheckResult
 from checks.content.records import LINKS_RULEBOOK
 from checks.facts import LinksFacts
 
@@ -32,13 +32,12 @@ class LinksCheck(Check[LinksConfig]):
             if problem is None:
                 continue
             broken += 1
-            severity = Severity.MEDIUM if res.kind == "document" else Severity.LOW
             referrers = sorted(set(res.referrers))
             doc = res.kind == "document"
             fields = {"what": "Dokumen" if doc else "Tautan", "what_en": "document" if doc else "link",
                       "problem": problem["id"], "problem_en": problem["en"]}
             result.findings.append(self.finding_from(
-                "content.link.broken", severity=severity, fmt=fields, url=res.url,
+                "content.link.broken", case="document" if doc else None, fmt=fields, url=res.url,
                 evidence=f"{problem['en']}; linked from {len(referrers)} page(s): "
                          + ", ".join(referrers[: cfg.max_referrers]),
                 key=problem["key"],

@@ -43,7 +43,7 @@ class Variant:
 @dataclass(frozen=True)
 class Rule:
     id: str  # e.g. "tls.cert.expiring"
-    severity: Severity  # default severity; a finding may raise or lower it with a stated reason
+    severity: Severity  # default severity; `cases` names each reason to raise or lower it
     title: str  # Bahasa Indonesia; may hold str.format fields filled per finding
     title_en: str
     remediation: str = ""
@@ -56,9 +56,23 @@ class Rule:
     # One finding per site for this rule (affected pages in `data["urls"]`): its fingerprint leaves the URL
     # out, so a growing or shrinking set of pages stays the same issue (checks.base.Finding.site_level).
     site_level: bool = False
+    # Named kinds of observation whose severity differs from the default, the reason being the key
+    # (e.g. {"passive_only": LOW} for mixed content that cannot run code). A finding picks one with
+    # `case=`; a severity computed from data (a CVE's score, days before expiry) is passed as `severity=`.
+    cases: Mapping[str, Severity] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "references", tuple(self.references))
+
+    def severity_of(self, case: str | None = None) -> Severity:
+        """The default severity, or the one the record declares for `case` (KeyError when undeclared:
+        a severity is never invented where the finding is made)."""
+        if case is None:
+            return self.severity
+        try:
+            return self.cases[case]
+        except KeyError:
+            raise KeyError(f"{self.id}: severity case {case!r} is not declared in the record") from None
 
     def text(self, lang: str = "id", variant: str | None = None, **fmt: Any) -> tuple[str, str]:
         """(title, remediation) in `lang`, with format fields filled."""
@@ -72,10 +86,13 @@ class Rule:
 
     def finding(self, check: str, *, severity: Severity | str | None = None, fmt: Mapping[str, Any] | None = None,
                 references: Iterable[str] = (), variant: str | None = None, rule_id: str | None = None,
-                **kw: Any) -> Finding:
+                case: str | None = None, **kw: Any) -> Finding:
         """A finding of this rule; `fmt` fills the title/remediation fields, `references` adds to the
         record's own (e.g. CVE ids of one library), `variant` picks a named wording (see `Variant`),
-        `rule_id` names the concrete id when this record is a family (`zap.*`)."""
+        `rule_id` names the concrete id when this record is a family (`zap.*`), `case` one of the
+        record's declared severities (`severity=` wins: a severity computed from data)."""
+        if severity is None and case is not None:
+            severity = self.severity_of(case)
         fmt = dict(fmt or {})
         refs = list(self.references) + [r for r in references if r not in self.references]
         title, title_en, rem, rem_en = self._texts(variant)
@@ -182,11 +199,13 @@ RULES_BEGIN, RULES_END = "<!-- rules:begin (python -m checks.rules) -->", "<!-- 
 def markdown_table(books: Mapping[str, RuleBook] | None = None) -> str:
     """docs/cli.md's rule table, from the records of every installed check (`python -m checks.rules`)."""
     books = all_rulebooks() if books is None else books
-    lines = [RULES_BEGIN, "| rule id | check | area | default severity | observes | site-level | title (en) |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [RULES_BEGIN, "| rule id | check | area | default severity | other severities (case) | observes | "
+                          "site-level | title (en) |",
+             "|---|---|---|---|---|---|---|---|"]
     rows = sorted((r.id, name, r) for name, book in books.items() for r in book.values())
     for rid, name, r in rows:
-        lines.append(f"| `{rid}` | {name} | {r.area} | {r.severity.label} | {r.observes.value} | "
+        cases = ", ".join(f"{sev.label} ({case})" for case, sev in sorted(r.cases.items()))
+        lines.append(f"| `{rid}` | {name} | {r.area} | {r.severity.label} | {cases} | {r.observes.value} | "
                      f"{'yes' if r.site_level else ''} | {r.summary('en').replace('|', '/')} |")
     lines.append(RULES_END)
     return "\n".join(lines)

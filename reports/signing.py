@@ -5,8 +5,10 @@ signature block. Signing fills the signatory's field as an incremental update (e
 valid), with the signer's certificate chain embedded (PAdES baseline B-B; B-T when `reports.tsa_url` is
 set) and a visible box: name, NIP, title, date. The stamp font is embedded, so the PDF/A claim stays true.
 
-Public API (CLI, console): `sign_report(cfg, path, role)`, `signature_status(path, trust_anchors=())`,
-`signed_roles(path)` (cheap: reads the fields, validates nothing).
+Public API (CLI, console): `sign_report(cfg, path, role, password=None)`, `signature_status(path,
+trust_anchors=())`, `signed_roles(path)` and `sign_order(path)` (cheap: read the fields, validate nothing).
+Refusals raise `SigningError` (an InputError: one line, exit 2 at the CLI) whose `code` tells the console
+which of its own messages to show; the file is never changed by a refused or failed signing.
 """
 
 from __future__ import annotations
@@ -43,6 +45,16 @@ def _quiet_libraries() -> None:
 
 class UnreadablePdf(InputError):
     """The file is not a PDF pyHanko can read (exit 2)."""
+
+
+class SigningError(InputError):
+    """A signing refused before anything was written. `code` names the reason (the catalogue key without
+    its `sign_err_` prefix: bad_password, order, expired...) and `params` its details, so a caller that
+    must not show the CLI's line (it names server paths) can say the same thing in its own words."""
+
+    def __init__(self, code: str, lang: str, **params: Any):
+        self.code, self.params = code, params
+        super().__init__(t("sign_err_" + code, lang, **params))
 
 
 @dataclass
@@ -97,6 +109,38 @@ def signed_roles(path: Path) -> list[str]:
         return []
     parsed = sorted((p, name) for name, filled in fields.items() if filled and (p := pdfa.parse_field_name(name)))
     return [p[1] for p, _ in parsed]
+
+
+@dataclass(frozen=True)
+class SignOrder:
+    """Who signs a report, in the SOP's order, and who has (from the fields; nothing validated)."""
+
+    roles: tuple[str, ...]
+    signed: tuple[str, ...]
+
+    @property
+    def pending(self) -> tuple[str, ...]:
+        return tuple(r for r in self.roles if r not in self.signed)
+
+    @property
+    def next_role(self) -> str | None:
+        """The role whose turn it is: the first one in order that has not signed; None when complete."""
+        for r in self.roles:
+            if r not in self.signed:
+                return r
+        return None
+
+
+def sign_order(path: Path) -> SignOrder:
+    """The report's signatories in SOP order: its `ttd<n>-<role>` fields, or for a report made before the
+    fields existed, the order of its file name (pdfa.SIGNING_ORDER). UnreadablePdf for a broken file."""
+    fields = _fields(_reader(path))
+    ours = sorted((p, filled) for name, filled in fields.items() if (p := pdfa.parse_field_name(name)))
+    signed = tuple(role for (_, role), filled in ours if filled)
+    if ours and not _legacy(fields):
+        return SignOrder(tuple(role for (_, role), _ in ours), signed)
+    by_name = next((r for prefix, r in pdfa.SIGNING_ORDER.items() if Path(path).name.startswith(prefix)), ())
+    return SignOrder(tuple(by_name) or signed, signed)
 
 
 def _load_anchors(paths: list[Path]) -> list[Any]:
@@ -200,38 +244,46 @@ def _stamp_font(text: str, folder: Path) -> str:
     return str(path)
 
 
-def load_signer(cfg: Any, role: str, lang: str, now: datetime) -> tuple[Any, Any]:
-    """The signatory config of `role` and a pyHanko signer from its PKCS#12 file; InputError (exit 2) for a
-    missing certificate, file or password, a wrong password and a certificate not valid `now`."""
+def load_signer(cfg: Any, role: str, lang: str, now: datetime,
+                password: bytes | bytearray | None = None) -> tuple[Any, Any]:
+    """The signatory config of `role` and a pyHanko signer from its PKCS#12 file. The password is
+    `password` when given (the console: typed by the person, never stored), else the environment variable
+    `password_env` names (CLI, cron). SigningError (exit 2) for a missing certificate, file or password, a
+    wrong password, a file without password when one was typed, and a certificate not valid `now`."""
     from asn1crypto import keys, x509
     from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, pkcs12
     from pyhanko.sign.signers import SimpleSigner
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
     if role not in ROLES:
-        raise InputError(t("sign_err_role", lang, role=role, roles=", ".join(ROLES)))
+        raise SigningError("role", lang, role=role, roles=", ".join(ROLES))
     person = getattr(cfg.reports.signatories, role)
     if person.pkcs12 is None:
-        raise InputError(t("sign_err_no_cert", lang, role=role))
+        raise SigningError("no_cert", lang, role=role)
     p12 = cfg.resolve(person.pkcs12)
     try:
         data = p12.read_bytes()
     except OSError as exc:
-        raise InputError(t("sign_err_p12_missing", lang, path=p12, why=exc.strerror or exc)) from None
-    password = None
-    if person.password_env:
-        password = os.environ.get(person.password_env)
-        if password is None:
-            raise InputError(t("sign_err_no_password", lang, env=person.password_env, role=role))
+        raise SigningError("p12_missing", lang, path=p12, why=exc.strerror or exc, role=role) from None
+    secret = password
+    if secret is None and person.password_env:
+        env = os.environ.get(person.password_env)
+        if env is None:
+            raise SigningError("no_password", lang, env=person.password_env, role=role)
+        secret = env.encode()
     try:
-        key, cert, extra = pkcs12.load_key_and_certificates(data, password.encode() if password else None)
+        key, cert, extra = pkcs12.load_key_and_certificates(data, secret or None)  # no copy of a bytearray
     except (ValueError, TypeError):
-        raise InputError(t("sign_err_bad_password", lang, path=p12)) from None
+        key = cert = None
     if key is None or cert is None:
-        raise InputError(t("sign_err_bad_password", lang, path=p12))
+        if password and _opens_without_password(data):
+            # A typed password must protect the key: a file anyone can open would make the console's
+            # password field a formality (the CLI may still use it, with no password_env).
+            raise SigningError("p12_unprotected", lang, path=p12, role=role)
+        raise SigningError("bad_password", lang, path=p12, role=role)
     if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
-        raise InputError(t("sign_err_expired", lang, path=p12, subject=cert.subject.rfc4514_string(),
-                           start=f"{cert.not_valid_before_utc:%Y-%m-%d}", end=f"{cert.not_valid_after_utc:%Y-%m-%d}"))
+        raise SigningError("expired", lang, path=p12, subject=cert.subject.rfc4514_string(), role=role,
+                           start=f"{cert.not_valid_before_utc:%Y-%m-%d}", end=f"{cert.not_valid_after_utc:%Y-%m-%d}")
     signer = SimpleSigner(
         signing_cert=x509.Certificate.load(cert.public_bytes(Encoding.DER)),
         signing_key=keys.PrivateKeyInfo.load(key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())),
@@ -240,22 +292,31 @@ def load_signer(cfg: Any, role: str, lang: str, now: datetime) -> tuple[Any, Any
     return person, signer
 
 
+def _opens_without_password(data: bytes) -> bool:
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    try:
+        return pkcs12.load_key_and_certificates(data, None)[0] is not None
+    except (ValueError, TypeError):
+        return False
+
+
 def _legacy_slot(cfg: Any, path: Path, fields: dict[str, bool], role: str, lang: str) -> pdfa.SigSlot:
     """A report made before the signature fields existed: order from its file name, box from its text."""
     roles = next((r for prefix, r in pdfa.SIGNING_ORDER.items() if path.name.startswith(prefix)), ())
     if role not in roles:
-        raise InputError(t("sign_err_no_field", lang, file=path, role=role, roles=", ".join(roles) or "-"))
+        raise SigningError("no_field", lang, file=path, role=role, roles=", ".join(roles) or "-")
     order = roles.index(role) + 1
     if fields.get(pdfa.field_name(order, role)):
-        raise InputError(t("sign_err_already", lang, file=path, role=role))
+        raise SigningError("already", lang, file=path, role=role)
     missing = [r for i, r in enumerate(roles[: order - 1], 1) if not fields.get(pdfa.field_name(i, r))]
     if missing:
-        raise InputError(t("sign_err_order", lang, file=path, role=role, missing=", ".join(missing)))
+        raise SigningError("order", lang, file=path, role=role, missing=", ".join(missing))
     names = {r: getattr(cfg.reports.signatories, r).name for r in roles}
     rank = [r for r in roles if not names[r]].index(role) if not names[role] else 0
     slot = pdfa.slot_from_text(path, order, role, names[role], rank)
     if slot is None:
-        raise InputError(t("sign_err_no_field", lang, file=path, role=role, roles="-"))
+        raise SigningError("no_field", lang, file=path, role=role, roles="-")
     return slot
 
 
@@ -269,14 +330,13 @@ def _check_order(path: Path, fields: dict[str, bool], role: str, lang: str) -> s
     ours = sorted((p, name) for name in fields if (p := pdfa.parse_field_name(name)))
     mine = next((name for (_, r), name in ours if r == role), None)
     if mine is None:
-        raise InputError(t("sign_err_no_field", lang, file=path, role=role,
-                           roles=", ".join(r for (_, r), _ in ours) or "-"))
+        raise SigningError("no_field", lang, file=path, role=role, roles=", ".join(r for (_, r), _ in ours) or "-")
     if fields[mine]:
-        raise InputError(t("sign_err_already", lang, file=path, role=role))
+        raise SigningError("already", lang, file=path, role=role)
     order = pdfa.parse_field_name(mine)[0]
     missing = [r for (o, r), name in ours if o < order and not fields[name]]
     if missing:
-        raise InputError(t("sign_err_order", lang, file=path, role=role, missing=", ".join(missing)))
+        raise SigningError("order", lang, file=path, role=role, missing=", ".join(missing))
     return mine
 
 
@@ -292,13 +352,15 @@ def _folder_lock(folder: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def sign_report(cfg: Any, path: Path, role: str, *, lang: str = "id", now: datetime | None = None) -> Path:
+def sign_report(cfg: Any, path: Path, role: str, *, lang: str = "id", now: datetime | None = None,
+                password: bytes | bytearray | None = None) -> Path:
     """Sign `path` in place as `role`: checks first (certificate, order, earlier signatures intact), then
-    one incremental update written to a temp file and renamed, so a failure leaves the file as it was."""
+    one incremental update written to a temp file and renamed, so a failure leaves the file as it was.
+    `password`: the PKCS#12 password (else `password_env`); the caller owns and wipes it."""
     _quiet_libraries()
     now = now or datetime.now(UTC)
     path = Path(path)
-    person, signer = load_signer(cfg, role, lang, now)
+    person, signer = load_signer(cfg, role, lang, now, password)
     with _folder_lock(path.parent if path.parent.is_dir() else Path(".")):
         return _sign_locked(cfg, path, role, person, signer, lang, now)
 
@@ -321,7 +383,7 @@ def _sign_locked(cfg: Any, path: Path, role: str, person: Any, signer: Any, lang
         field = new_field.field_name
     broken = [s.field for s in signature_status(path) if not s.intact or s.modified_after]
     if broken:
-        raise InputError(t("sign_err_broken", lang, file=path, fields=", ".join(broken)))
+        raise SigningError("broken", lang, file=path, fields=", ".join(broken))
     local = now.astimezone()
     lines = [t("stamp_signed_by", lang), person.name or signer.subject_name,
              f"NIP. {person.nip}" if person.nip else "",
@@ -355,7 +417,7 @@ def _sign_locked(cfg: Any, path: Path, role: str, person: Any, signer: Any, lang
         raise
     except Exception as exc:  # TSA unreachable, a key the signer cannot use...: nothing half-signed is kept
         Path(tmp).unlink(missing_ok=True)
-        raise InputError(t("sign_err_failed", lang, file=path, why=f"{type(exc).__name__}: {exc}")) from None
+        raise SigningError("failed", lang, file=path, why=f"{type(exc).__name__}: {exc}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -35,6 +35,7 @@ def pytest_sessionfinish(session, exitstatus):
         return
     books = {name: book for name, (_cls, book) in rule_coverage.builtin_rulebooks().items()}
     without, never = rule_coverage.problems(rule_coverage.EMITTED, books)
+    never += rule_coverage.cases_never_seen(rule_coverage.SEVERITIES, books)
     lines = []
     if without:
         lines.append("rules emitted without a record (add them to the check's RuleBook): " + ", ".join(without))

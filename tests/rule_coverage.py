@@ -3,7 +3,8 @@
 Every built-in check's `run` (and the tls check's `evaluate`) is wrapped for the session so the rule ids
 of the findings it returns are collected. At the end of the session two gaps fail it:
 - a rule a built-in check emitted that none of its records covers (always checked);
-- a record no test ever saw emitted (checked when the whole suite ran: every tests/test_*.py collected,
+- a record no test ever saw emitted, or a severity case it declares (`Rule.cases`) never seen at that
+  severity (checked when the whole suite ran: every tests/test_*.py collected,
   nothing deselected, or PPID_RULE_COVERAGE=1 for a subset; with skipped tests it is only a warning unless
   PPID_REQUIRE_INTEGRATION=1).
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 from checks.rules import RuleBook
 
 EMITTED: set[tuple[str, str]] = set()  # (check name, rule id)
+SEVERITIES: set[tuple[str, str, str]] = set()  # (check name, rule id, severity label)
 WRAPPED_METHODS = ("run", "evaluate")
 
 
@@ -43,6 +45,7 @@ def _wrap(cls: type, method: str) -> None:
         if isinstance(findings, list):
             for f in findings:
                 EMITTED.add((self.name, f.rule))
+                SEVERITIES.add((self.name, f.rule, f.severity.label))
         return out
 
     wrapper.rule_coverage_wrapped = True  # type: ignore[attr-defined]
@@ -71,6 +74,18 @@ def problems(emitted: Iterable[tuple[str, str]], books: Mapping[str, RuleBook]) 
     never = [f"{check}: {rid}" for check, book in sorted(books.items()) for rid in book
              if (check, rid) not in covered]
     return without_record, never
+
+
+def cases_never_seen(seen: Iterable[tuple[str, str, str]], books: Mapping[str, RuleBook]) -> list[str]:
+    """Severity cases a record declares that no emitted finding of that rule carried."""
+    got: set[tuple[str, str, str]] = set()
+    for check, rule, label in seen:
+        record = books[check].lookup(rule) if check in books else None
+        if record is not None:
+            got.add((check, record.id, label))
+    return [f"{check}: {rid} (case {case}: {sev.label})" for check, book in sorted(books.items())
+            for rid, rec in book.items() for case, sev in sorted(rec.cases.items())
+            if (check, rid, sev.label) not in got]
 
 
 def whole_suite_ran(session) -> bool:

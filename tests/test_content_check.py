@@ -216,6 +216,7 @@ SCENARIO_ITEMS = [
     {"id": "bumdes", "title": "Laporan BUMDes", "category": "setiap_saat", "cadence": "once",
      "url": "/bumdes/laporan"},
     {"id": "rahasia", "title": "Data Hasil Penyelidikan", "category": "dikecualikan", "cadence": "once"},
+    {"id": "bencana", "title": "Peringatan Dini Banjir Lahar", "category": "serta_merta", "cadence": "once"},
 ]
 
 
@@ -268,10 +269,11 @@ def test_date_only_in_pdf_metadata_via_linked_document(scenario):
 
 def test_missing_items(scenario):
     missing = {f.data["item"]: f for f in by_rule(scenario, "content.item.missing")}
-    assert set(missing) == {"pungutan", "bumdes"}
+    assert set(missing) == {"pungutan", "bumdes", "bencana"}
     assert missing["bumdes"].url == BASE + "/bumdes/laporan"
     assert "tidak ditemukan saat crawl" in missing["bumdes"].evidence
     assert missing["pungutan"].severity == Severity.MEDIUM
+    assert missing["bencana"].severity == Severity.LOW  # the record's serta_merta case
     assert item_row(scenario, "pungutan")["missing_since"] == TODAY.date().isoformat()
 
 

@@ -13,6 +13,7 @@ from auditor.snapshot import Headers, Site
 from checks.base import CheckContext, CheckSkipped, Severity, discover_checks
 from checks.headers import HeadersCheck, HeadersConfig, rules
 from checks.headers import observatory as obs
+from checks.headers.html import parse_markup
 from checks.headers.scoring import GRADE_CHART, MINIMUM_SCORE_FOR_EXTRA_CREDIT, MODIFIERS, grade, letter_for
 from checks.headers.texts import RULEBOOK
 from tests.observatory.support import by_rule, nginx, run_headers, snapshot, write_pki
@@ -322,3 +323,69 @@ def test_http_variant_is_probed_once_for_headers_and_tls(pki):
     assert headers.facts.grade.tests["redirection"] == "redirection-to-https"
     assert tls_res.facts.redirect.to_https is True and tls_res.facts.redirect.final_url == s.url
     assert asked == 1
+
+
+def _h(*pairs):
+    return Headers(list(pairs))
+
+
+# One input per severity a headers rule can take: its default and every case its record declares.
+SEVERITY_CASES = [
+    ("headers.hsts.invalid", None, lambda: rules.hsts_issues(_h(("Strict-Transport-Security", "max-age=600")))),
+    ("headers.hsts.invalid", "no_max_age", lambda: rules.hsts_issues(_h(("Strict-Transport-Security", "preload")))),
+    ("headers.csp.unsafe", None,
+     lambda: rules.csp_issues(_h(("Content-Security-Policy", "script-src 'unsafe-inline'")), None, https=True)),
+    ("headers.csp.unsafe", "no_script_hole",
+     lambda: rules.csp_issues(_h(("Content-Security-Policy", "default-src 'self'; object-src 'none'; scrpt-src x")),
+                              None, https=True)),
+    ("headers.referrer_policy.unsafe", None, lambda: rules.referrer_issues(_h(("Referrer-Policy", "unsafe-url")), None)),
+    ("headers.referrer_policy.unsafe", "unknown_extra",
+     lambda: rules.referrer_issues(_h(("Referrer-Policy", "bogus, same-origin")), None)),
+    ("headers.cookie.insecure", None,
+     lambda: [i for _n, i in rules.cookie_issues([("lang=id; Path=/", "https://x/")], https=True)]),
+    ("headers.cookie.insecure", "session_cookie",
+     lambda: [i for _n, i in rules.cookie_issues([("PHPSESSID=1; Path=/", "https://x/")], https=True)]),
+    ("headers.cors.wildcard", None,
+     lambda: rules.cors_issues(_h(("Access-Control-Allow-Origin", "null"),
+                                  ("Access-Control-Allow-Credentials", "true")))),
+    ("headers.cors.wildcard", "wildcard_credentials",
+     lambda: rules.cors_issues(_h(("Access-Control-Allow-Origin", "*"), ("Access-Control-Allow-Credentials", "true")))),
+    ("headers.sri.missing", None,
+     lambda: rules.sri_issues(parse_markup('<script src="https://cdn.example.net/a.js"></script>'), "https://desa.id/")),
+    ("headers.sri.missing", "insecure_origin",
+     lambda: rules.sri_issues(parse_markup('<script src="http://cdn.example.net/a.js"></script>'), "https://desa.id/")),
+    ("headers.mixed_content", None,
+     lambda: rules.mixed_content_issues(parse_markup('<script src="http://desa.id/a.js"></script>'),
+                                        "https://desa.id/")),
+    ("headers.mixed_content", "passive_only",
+     lambda: rules.mixed_content_issues(parse_markup('<img src="http://desa.id/a.png">'), "https://desa.id/")),
+]
+
+
+@pytest.mark.parametrize("rule,case,make", SEVERITY_CASES, ids=[f"{r}:{c}" for r, c, _m in SEVERITY_CASES])
+def test_each_severity_comes_from_the_record(rule, case, make):
+    issues = [i for i in make() if i.rule == rule]
+    assert len(issues) == 1, issues
+    assert issues[0].case == case
+    assert issues[0].severity == RULEBOOK[rule].severity_of(case)
+
+
+def test_every_declared_severity_case_is_exercised():
+    declared = {(rid, c) for rid, r in RULEBOOK.items() for c in r.cases}
+    assert declared == {(r, c) for r, c, _m in SEVERITY_CASES if c is not None}
+
+
+def test_check_lowers_severity_only_by_the_records_cases(pki):
+    """Through the whole check: syntax-only CSP, an extra unknown Referrer-Policy token and passive mixed
+    content are reported at the lowered severities their records declare."""
+    ca, *_, tls = pki
+    hdrs = [("Content-Type", HTML), ("Strict-Transport-Security", "max-age=31536000"),
+            ("Content-Security-Policy", "default-src 'self'; object-src 'none'; frame-ancestors 'self'; scrpt-src x"),
+            ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "bogus, same-origin")]
+    body = '<html><body><img src="http://img.example.com/a.png"></body></html>'
+    with serve({"/": (200, hdrs, body)}, tls=tls) as s:
+        found = by_rule(run(crawl(s.url, ["/"]), ca))
+    sev = {r: found[r].severity for r in ("headers.csp.unsafe", "headers.referrer_policy.unsafe",
+                                          "headers.mixed_content")}
+    assert sev == {"headers.csp.unsafe": Severity.LOW, "headers.referrer_policy.unsafe": Severity.INFO,
+                   "headers.mixed_content": Severity.LOW}

@@ -44,6 +44,8 @@ def test_record_is_complete(check, rule_id):
         assert variant.title and variant.title_en and variant.remediation and variant.remediation_en
     for server, lines in r.server_lines.items():
         assert server in ("nginx", "apache") and lines.strip()
+    for case, sev in r.cases.items():
+        assert case.isidentifier() and sev != r.severity, f"{rule_id}: case {case} restates the default"
 
 
 def test_all_rulebooks_offers_plugins_the_same_registry():
@@ -64,6 +66,11 @@ def test_finding_is_made_from_the_record_with_fields_and_variant():
     g = book["demo.thing"].finding("demo", fmt={"n": 1}, variant="alt", severity="high")
     assert (g.title, g.title_en, g.remediation, g.severity) == ("Lain 1", "Other 1", "Perbaiki 1", Severity.HIGH)
     assert book["demo.thing"].summary() == "Benda … rusak"
+    cased = Rule("demo.cased", Severity.LOW, "t", "t en", cases={"worse": Severity.HIGH})
+    assert cased.finding("demo", case="worse").severity == Severity.HIGH
+    assert cased.finding("demo", case="worse", severity="info").severity == Severity.INFO  # data wins
+    with pytest.raises(KeyError, match="not declared"):
+        cased.finding("demo", case="invented")
     with pytest.raises(ValueError, match="twice"):
         RuleBook("demo", [book["demo.thing"], book["demo.thing"]])
 
@@ -120,6 +127,14 @@ def test_coverage_problems_name_both_gaps():
     assert never == ["demo: demo.b"]
     assert rule_coverage.problems([("demo", "demo.a"), ("demo", "demo.b"), ("demo", "demo.z")],
                                   {"demo": book}) == ([], [])
+
+
+def test_cases_never_seen_names_a_declared_severity_no_finding_carried():
+    book = RuleBook("demo", [Rule("demo.a", Severity.LOW, "A", "A en", "r", "r",
+                                  cases={"bad": Severity.HIGH, "mild": Severity.INFO})])
+    seen = [("demo", "demo.a", "low"), ("demo", "demo.a", "high"), ("plugin", "demo.a", "info")]
+    assert rule_coverage.cases_never_seen(seen, {"demo": book}) == ["demo: demo.a (case mild: info)"]
+    assert rule_coverage.cases_never_seen([*seen, ("demo", "demo.a", "info")], {"demo": book}) == []
 
 
 def test_session_collects_what_checks_emit():

@@ -2,7 +2,8 @@
 
 Roles follow the SOP: the operator checks documents before uploading them (A2), the Kepala Seksi decides
 on findings and starts scans (B1-B3, C1), the Ketua PPID approves the content list and the reports
-(A1, B4-B5), the Atasan PPID reads the evaluation (C2); `admin` may do everything.
+(A1, B4-B5), the Atasan PPID reads the evaluation (C2); `admin` may do everything but sign: a signature
+is a person's act in their own office, so only the signatory roles sign, each as itself (reports.signing).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "content_import": frozenset({"ketua_ppid", "admin"}),
     "report_make": frozenset({"kepala_seksi", "ketua_ppid", "admin"}),
     "scan_start": frozenset({"kepala_seksi", "admin"}),
+    # Signing a report PDF, as the user's own role only, when the SOP order says it is that role's turn.
+    "report_sign": frozenset({"operator", "kepala_seksi", "ketua_ppid", "atasan_ppid"}),
 }
 
 

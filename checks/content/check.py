@@ -15,7 +15,7 @@ from urllib.parse import urljoin
 from pydantic import Field
 
 from auditor.snapshot import Page
-from checks.base import Check, CheckConfig, CheckContext, CheckResult, Finding, Severity
+from checks.base import Check, CheckConfig, CheckContext, CheckResult, Finding
 from checks.content import compliance, ppid
 from checks.content import mandatory as mandatory_mod
 from checks.content.daftar import CADENCE_MONTHS, Daftar, DaftarError, Item, load_daftar
@@ -28,16 +28,6 @@ from checks.facts import ContentFacts, ItemStatus
 from checks.rules import RuleBook
 
 # Scoring tables as data.
-MISSING_SEVERITY = {"berkala": Severity.MEDIUM, "setiap_saat": Severity.MEDIUM, "serta_merta": Severity.LOW}
-STALE_SEVERITY = Severity.LOW
-STALE_SEVERITY_LONG = Severity.MEDIUM  # overdue by more than one further cadence period
-LIST_SEVERITY = Severity.MEDIUM
-SITE_STALE_SEVERITY = Severity.MEDIUM
-MANDATORY_SEVERITY = Severity.MEDIUM
-MENU_SEVERITY = Severity.MEDIUM
-MENU_INCOMPLETE_SEVERITY = Severity.LOW
-ANNUAL_MISSING_SEVERITY = Severity.MEDIUM
-ANNUAL_LATE_SEVERITY = Severity.LOW
 
 
 class ContentConfig(CheckConfig):
@@ -99,8 +89,9 @@ class _Run:
             self.errors.append(f"{what}: {type(exc).__name__}: {exc}")
             return None
 
-    def add(self, rule: str, severity: Severity, **kw: Any) -> Finding:
-        f = self.check.finding_from(rule, severity=severity, **kw)
+    def add(self, rule: str, case: str | None = None, **kw: Any) -> Finding:
+        """A finding of `rule` at its record's severity (or the record's `case`)."""
+        f = self.check.finding_from(rule, case=case, **kw)
         self.result.findings.append(f)
         return f
 
@@ -158,7 +149,7 @@ class _Run:
         site_url = self.ctx.site.url
         if not path:
             self.notes.append("no approved_content list configured: only site.stale and mandatory.missing run")
-            self.add("content.list.expired", Severity.INFO, variant="no-list", url=site_url, key="no-list",
+            self.add("content.list.expired", "no_list", variant="no-list", url=site_url, key="no-list",
                      evidence="sites[].approved_content kosong: kelengkapan dan kesegaran tiap informasi tidak "
                               "dapat diperiksa")
             return None
@@ -170,7 +161,7 @@ class _Run:
             daftar = load_daftar(full)
         except DaftarError as exc:
             self.errors.append(str(exc))
-            self.add("content.list.expired", LIST_SEVERITY, variant="unreadable-list", url=site_url,
+            self.add("content.list.expired", variant="unreadable-list", url=site_url,
                      key="unreadable-list", evidence=str(exc))
             return None
         self.list_info.update({
@@ -187,7 +178,7 @@ class _Run:
         info = self.list_info
         if daftar.approved_on is None:
             info["expired"] = True
-            self.add("content.list.expired", LIST_SEVERITY, variant="no-date", fmt={"months": months},
+            self.add("content.list.expired", variant="no-date", fmt={"months": months},
                      url=site_url, key="no-date", evidence="approved_on kosong")
             return
         expires = add_months(daftar.approved_on, months)
@@ -195,7 +186,7 @@ class _Run:
         info["expired"] = self.today > expires
         if self.today > expires:
             age = (self.today - daftar.approved_on).days
-            self.add("content.list.expired", LIST_SEVERITY,
+            self.add("content.list.expired",
                      fmt={"approved_on": daftar.approved_on.isoformat(), "months": months},
                      url=site_url, key="expired",
                      evidence=f"approved_on {daftar.approved_on.isoformat()} ({age} hari); berlaku s.d. "
@@ -287,7 +278,7 @@ class _Run:
         row["status"] = ItemStatus.STALE
         long_overdue = self.today > add_months(chosen.date, 2 * months) + timedelta(days=self.cfg.grace_days)
         days = (self.today - chosen.date).days
-        self.add("content.item.stale", STALE_SEVERITY_LONG if long_overdue else STALE_SEVERITY,
+        self.add("content.item.stale", "long_overdue" if long_overdue else None,
                  fmt={"title": item.title, "last": chosen.date.isoformat(), "cadence": item.cadence,
                       "cadence_id": _cadence_id(item.cadence),
                       "responsible": f" (penanggung jawab: {item.responsible})" if item.responsible else ""},
@@ -306,7 +297,7 @@ class _Run:
         row["missing_since"] = (since or self.today).isoformat()
         where = row.get("configured_url") or self.ctx.site.url
         looked = f"URL {row['configured_url']}: {row.get('url_problem')}; " if row.get("configured_url") else ""
-        self.add("content.item.missing", MISSING_SEVERITY.get(item.category, Severity.MEDIUM),
+        self.add("content.item.missing", "serta_merta" if item.category == "serta_merta" else None,
                  fmt={"title": item.title, "category": item.category}, url=where, key=item.id,
                  evidence=f"{looked}dicari: {'; '.join(item.patterns())} (judul halaman, judul bagian, teks tautan, "
                           f"nama dokumen); hilang sejak {row['missing_since']}",
@@ -329,7 +320,7 @@ class _Run:
         limit = add_months(latest.date, months)
         out = {**latest.to_json(), "stale": self.today > limit}
         if self.today > limit:
-            self.add("content.site.stale", SITE_STALE_SEVERITY,
+            self.add("content.site.stale",
                      fmt={"months": months, "last": latest.date.isoformat()},
                      url=self.ctx.site.url, key="site-stale",
                      evidence=f"pembaruan terakhir {latest.date.isoformat()} di {latest.url} menurut "
@@ -358,7 +349,7 @@ class _Run:
             if found:
                 continue
             basis = "; ".join(entry.basis) + (" (rujukan sekunder)" if entry.secondary else "")
-            self.add("content.mandatory.missing", MANDATORY_SEVERITY,
+            self.add("content.mandatory.missing",
                      fmt={"title": entry.title, "title_en": entry.title_en or entry.title, "basis": basis},
                      url=self.ctx.site.url, key=entry.id,
                      evidence=f"dasar: {basis}; dicari pada judul, judul bagian, teks tautan dan nama dokumen: "
@@ -377,11 +368,11 @@ class _Run:
         names = "; ".join(entries[t].title for t in unreached)
         names_en = "; ".join(entries[t].title_en or entries[t].title for t in unreached)
         if menu.ppid_url is None:
-            self.add("content.ppid_menu.missing", MENU_SEVERITY, url=self.ctx.site.url, key="menu",
+            self.add("content.ppid_menu.missing", url=self.ctx.site.url, key="menu",
                      evidence="navigasi halaman depan tidak menautkan halaman PPID / Informasi Publik",
                      data={"missing": [t for t in compliance.MENU_TARGETS if t in entries]})
         elif unreached:
-            self.add("content.ppid_menu.incomplete", MENU_INCOMPLETE_SEVERITY,
+            self.add("content.ppid_menu.incomplete",
                      fmt={"names": names, "names_en": names_en}, url=menu.ppid_url, key="menu",
                      evidence=f"menu PPID: {menu.ppid_url}; ada di situs tetapi tidak tertaut dari menu atau "
                               f"halaman PPID: {names}", data={"missing": unreached})
@@ -404,12 +395,12 @@ class _Run:
         basis = "; ".join(entry.basis) + (" (rujukan sekunder)" if entry.secondary else "")
         deadline = rep.deadline.isoformat()
         if rep.status == "missing":
-            self.add("content.annual_report.missing", ANNUAL_MISSING_SEVERITY,
+            self.add("content.annual_report.missing",
                      fmt={"year": rep.year, "deadline": deadline}, url=self.ctx.site.url, key=str(rep.year),
                      evidence=f"tidak ditemukan laporan yang menyebut tahun {rep.year}; dasar: {basis}",
                      references=list(entry.basis), data={"year": rep.year, "deadline": deadline})
         elif rep.status == "late":
-            self.add("content.annual_report.late", ANNUAL_LATE_SEVERITY,
+            self.add("content.annual_report.late",
                      fmt={"year": rep.year, "deadline": deadline}, url=rep.url or self.ctx.site.url,
                      key=str(rep.year),
                      evidence=f"terbit {rep.published} ({rep.source}), batas {deadline}; dasar: {basis}",

@@ -18,7 +18,8 @@ RULEBOOK = RuleBook("content", [
          "Ketua PPID menetapkan kembali tabel konten (minimal 1 x {months} bulan, SOP A1) dan menyerahkannya "
          "kepada Kepala Seksi; impor ulang tabelnya.",
          "The PPID head re-approves the content table (at least every {months} months, SOP A1); re-import it.",
-         (SOP_REF,), observes=CONTENT,
+         (SOP_REF,), cases={"no_list": Severity.INFO},  # nothing configured: an information, not a failure
+         observes=CONTENT,
          variants={
              "no-list": Variant(
                  "Daftar Informasi Publik yang disetujui belum dipasang di konfigurasi",
@@ -45,14 +46,16 @@ RULEBOOK = RuleBook("content", [
          "Item not updated: {title} (last {last}, cadence {cadence})",
          "Operator mengunggah versi terbaru '{title}'{responsible} sesuai jadwal pada Daftar Informasi Publik.",
          "Upload the current version of '{title}' as scheduled in the approved list.",
-         (SOP_REF,), observes=CONTENT),
+         (SOP_REF,), cases={"long_overdue": Severity.MEDIUM},  # late by more than one further cadence period
+         observes=CONTENT),
     Rule("content.item.missing", Severity.MEDIUM,
          "Informasi pada Daftar Informasi Publik tidak ditemukan di situs: {title}",
          "Approved item not found on the site: {title}",
          "Unggah '{title}' (kategori {category}) dan tautkan dari menu PPID, atau perbarui `url`/`match` item "
          "ini pada daftar bila alamatnya berubah.",
          "Publish '{title}' and link it from the PPID menu, or update the item's `url`/`match` if it moved.",
-         (SOP_REF,), observes=CONTENT),
+         (SOP_REF,), cases={"serta_merta": Severity.LOW},  # immediate-release items exist only when events occur
+         observes=CONTENT),
     Rule("content.site.stale", Severity.MEDIUM,
          "Situs tidak diperbarui lebih dari {months} bulan (terakhir {last})",
          "Nothing added or updated for over {months} month(s) (last {last})",
@@ -98,5 +101,6 @@ LINKS_RULEBOOK = RuleBook("content", [
          "Perbaiki atau hapus tautan pada halaman yang menautkannya, atau unggah ulang dokumen ke alamat "
          "tersebut. Periksa juga Daftar Informasi Publik yang merujuk ke sini.",
          "Fix or remove the link on the pages that point here, or upload the document again at this address.",
-         (HTTP_STATUS_REF,), observes=CONTENT),
+         (HTTP_STATUS_REF,), cases={"document": Severity.MEDIUM},  # a published document (PDF, XLSX...) is gone
+         observes=CONTENT),
 ])

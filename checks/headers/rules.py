@@ -15,6 +15,7 @@ from checks.headers import csp as cspmod
 from checks.headers.cookies import Cookie, jar
 from checks.headers.domains import registrable_domain
 from checks.headers.html import PageMarkup
+from checks.headers.texts import RULEBOOK
 from checks.hsts import HstsFacts, parse_hsts
 
 SIX_MONTHS = 15552000
@@ -26,8 +27,12 @@ ACTIVE_MIXED = {"script", "iframe", "frame", "link", "object", "embed", "form"}
 @dataclass(frozen=True)
 class Issue:
     rule: str
-    severity: Severity
     detail: str  # short English evidence, no personal data
+    case: str | None = None  # one of the record's declared severity cases (checks.rules.Rule.cases)
+
+    @property
+    def severity(self) -> Severity:
+        return RULEBOOK[self.rule].severity_of(self.case)
 
 
 def _clip(value: str, n: int = 120) -> str:
@@ -38,16 +43,16 @@ def _clip(value: str, n: int = 120) -> str:
 def hsts_issues(headers: Headers, *, min_max_age: int = SIX_MONTHS) -> list[Issue]:
     values = headers.get_all("strict-transport-security")
     if not values:
-        return [Issue("headers.hsts.missing", Severity.MEDIUM, "no Strict-Transport-Security header")]
+        return [Issue("headers.hsts.missing", "no Strict-Transport-Security header")]
     hsts = parse_hsts(values)
     problems = list(hsts.problems)
     if hsts.max_age is not None and hsts.max_age < min_max_age:
         problems.append(f"max-age={hsts.directives['max-age']} is shorter than {min_max_age} (six months)")
     if not problems:
         return []
-    sev = Severity.MEDIUM if any("missing" in p or "not a number" in p for p in problems) else Severity.LOW
+    case = "no_max_age" if any("missing" in p or "not a number" in p for p in problems) else None
     shown = _clip(" | ".join(values))
-    return [Issue("headers.hsts.invalid", sev, "; ".join(problems) + f" in {shown!r}")]
+    return [Issue("headers.hsts.invalid", "; ".join(problems) + f" in {shown!r}", case)]
 
 
 def hsts_facts(headers: Headers) -> HstsFacts:
@@ -60,7 +65,7 @@ def csp_issues(headers: Headers, markup: PageMarkup | None, *, https: bool) -> l
     if not enforced and not meta:
         ro = headers.get_all("content-security-policy-report-only")
         note = " (only Content-Security-Policy-Report-Only is sent: it reports, it does not protect)" if ro else ""
-        return [Issue("headers.csp.missing", Severity.MEDIUM, "no enforced Content-Security-Policy" + note)]
+        return [Issue("headers.csp.missing", "no enforced Content-Security-Policy" + note)]
     problems: list[str] = []
     for policy in enforced + meta:
         rep = cspmod.analyse_policy(policy, https=https)
@@ -71,8 +76,8 @@ def csp_issues(headers: Headers, markup: PageMarkup | None, *, https: bool) -> l
     if not problems:
         return []
     unsafe = [p for p in problems if not p.startswith("syntax:") and not p.startswith("several")]
-    sev = Severity.MEDIUM if any("script" in p or "object" in p for p in unsafe) else Severity.LOW
-    return [Issue("headers.csp.unsafe", sev, _clip("; ".join(dict.fromkeys(problems)), 300))]
+    case = None if any("script" in p or "object" in p for p in unsafe) else "no_script_hole"
+    return [Issue("headers.csp.unsafe", _clip("; ".join(dict.fromkeys(problems)), 300), case)]
 
 
 def _frame_ancestors(headers: Headers) -> list[str] | None:
@@ -91,7 +96,7 @@ def xfo_issues(headers: Headers) -> list[Issue]:
     values = headers.get_all("x-frame-options")
     if not values:
         extra = " (CSP frame-ancestors allows any origin)" if fa is not None else ""
-        return [Issue("headers.xfo.missing", Severity.MEDIUM, "no X-Frame-Options and no CSP frame-ancestors"
+        return [Issue("headers.xfo.missing", "no X-Frame-Options and no CSP frame-ancestors"
                       + extra)]
     tokens = {t.strip().lower() for v in values for t in v.split(",") if t.strip()}
     if tokens in ({"deny"}, {"sameorigin"}):
@@ -102,21 +107,21 @@ def xfo_issues(headers: Headers) -> list[Issue]:
         why = "conflicting values, browsers ignore the header"
     else:
         why = "value not recognised"
-    return [Issue("headers.xfo.missing", Severity.MEDIUM,
+    return [Issue("headers.xfo.missing",
                   f"X-Frame-Options {_clip(' | '.join(values), 80)!r}: {why}")]
 
 
 def xcto_issues(headers: Headers) -> list[Issue]:
     values = headers.get_all("x-content-type-options")
     if not values:
-        return [Issue("headers.xcto.missing", Severity.LOW, "no X-Content-Type-Options header")]
+        return [Issue("headers.xcto.missing", "no X-Content-Type-Options header")]
     if len(values) == 1 and values[0].strip().lower() == "nosniff":
         return []
     if all(v.strip().lower() == "nosniff" for v in values):
         why = f"sent {len(values)} times (some clients then see 'nosniff, nosniff' and ignore it)"
     else:
         why = "value is not nosniff"
-    return [Issue("headers.xcto.missing", Severity.LOW,
+    return [Issue("headers.xcto.missing",
                   f"X-Content-Type-Options {_clip(' | '.join(values), 80)!r}: {why}")]
 
 
@@ -125,41 +130,42 @@ def referrer_issues(headers: Headers, markup: PageMarkup | None) -> list[Issue]:
     if markup and markup.meta_referrer:
         values = [*values, markup.meta_referrer]
     if not values:
-        return [Issue("headers.referrer_policy.missing", Severity.LOW, "no Referrer-Policy header or meta tag")]
+        return [Issue("headers.referrer_policy.missing", "no Referrer-Policy header or meta tag")]
     tokens = [t.strip().lower() for v in values for t in v.split(",") if t.strip()]
     known = [t for t in tokens if t in REFERRER_GOOD + REFERRER_BAD]
     unknown = [t for t in tokens if t not in REFERRER_GOOD + REFERRER_BAD]
     effective = known[-1] if known else None  # browsers use the last value they understand
     if effective is None:
-        return [Issue("headers.referrer_policy.unsafe", Severity.LOW,
+        return [Issue("headers.referrer_policy.unsafe",
                       f"Referrer-Policy {_clip(', '.join(tokens), 80)!r} not recognised")]
     if effective in REFERRER_BAD:
-        return [Issue("headers.referrer_policy.unsafe", Severity.LOW,
+        return [Issue("headers.referrer_policy.unsafe",
                       f"Referrer-Policy {effective} sends full or cross-origin referrers")]
     if unknown:
-        return [Issue("headers.referrer_policy.unsafe", Severity.INFO,
+        return [Issue("headers.referrer_policy.unsafe",
                       f"Referrer-Policy has unrecognised values {_clip(', '.join(unknown), 60)!r} "
-                      f"(effective: {effective})")]
+                      f"(effective: {effective})", "unknown_extra")]
     return []
 
 
-def cookie_problems(c: Cookie, *, https: bool) -> tuple[Severity, list[str]]:
+def cookie_problems(c: Cookie, *, https: bool) -> tuple[str | None, list[str]]:
+    """(severity case of the cookie record, problems)."""
     probs: list[str] = []
-    sev = Severity.LOW
+    case = None
     if not c.secure:
         probs.append("no Secure" + ("" if https else " (and set over plain http)"))
         if c.is_session:
-            sev = Severity.MEDIUM
+            case = "session_cookie"
     if c.is_session and not c.http_only:
         probs.append("session cookie without HttpOnly")
-        sev = Severity.MEDIUM
+        case = "session_cookie"
     if c.same_site_raw is not None and c.same_site is None:
         probs.append(f"SameSite={_clip(c.same_site_raw, 20)!r} not valid")
     elif c.same_site is None:
         probs.append("no SameSite")
     elif c.same_site == "none" and not c.secure:
         probs.append("SameSite=None without Secure (browsers reject it)")
-    return sev, probs
+    return case, probs
 
 
 def cookie_issues(set_cookies: list[tuple[str, str]], *, https: bool) -> list[tuple[str, Issue]]:
@@ -167,13 +173,12 @@ def cookie_issues(set_cookies: list[tuple[str, str]], *, https: bool) -> list[tu
     stored, refused = jar(set_cookies)
     out: list[tuple[str, Issue]] = []
     for c in stored:
-        sev, probs = cookie_problems(c, https=https)
+        case, probs = cookie_problems(c, https=https)
         if probs:
-            out.append((c.name, Issue("headers.cookie.insecure", sev, f"cookie {c.name}: " + ", ".join(probs))))
+            out.append((c.name, Issue("headers.cookie.insecure", f"cookie {c.name}: " + ", ".join(probs), case)))
     for raw, reason in refused:
         name = raw.split("=", 1)[0].strip()[:40] or "(no name)"
-        out.append((name, Issue("headers.cookie.insecure", Severity.LOW, f"cookie {name} refused by browsers: "
-                                f"{reason}")))
+        out.append((name, Issue("headers.cookie.insecure", f"cookie {name} refused by browsers: {reason}")))
     return out
 
 
@@ -183,13 +188,14 @@ def cors_issues(headers: Headers, *, origin_sent: str | None = None) -> list[Iss
     if not acao or not creds:
         return []
     if "*" in acao:
-        return [Issue("headers.cors.wildcard", Severity.MEDIUM,
-                      "Access-Control-Allow-Origin: * with Access-Control-Allow-Credentials: true")]
+        return [Issue("headers.cors.wildcard",
+                      "Access-Control-Allow-Origin: * with Access-Control-Allow-Credentials: true",
+                      "wildcard_credentials")]
     if origin_sent and origin_sent in acao:
-        return [Issue("headers.cors.wildcard", Severity.HIGH,
+        return [Issue("headers.cors.wildcard",
                       f"any Origin is reflected ({origin_sent}) with credentials allowed")]
     if "null" in (a.lower() for a in acao):
-        return [Issue("headers.cors.wildcard", Severity.HIGH, "Access-Control-Allow-Origin: null with credentials")]
+        return [Issue("headers.cors.wildcard", "Access-Control-Allow-Origin: null with credentials")]
     return []
 
 
@@ -210,8 +216,9 @@ def sri_issues(markup: PageMarkup, page_url: str) -> list[Issue]:
     if not missing:
         return []
     insecure = any(u.startswith("http:") for u in missing)
-    return [Issue("headers.sri.missing", Severity.MEDIUM if insecure else Severity.LOW,
-                  f"{len(missing)} third-party script(s) without integrity, e.g. {_clip(missing[0], 100)}")]
+    return [Issue("headers.sri.missing",
+                  f"{len(missing)} third-party script(s) without integrity, e.g. {_clip(missing[0], 100)}",
+                  "insecure_origin" if insecure else None)]
 
 
 def mixed_content_issues(markup: PageMarkup, page_url: str) -> list[Issue]:
@@ -225,7 +232,6 @@ def mixed_content_issues(markup: PageMarkup, page_url: str) -> list[Issue]:
     if not found:
         return []
     active = [f for f in found if f[0] in ACTIVE_MIXED]
-    sev = Severity.MEDIUM if active else Severity.LOW
     tag, url = (active or found)[0]
-    return [Issue("headers.mixed_content", sev, f"{len(found)} http:// resource(s) ({len(active)} active), "
-                  f"e.g. <{tag}> {_clip(url, 100)}")]
+    return [Issue("headers.mixed_content", f"{len(found)} http:// resource(s) ({len(active)} active), "
+                  f"e.g. <{tag}> {_clip(url, 100)}", None if active else "passive_only")]

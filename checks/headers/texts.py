@@ -49,6 +49,7 @@ _RULES: list[Rule] = [
         "Header always set Strict-Transport-Security \"max-age=31536000; includeSubDomains\"",
         (MDN + "Strict-Transport-Security", OWASP + "#strict-transport-security"),
         observes=SERVER,
+        cases={"no_max_age": Severity.MEDIUM},  # no max-age, or not a number: browsers ignore the header
     ),
     Rule(
         "headers.csp.missing", Severity.MEDIUM,
@@ -86,6 +87,7 @@ _RULES: list[Rule] = [
         (MDN + "Content-Security-Policy", "https://csp-evaluator.withgoogle.com/",
          OWASP + "#content-security-policy"),
         observes=SERVER,
+        cases={"no_script_hole": Severity.LOW},  # syntax errors or loose non-script directives only
     ),
     Rule(
         "headers.xcto.missing", Severity.LOW,
@@ -140,6 +142,7 @@ _RULES: list[Rule] = [
         "\"strict-origin-when-cross-origin\"",
         (MDN + "Referrer-Policy", OWASP + "#referrer-policy"),
         observes=SERVER,
+        cases={"unknown_extra": Severity.INFO},  # extra unknown tokens, effective policy safe
     ),
     Rule(
         "headers.cookie.insecure", Severity.LOW,
@@ -157,6 +160,7 @@ _RULES: list[Rule] = [
          "https://developer.mozilla.org/en-US/docs/Web/Security/Practical_implementation_guides/Cookies",
          OWASP + "#set-cookie"),
         observes=SERVER,
+        cases={"session_cookie": Severity.MEDIUM},  # a session cookie without Secure or HttpOnly
     ),
     Rule(
         "headers.cors.wildcard", Severity.HIGH,
@@ -174,6 +178,7 @@ _RULES: list[Rule] = [
          "https://developer.mozilla.org/en-US/docs/Web/Security/Practical_implementation_guides/CORS",
          OWASP + "#access-control-allow-origin"),
         observes=SERVER,
+        cases={"wildcard_credentials": Severity.MEDIUM},  # `*` + credentials: browsers refuse it
     ),
     Rule(
         "headers.sri.missing", Severity.LOW,
@@ -192,6 +197,7 @@ _RULES: list[Rule] = [
         ("https://developer.mozilla.org/en-US/docs/Web/Security/Subresource_Integrity",
          "https://www.srihash.org/", OWASP),
         observes=CONTENT,
+        cases={"insecure_origin": Severity.MEDIUM},  # a third-party script loaded over http
     ),
     Rule(
         "headers.mixed_content", Severity.MEDIUM,
@@ -208,6 +214,7 @@ _RULES: list[Rule] = [
         ("https://developer.mozilla.org/en-US/docs/Web/Security/Mixed_content",
          MDN + "Content-Security-Policy/upgrade-insecure-requests", OWASP),
         observes=CONTENT,
+        cases={"passive_only": Severity.LOW},  # images/media only: no active content
     ),
     Rule(
         "headers.grade", Severity.INFO,

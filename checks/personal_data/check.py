@@ -11,7 +11,7 @@ from pydantic import Field
 
 from auditor.catalogue import t
 from auditor.redact import keyed_hash
-from checks.base import Cache, Check, CheckConfig, CheckContext, CheckResult, Finding, Severity
+from checks.base import Cache, Check, CheckConfig, CheckContext, CheckResult, Finding
 from checks.facts import PersonalDataFacts
 from checks.personal_data.detectors import Allowlist, masked
 from checks.personal_data.evidence import (
@@ -172,7 +172,7 @@ class PersonalDataCheck(Check[PersonalDataConfig]):
             most = max(pages_with[(kind, v)] for v in values)
             samples = ", ".join(masked(kind, v) for v in values[:3])
             out.append(self.finding_from(
-                f"pii.{kind}", severity=Severity.LOW, variant="sitewide", url=site_url,
+                f"pii.{kind}", variant="sitewide", url=site_url,
                 evidence=f"{len(values)} {LABELS[kind]} muncul di hingga {most} halaman "
                          f"(kemungkinan kontak kantor): {samples}",
                 key=f"pii.{kind}:sitewide",
