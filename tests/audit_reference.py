@@ -134,7 +134,7 @@ def _collect_attrs(el: etree._Element, attrs: list[str]) -> None:
 
 def markup_of(root: etree._Element | None):
     """The header check's page markup by a Python loop over every element."""
-    from checks.headers.html import _LINK_RELS_LOADED, SUBRESOURCE_ATTRS, PageMarkup, Script
+    from checks.headers.html import LINK_RELS_LOADED, SUBRESOURCE_ATTRS, PageMarkup, Script
 
     out = PageMarkup()
     if root is None:
@@ -156,7 +156,7 @@ def markup_of(root: etree._Element | None):
                 out.meta_referrer = content
         elif tag == "link":
             rels = set((a.get("rel") or "").lower().split())
-            if rels & _LINK_RELS_LOADED and a.get("href"):
+            if rels & LINK_RELS_LOADED and a.get("href"):
                 out.subresources.append(("link", a["href"]))
         elif tag == "form" and a.get("action"):
             out.form_actions.append(a["action"])
@@ -171,7 +171,7 @@ def build_candidates(site):
     from itertools import islice
 
     from auditor.htmldoc import text_of
-    from checks.content.matching import Candidate, _doc_name
+    from checks.content.matching import Candidate, doc_name
 
     by_url = {}
     out = []
@@ -183,7 +183,7 @@ def build_candidates(site):
         for u in {res.url, res.final_url or res.url}:
             by_url[u] = cand
             by_url[u.rstrip("/")] = cand
-        name = _doc_name(cand.url)
+        name = doc_name(cand.url)
         if name:
             cand.texts.append(("nama dokumen" if res.kind == "document" else "alamat", name))
         if res.title:

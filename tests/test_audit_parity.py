@@ -24,7 +24,7 @@ from auditor.htmldoc import HIDDEN_TAGS, parse_document, visible_text
 from auditor.runner import run_audit
 from auditor.store import Store
 from checks.content import dates
-from checks.content.evidence import _NOT_TEXT
+from checks.content.evidence import NOT_TEXT
 from checks.headers.html import markup_of
 from checks.personal_data.html_text import html_chunks
 from checks.personal_data.limits import Budget, Limits
@@ -83,7 +83,7 @@ def test_find_dates_matches_every_pattern_tried_everywhere():
 
 
 def test_find_dates_on_page_texts():
-    texts = [visible_text(parse_document(bench_site.news_page(i, 500, []).decode()), _NOT_TEXT) for i in range(60)]
+    texts = [visible_text(parse_document(bench_site.news_page(i, 500, []).decode()), NOT_TEXT) for i in range(60)]
     texts.append(" ".join(texts[:5]) + " Diperbarui Senin, 3 Maret 2025; rapat 05/03/2025 dan 2025-03-06.")
     for text in texts:
         assert dates.find_dates(text) == ref.find_dates(text)
@@ -155,7 +155,7 @@ def test_page_text_matches_reference():
         root = parse_document(html)
         if root is None:
             continue
-        for skip in (HIDDEN_TAGS, _NOT_TEXT):
+        for skip in (HIDDEN_TAGS, NOT_TEXT):
             assert visible_text(root, skip) == ref.visible_text(root, skip), html
         assert markup_of(root) == ref.markup_of(root), html
         got = _chunks(html_chunks, html, root)

@@ -92,7 +92,7 @@ _META_PUBLISHED = ("article:published_time", "dcterms.created", "dc.date", "date
 
 
 _LD_JSON = re.compile(r"ld\+json", re.I)
-_NOT_TEXT = frozenset({"script", "style", "noscript", "template"})  # <svg> <text> labels may carry dates
+NOT_TEXT = frozenset({"script", "style", "noscript", "template"})  # <svg> <text> labels may carry dates
 
 
 def structured_evidence(root: etree._Element, url: str) -> list[Evidence]:
@@ -253,7 +253,7 @@ def resource_evidence(res: Page, hints: SiteHints, *, today: date) -> list[Evide
     elif res.document is not None:
         ev += structured_evidence(res.document, url)
         fetched = res.fetched_at.date() if res.fetched_at else None
-        ev += text_evidence(visible_text(res.document, _NOT_TEXT), url, today=today, fetched=fetched)
+        ev += text_evidence(visible_text(res.document, NOT_TEXT), url, today=today, fetched=fetched)
     for source, table in (("wp_rest", hints.wp_rest), ("ppid_api", hints.ppid_api), ("sitemap", hints.sitemap),
                           ("feed", hints.feed)):
         for k in keys:

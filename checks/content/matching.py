@@ -100,7 +100,7 @@ class Candidate:
         return self.resource.final_url or self.resource.url
 
 
-def _doc_name(url: str) -> str:
+def doc_name(url: str) -> str:
     name = unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
     return re.sub(r"\.[A-Za-z0-9]{2,5}$", "", name)
 
@@ -116,7 +116,7 @@ def build_candidates(site: Site) -> list[Candidate]:
         for u in {res.url, res.final_url or res.url}:
             by_url[u] = cand
             by_url[u.rstrip("/")] = cand
-        name = _doc_name(cand.url)
+        name = doc_name(cand.url)
         if name:
             cand.texts.append(("nama dokumen" if res.kind == "document" else "alamat", name))
         if res.title:

@@ -15,7 +15,7 @@ SUBRESOURCE_ATTRS: dict[str, tuple[str, ...]] = {
     "object": ("data",), "input": ("src",),
 }
 _READ_TAGS = tuple(dict.fromkeys(("script", "meta", "link", "form", *SUBRESOURCE_ATTRS)))
-_LINK_RELS_LOADED = {"stylesheet", "icon", "preload", "modulepreload", "manifest", "apple-touch-icon"}
+LINK_RELS_LOADED = {"stylesheet", "icon", "preload", "modulepreload", "manifest", "apple-touch-icon"}
 
 
 @dataclass
@@ -54,7 +54,7 @@ def markup_of(root: etree._Element | None) -> PageMarkup:
                 out.meta_referrer = content
         elif tag == "link":
             rels = set((a.get("rel") or "").lower().split())
-            if rels & _LINK_RELS_LOADED and a.get("href"):
+            if rels & LINK_RELS_LOADED and a.get("href"):
                 out.subresources.append(("link", a["href"]))
         elif tag == "form" and a.get("action"):
             out.form_actions.append(a["action"])
