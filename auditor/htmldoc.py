@@ -59,16 +59,21 @@ def visible_text(root: etree._Element, skip: frozenset[str] = HIDDEN_TAGS) -> st
     with one space (what BeautifulSoup's `get_text(" ", strip=True)` gave after dropping those tags).
     One XPath evaluation in C: a Python walk over the tree cost as much as the rest of the content check."""
     pieces = _texts_outside(skip)(root)
-    return " ".join(p for p in (str(piece).strip() for piece in pieces) if p)
+    return " ".join(p for p in map(str.strip, pieces) if p)
 
 
 _XPATHS: dict[frozenset[str], etree.XPath] = {}
 
 
+def under(tags: frozenset[str]) -> str:
+    """XPath condition: the context node has an ancestor among `tags`. `ancestor::a or ancestor::b` rather than
+    `ancestor::*[self::a or self::b]`: the same nodes, six times faster in libxml2 (no per-ancestor
+    predicate), which made `visible_text` the largest part of the content check."""
+    return " or ".join(f"ancestor::{t}" for t in sorted(tags))
+
+
 def _texts_outside(skip: frozenset[str]) -> etree.XPath:
     xp = _XPATHS.get(skip)
     if xp is None:
-        cond = " or ".join(f"self::{t}" for t in sorted(skip))
-        xp = _XPATHS[skip] = etree.XPath(f"descendant-or-self::text()[not(ancestor::*[{cond}])]",
-                                         smart_strings=False)
+        xp = _XPATHS[skip] = etree.XPath(f"descendant-or-self::text()[not({under(skip)})]", smart_strings=False)
     return xp

@@ -20,6 +20,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +135,13 @@ MIGRATIONS: list[str | Callable[[Database], None]] = [
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+_PAGE_UPSERT = upsert("pages", ("run_id", "url", "final_url", "kind", "status", "content_type", "sha256", "etag",
+                               "last_modified", "size", "title", "fetched_at", "error", "not_modified", "links"),
+                      ("run_id", "url"))
+_BODY_INSERT = upsert("bodies", ("sha256", "body"), ("sha256",), update=False)
+_ABSENT = object()
 
 
 def iso(dt: datetime | None) -> str | None:
@@ -322,33 +330,42 @@ class Store:
         """Record every fetched resource; keep bodies (deduplicated by hash) for conditional re-crawls."""
         import hashlib
 
+        # One statement per table for the pages and bodies (`executemany`) and the site's page index read
+        # once: a statement and a SELECT per page were most of the store's share of bench/audit.py.
+        page_rows: list[tuple[Any, ...]] = []
+        body_rows: list[tuple[str, bytes]] = []
+        index_writes: list[tuple[str, tuple[Any, ...]]] = []
         with self.tx() as db:
+            index = {row["url"]: row["sha256"] for row in db.execute(
+                "SELECT url, sha256 FROM page_index WHERE site=?", (site_name,))} if kind_of_run == "scan" else {}
             for r in resources:
                 sha = hashlib.sha256(r.body).hexdigest() if r.status is not None and not r.error else None
                 links = json.dumps([{"url": lk.url, "text": lk.text, "tag": lk.tag} for lk in r.links])
-                db.execute(
-                    upsert("pages", ("run_id", "url", "final_url", "kind", "status", "content_type", "sha256",
-                                     "etag", "last_modified", "size", "title", "fetched_at", "error",
-                                     "not_modified", "links"), ("run_id", "url")),
-                    (run_id, r.url, r.final_url, r.kind, r.status, r.content_type, sha,
-                     r.headers.get("etag"), r.headers.get("last-modified"), len(r.body), r.title,
-                     iso(r.fetched_at), r.error, int(r.not_modified), links))
+                page_rows.append((run_id, r.url, r.final_url, r.kind, r.status, r.content_type, sha,
+                                  r.headers.get("etag"), r.headers.get("last-modified"), len(r.body), r.title,
+                                  iso(r.fetched_at), r.error, int(r.not_modified), links))
                 if sha and cache_bodies and r.body and not r.truncated:
-                    db.execute(upsert("bodies", ("sha256", "body"), ("sha256",), update=False),
-                               (sha, zlib.compress(r.body, 6)))
+                    body_rows.append((sha, zlib.compress(r.body, 6)))
                 if kind_of_run != "scan" or not sha or not (r.status and r.status < 400):
                     continue
                 seen = iso(r.fetched_at or _now())
-                row = db.execute("SELECT sha256 FROM page_index WHERE site=? AND url=?",
-                                 (site_name, r.url)).fetchone()
-                if row is None:
-                    db.execute("INSERT INTO page_index VALUES (?,?,?,?,?,?,?)",
-                               (site_name, r.url, r.kind, seen, seen, seen, sha))
-                elif row["sha256"] != sha:
-                    db.execute("UPDATE page_index SET last_changed=?, last_seen=?, sha256=? WHERE site=? AND url=?",
-                               (seen, seen, sha, site_name, r.url))
+                known = index.get(r.url, _ABSENT)
+                index[r.url] = sha
+                if known is _ABSENT:
+                    index_writes.append(("INSERT INTO page_index VALUES (?,?,?,?,?,?,?)",
+                                         (site_name, r.url, r.kind, seen, seen, seen, sha)))
+                elif known != sha:
+                    index_writes.append(("UPDATE page_index SET last_changed=?, last_seen=?, sha256=? "
+                                         "WHERE site=? AND url=?", (seen, seen, sha, site_name, r.url)))
                 else:
-                    db.execute("UPDATE page_index SET last_seen=? WHERE site=? AND url=?", (seen, site_name, r.url))
+                    index_writes.append(("UPDATE page_index SET last_seen=? WHERE site=? AND url=?",
+                                         (seen, site_name, r.url)))
+            db.executemany(_PAGE_UPSERT, page_rows)
+            if body_rows:
+                db.executemany(_BODY_INSERT, body_rows)
+            # In crawl order (a URL twice in one crawl ends as before), each run of one statement at once.
+            for sql, group in groupby(index_writes, key=lambda w: w[0]):
+                db.executemany(sql, [args for _sql, args in group])
             db.execute("UPDATE runs SET pages=?, documents=? WHERE id=?",
                        (sum(1 for r in resources if r.kind == "page"),
                         sum(1 for r in resources if r.kind == "document"), run_id))

@@ -21,7 +21,7 @@ from checks.content import mandatory as mandatory_mod
 from checks.content.daftar import CADENCE_MONTHS, Daftar, DaftarError, Item, load_daftar
 from checks.content.dates import add_months
 from checks.content.evidence import Evidence, SiteHints, best, conflicts, resource_evidence
-from checks.content.matching import Candidate, build_candidates, find_matches, same_url, tied
+from checks.content.matching import Candidate, build_candidates, find_matches, same_url, tied, url_key
 from checks.content.records import RULEBOOK
 from checks.content.sources import collect_hints
 from checks.facts import ContentFacts, ItemStatus
@@ -77,6 +77,7 @@ class _Run:
         self.candidates: list[Candidate] = []
         self.dip: ppid.Dip | None = None
         self.dip_resources: list[Page] = []
+        self._by_url_key: dict[str, Page] | None = None
 
     # -- plumbing -------------------------------------------------------------------------------------
     def guarded(self, what: str, fn: Any, *args: Any) -> Any:
@@ -200,17 +201,16 @@ class _Run:
         if item.url:
             target = urljoin(site.url, item.url)
             info["configured_url"] = target
-            for res in site.all_resources():
-                if same_url(res.url, target) or (res.final_url and same_url(res.final_url, target)):
-                    if res.ok:
-                        info["matched_by"] = "url"
-                        if res.final_url and not same_url(res.final_url, target):
-                            info["moved"] = True
-                        return res, info
-                    info["url_problem"] = f"HTTP {res.status}" if res.status else (res.error or "tidak terjangkau")
-                    break
-            else:
+            res = self.by_url_key().get(url_key(target))
+            if res is None:
                 info["url_problem"] = "tidak ditemukan saat crawl"
+            elif res.ok:
+                info["matched_by"] = "url"
+                if res.final_url and not same_url(res.final_url, target):
+                    info["moved"] = True
+                return res, info
+            else:
+                info["url_problem"] = f"HTTP {res.status}" if res.status else (res.error or "tidak terjangkau")
         matches = find_matches(item.patterns(), self.candidates, min_score=self.cfg.min_match_score)
         group = tied(matches)
         if not group:
@@ -229,6 +229,17 @@ class _Run:
             chosen = max(group, key=freshness)
             return chosen.candidate.resource, info
         return group[0].candidate.resource, info
+
+    def by_url_key(self) -> dict[str, Page]:
+        """`url_key` -> the first resource (crawl order) whose URL or final URL has it: an item's configured
+        URL is looked up here instead of compared with every resource."""
+        if self._by_url_key is None:
+            self._by_url_key = {}
+            for res in self.ctx.site.all_resources():
+                for u in (res.url, res.final_url):
+                    if u:
+                        self._by_url_key.setdefault(url_key(u), res)
+        return self._by_url_key
 
     def evaluate_item(self, item: Item) -> dict[str, Any]:
         row: dict[str, Any] = {"id": item.id, "title": item.title, "category": item.category,

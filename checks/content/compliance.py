@@ -12,7 +12,7 @@ from urllib.parse import urljoin, urlsplit
 
 from auditor.snapshot import Link, Page, Site
 from checks.content.mandatory import MandatoryEntry
-from checks.content.matching import Candidate, find_matches, same_url
+from checks.content.matching import Candidate, find_matches, same_url, url_key
 
 # What the PPID section must reach within two clicks from the site's navigation (ids of mandatory.yaml).
 MENU_TARGETS = ("daftar-informasi-publik", "daftar-informasi-dikecualikan", "sop-ppid", "formulir-permohonan",
@@ -85,7 +85,8 @@ def ppid_menu(site: Site, candidates: list[Candidate], entries: dict[str, Mandat
     ppid_page = site.get(ppid.url)
     reachable = list(menu) + (list(ppid_page.links) if ppid_page is not None else [])
     urls = {lk.url for lk in reachable} | {ppid.url}
-    near = [c for c in candidates if any(same_url(c.url, u) or same_url(c.resource.url, u) for u in urls)]
+    keys = {url_key(u) for u in urls}  # `same_url` against each of them, as one set lookup
+    near = [c for c in candidates if url_key(c.url) in keys or url_key(c.resource.url) in keys]
     for target in MENU_TARGETS:
         entry = entries.get(target)
         if entry is None:

@@ -8,6 +8,7 @@ date whose second field cannot be a month is read month-first instead.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
@@ -31,7 +32,9 @@ _MONTH_ALT = "|".join(sorted(MONTHS, key=len, reverse=True))
 # Where a month name can start: a cheap lookahead that spares trying ~40 names at every position of a page
 # (it was two thirds of `find_dates` in bench/audit.py's profile). Same language: built from MONTHS.
 _MONTH_START = "(?=" + "|".join(sorted({m[:2] for m in MONTHS})) + ")"
-_DAY_NAMES = r"(?:senin|selasa|rabu|kamis|jum'?at|sabtu|minggu|ahad|monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_DAY_NAME_LIST = ("senin", "selasa", "rabu", "kamis", "jum'?at", "sabtu", "minggu", "ahad", "monday", "tuesday",
+                  "wednesday", "thursday", "friday", "saturday", "sunday")
+_DAY_NAMES = "(?:" + "|".join(_DAY_NAME_LIST) + ")"
 
 MIN_YEAR, MAX_YEAR = 1990, 2100
 
@@ -77,6 +80,74 @@ _DMY_NUM = re.compile(r"(?<![\w./-])(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})(?![
 _MY_NAME = re.compile(rf"(?<![\w])(?:bulan\s+)?{_MONTH_START}({_MONTH_ALT})\.?\s*(?:tahun\s+)?(\d{{4}})(?![\w])", re.I)
 
 
+# --- finding them fast --------------------------------------------------------------------------------
+# Trying four patterns at every position of a page was most of the content check's time (bench/audit.py).
+# Every match holds a digit with a known continuation (the anchor: the day's last digit before the month
+# name or before ", 2026"; the year's first digit before "-03-03"; the day's last digit before "/03/25"), so
+# one pass over the text finds the anchors, and each pattern is tried only at the positions where one of
+# its matches can start: from just before its anchor (a second day digit, the spaces, a day or month name)
+# up to the anchor. `tests/test_audit_parity.py` checks this against a `finditer` of every pattern.
+_DAY_NAME_MAX = max(len(n) for n in _DAY_NAME_LIST)  # "jum'?at" counts 7: one more is safe
+_MONTH_NAME_MAX = max(len(m) for m in MONTHS)
+_AFTER_DMY = rf"(?:st|nd|rd|th)?[\s\-./,]*(?:bulan\s+)?{_MONTH_START}(?:{_MONTH_ALT})"
+_AFTER_MDY = r"(?:st|nd|rd|th)?,?\s+\d{4}"
+_AFTER_YMD = r"\d{3}[-/.]\d"
+_AFTER_NUM = r"[-/.]\d{1,2}[-/.]\d{2}"
+_ANCHOR = re.compile(rf"\d(?={_AFTER_DMY}|{_AFTER_MDY}|{_AFTER_YMD}|{_AFTER_NUM})", re.I)
+_AFTER = [re.compile(a, re.I).match for a in (_AFTER_DMY, _AFTER_MDY, _AFTER_YMD, _AFTER_NUM)]
+
+
+def _back(text: str, i: int, gaps: str, name_max: int) -> int:
+    """Where a match whose day ends at `i` can start at the earliest: a second day digit, then a run of
+    spaces and `gaps` characters, then a day or month name of up to `name_max` letters."""
+    if i and text[i - 1].isdecimal():  # `\d` in a str pattern is exactly str.isdecimal
+        i -= 1
+    while i and (text[i - 1].isspace() or text[i - 1] in gaps):  # `\s` is exactly str.isspace
+        i -= 1
+    return i - name_max if i > name_max else 0
+
+
+def _starts(text: str, anchors: list[int], kind: int) -> list[int]:
+    """Positions where a match of pattern `kind` (DMY name, MDY name, YMD, DMY numeric) can start."""
+    out: list[int] = []
+    last = -1
+    for a in anchors:
+        if kind == 0:
+            lo = _back(text, a, ",", _DAY_NAME_MAX)
+        elif kind == 1:
+            lo = _back(text, a, ".", _MONTH_NAME_MAX)
+        elif kind == 2:
+            lo = a
+        else:
+            lo = a - 1 if a else 0
+        out.extend(range(max(lo, last + 1), a + 1))
+        last = a
+    return out
+
+
+def _finditer(rx: re.Pattern[str], text: str, starts: list[int]) -> Iterator[re.Match[str]]:
+    """`rx.finditer(text)` where matches can only start at `starts` (ascending): the same matches."""
+    pos = 0
+    for s in starts:
+        if s < pos:
+            continue
+        m = rx.match(text, s)  # lookbehinds still see the text before `s`
+        if m is not None:
+            yield m
+            pos = m.end()
+
+
+def _pattern_matches(text: str) -> tuple[Iterator[re.Match[str]], ...]:
+    anchors: list[list[int]] = [[], [], [], []]
+    for m in _ANCHOR.finditer(text):
+        a = m.start()
+        for kind, after in enumerate(_AFTER):
+            if after(text, a + 1):
+                anchors[kind].append(a)
+    return tuple(_finditer(rx, text, _starts(text, anchors[k], k)) if anchors[k] else iter(())
+                 for k, rx in enumerate((_DMY_NAME, _MDY_NAME, _YMD, _DMY_NUM)))
+
+
 def find_dates(text: str, *, month_precision: bool = False) -> list[FoundDate]:
     """Every date in `text`, in order of appearance; overlapping matches keep the most specific."""
     if not text:
@@ -94,13 +165,14 @@ def find_dates(text: str, *, month_precision: bool = False) -> list[FoundDate]:
             return
         found.append(FoundDate(value, m.group(0).strip(), s, precision))
 
-    for m in _DMY_NAME.finditer(text):
+    dmy_name, mdy_name, ymd, dmy_num = _pattern_matches(text)
+    for m in dmy_name:
         add(m, _make(_year(m.group(3)), MONTHS.get(m.group(2).lower()), int(m.group(1))))
-    for m in _MDY_NAME.finditer(text):
+    for m in mdy_name:
         add(m, _make(int(m.group(3)), MONTHS.get(m.group(1).lower()), int(m.group(2))))
-    for m in _YMD.finditer(text):
+    for m in ymd:
         add(m, _make(int(m.group(1)), int(m.group(3)), int(m.group(4))))
-    for m in _DMY_NUM.finditer(text):
+    for m in dmy_num:
         a, b, y = int(m.group(1)), int(m.group(3)), _year(m.group(4))
         if b > 12 and a <= 12:  # 03/25/2025 cannot be day-first
             a, b = b, a

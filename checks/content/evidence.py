@@ -92,14 +92,17 @@ _META_PUBLISHED = ("article:published_time", "dcterms.created", "dc.date", "date
 
 
 _LD_JSON = re.compile(r"ld\+json", re.I)
-_NOT_TEXT = frozenset({"script", "style", "noscript", "template"})  # <svg> <text> labels may carry dates
+NOT_TEXT = frozenset({"script", "style", "noscript", "template"})  # <svg> <text> labels may carry dates
 
 
 def structured_evidence(root: etree._Element, url: str) -> list[Evidence]:
     """Dates from JSON-LD, <meta> and <time> in a page's shared tree (`Page.document`)."""
     ev: list[Evidence] = []
     found: dict[str, list[date]] = {"dateModified": [], "datePublished": []}
-    for tag in root.iter("script"):
+    by_tag: dict[str, list[etree._Element]] = {"script": [], "meta": [], "time": []}
+    for el in root.iter("script", "meta", "time"):  # one walk of the tree, in C, for the three
+        by_tag[el.tag].append(el)
+    for tag in by_tag["script"]:
         if not _LD_JSON.search(tag.get("type") or ""):
             continue
         try:
@@ -110,7 +113,7 @@ def structured_evidence(root: etree._Element, url: str) -> list[Evidence]:
     if found[key]:
         ev.append(Evidence(max(found[key]), "jsonld", f"JSON-LD {key}", url))
     metas: dict[str, str] = {}
-    for m in root.iter("meta"):
+    for m in by_tag["meta"]:
         name = (m.get("property") or m.get("name") or m.get("itemprop") or "").strip().lower()
         if name and m.get("content"):
             metas.setdefault(name, m.get("content"))
@@ -123,7 +126,7 @@ def structured_evidence(root: etree._Element, url: str) -> list[Evidence]:
             break
     modified: list[date] = []
     other: list[date] = []
-    for t in root.iter("time"):
+    for t in by_tag["time"]:
         d = parse_machine_date(t.get("datetime") or text_of(t))
         if not d:
             continue
@@ -250,7 +253,7 @@ def resource_evidence(res: Page, hints: SiteHints, *, today: date) -> list[Evide
     elif res.document is not None:
         ev += structured_evidence(res.document, url)
         fetched = res.fetched_at.date() if res.fetched_at else None
-        ev += text_evidence(visible_text(res.document, _NOT_TEXT), url, today=today, fetched=fetched)
+        ev += text_evidence(visible_text(res.document, NOT_TEXT), url, today=today, fetched=fetched)
     for source, table in (("wp_rest", hints.wp_rest), ("ppid_api", hints.ppid_api), ("sitemap", hints.sitemap),
                           ("feed", hints.feed)):
         for k in keys:

@@ -55,9 +55,13 @@ def _entry(item: dict) -> MandatoryEntry:
                           note=item.get("note", ""))
 
 
+# libyaml's loader when PyYAML has it: the packaged file is read in a tenth of the time (bench/audit.py).
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @lru_cache(maxsize=4)
 def load(path: Path = DATA_FILE) -> tuple[MandatoryEntry, ...]:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     return tuple(_entry(item) for item in raw.get("items", []))
 
 

@@ -100,7 +100,7 @@ class Candidate:
         return self.resource.final_url or self.resource.url
 
 
-def _doc_name(url: str) -> str:
+def doc_name(url: str) -> str:
     name = unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
     return re.sub(r"\.[A-Za-z0-9]{2,5}$", "", name)
 
@@ -116,26 +116,33 @@ def build_candidates(site: Site) -> list[Candidate]:
         for u in {res.url, res.final_url or res.url}:
             by_url[u] = cand
             by_url[u.rstrip("/")] = cand
-        name = _doc_name(cand.url)
+        name = doc_name(cand.url)
         if name:
             cand.texts.append(("nama dokumen" if res.kind == "document" else "alamat", name))
         if res.title:
             cand.texts.append(("judul", res.title))
         root = res.document if res.kind != "document" else None
         if root is not None:
-            title = next(root.iter("title"), None)
-            if not res.title and title is not None and title.text and len(title) == 0:
+            title = next(root.iter("title"), None) if not res.title else None  # the crawl read it already
+            if title is not None and title.text and len(title) == 0:
                 cand.texts.append(("judul", title.text.strip()))
             for h in islice(root.iter("h1", "h2", "h3"), 12):
                 txt = text_of(h)
                 if txt:
                     cand.texts.append(("judul bagian", txt))
+    settled: set[tuple[str, str]] = set()  # a menu link is on every page: its text is settled once
     for page in site.pages:
         for link in page.links:
+            pair = (link.url, link.text)
+            if pair in settled:
+                continue
             target = by_url.get(link.url) or by_url.get(link.url.rstrip("/"))
-            if target is not None and link.text and target.resource is not page:
+            if target is None or not link.text:
+                settled.add(pair)
+            elif target.resource is not page:  # a page's link to itself names nothing (another page's may)
                 if ("teks tautan", link.text) not in target.texts:
                     target.texts.append(("teks tautan", link.text))
+                settled.add(pair)
     return out
 
 
@@ -249,10 +256,11 @@ def tied(matches: list[Match], epsilon: float = 0.05) -> list[Match]:
 
 
 @lru_cache(maxsize=1 << 14)
-def _url_key(u: str) -> str:
+def url_key(u: str) -> str:
+    """What `same_url` compares: equal keys, same resource (for dict lookups instead of pairwise tests)."""
     parts = urlsplit(u)
     return f"{(parts.hostname or '').lower()}:{parts.port or ''}{parts.path.rstrip('/') or '/'}?{parts.query}"
 
 
 def same_url(a: str, b: str) -> bool:
-    return _url_key(a) == _url_key(b)
+    return url_key(a) == url_key(b)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from lxml import etree
 
-from auditor.htmldoc import parse_document
+from auditor.htmldoc import parse_document, under
 from checks.personal_data.limits import Budget, Chunk
 from checks.personal_data.tables import table_chunks
 
@@ -22,13 +22,22 @@ _BLOCK_TAGS = frozenset({
     "footer", "table", "ul", "ol", "dd", "dt", "pre", "blockquote", "option", "label", "address", "figcaption",
     "caption", "nav", "aside"})
 _ATTRS = ("alt", "title", "value", "placeholder", "content", "aria-label", "label", "data-original-title")
-_SPACES = re.compile(r"[ \t\r\f\v]+")
+_SPACES = re.compile(" {2,}")
 
 
-_NOT_SKIPPED = " or ".join(f"self::{t}" for t in sorted(_SKIP_TAGS))
+def _one_space(text: str) -> str:
+    """Each run of [ \\t\\r\\f\\v] as one space: the other four become spaces (`str.replace`, in C), then
+    runs of spaces are collapsed, only where there are any (`re.sub` over every space was slow)."""
+    for c in "\t\r\f\v":
+        if c in text:
+            text = text.replace(c, " ")
+    return _SPACES.sub(" ", text) if "  " in text else text
+
+
+_HIDDEN = under(_SKIP_TAGS)
 # Tables outside skipped tags, in document order; and whether a table holds such a table (a layout table).
-_TABLES = etree.XPath(f"descendant-or-self::table[not(ancestor::*[{_NOT_SKIPPED}])]")
-_INNER_TABLE = etree.XPath(f"boolean(descendant::table[not(ancestor::*[{_NOT_SKIPPED}])])")
+_TABLES = etree.XPath(f"descendant-or-self::table[not({_HIDDEN})]")
+_INNER_TABLE = etree.XPath(f"boolean(descendant::table[not({_HIDDEN})])")
 
 
 def _cell_text(cell: etree._Element) -> str:
@@ -68,34 +77,47 @@ def html_chunks(text: str, budget: Budget, root: etree._Element | None = None) -
     attrs: list[str] = []
     parts: list[str] = []
     comments: list[str] = []
-    stack: list[tuple[etree._Element, bool]] = [(root, False)]
-    while stack:
-        el, closing = stack.pop()
-        if closing:
-            if el.tail and el is not root:
-                parts.append(el.tail)
-            continue
-        stack.append((el, True))
-        if not isinstance(el.tag, str):
-            if el.tag is etree.Comment and el.text:
+    # lxml drives the walk (`iterwalk`, skipping subtrees in C); per element only what it needs.
+    walker = etree.iterwalk(root, events=("start", "end", "comment", "pi"))
+    for event, el in walker:
+        if event == "start":
+            if el in read_tables:
+                parts.append("\n")  # its cells were chunked above
+                walker.skip_subtree()
+                continue
+            for k, v in el.items():  # most elements: a class or a plain link, nothing kept
+                if k in _KEPT or k.startswith("data-") or (
+                        k == "href" and ((v[:1] in "mMtT" and v[:7].lower() in _PHONE_LINKS) or "wa.me/" in v)):
+                    _collect_attrs(el, attrs)
+                    break
+            tag = el.tag
+            if tag in _BLOCK_TAGS:
+                parts.append("\n")
+            if tag in _SKIP_TAGS:
+                walker.skip_subtree()
+                continue
+            text = el.text
+            if text:
+                parts.append(text)
+        elif event == "end":
+            text = el.tail
+            if text and el is not root:
+                parts.append(text)
+        else:  # a comment or processing instruction: its text is no page text, its tail is
+            if event == "comment" and el.text:
                 comments.append(el.text)
-            continue
-        if el in read_tables:
-            parts.append("\n")  # its cells were chunked above
-            continue
-        _collect_attrs(el, attrs)
-        if el.tag in _BLOCK_TAGS:
-            parts.append("\n")
-        if el.tag in _SKIP_TAGS:
-            continue
-        if el.text:
-            parts.append(el.text)
-        stack.extend((child, False) for child in reversed(el))
-    yield Chunk(_SPACES.sub(" ", "".join(parts)), "teks", by_line=True)
+            text = el.tail
+            if text:
+                parts.append(text)
+    yield Chunk(_one_space("".join(parts)), "teks", by_line=True)
     if attrs:
         yield Chunk("\n".join(attrs), "atribut HTML")
     if comments:
         yield Chunk("\n".join(comments), "komentar HTML")
+
+
+_KEPT = frozenset(_ATTRS)
+_PHONE_LINKS = ("mailto:", "tel:+62", "tel:08")
 
 
 def _collect_attrs(el: etree._Element, attrs: list[str]) -> None:
@@ -105,6 +127,6 @@ def _collect_attrs(el: etree._Element, attrs: list[str]) -> None:
     a = dict(items)
     attrs.extend(v for name in _ATTRS if (v := a.get(name)))
     href = a.get("href") or ""
-    if href[:7].lower() in ("mailto:", "tel:+62", "tel:08") or "wa.me/" in href:
+    if href[:7].lower() in _PHONE_LINKS or "wa.me/" in href:
         attrs.append(href.split(":", 1)[-1].split("?")[0])
     attrs.extend(v for k, v in items if k.startswith("data-") and v and len(v) < 200)
