@@ -11,7 +11,6 @@ from __future__ import annotations
 import random
 import shutil
 import sys
-from dataclasses import fields
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -134,8 +133,10 @@ def _chunks(fn, html: str, root) -> list[tuple]:
     out: list[tuple] = []
     for c in fn(html, Budget(Limits()), root=root):
         if isinstance(c, CellBlock):
-            out.append(("cells", *(getattr(c, f.name) for f in fields(c) if f.name != "where"),
-                        [c.loc(i) for i in range(len(c.texts))]))
+            cols = [(col.index, col.kind, list(col.texts), col.cells,
+                     [col.label(i) for i in range(len(c.rows))], col.extra) for col in c.columns]
+            out.append(("cells", c.rows, c.prefix, cols,
+                        [c.loc(i, col.index) for col in c.columns for i in range(len(c.rows))]))
         else:
             out.append(("text", c.text, c.loc, c.column, c.context, c.by_line))
     return out
