@@ -21,7 +21,7 @@ from auditor.commands.check_file import check_paths
 from auditor.redact import keyed_hash
 from checks.personal_data.check import PersonalDataConfig
 from checks.personal_data.evidence import MAX_HASHES, scan_extraction
-from checks.personal_data.extract import _plain_lines, extract
+from checks.personal_data.extract import extract, plain_lines
 from checks.personal_data.limits import Limits, col_letter
 from tests.pii_synth import make_kk, make_nik, make_phone, person_name
 from tests.test_personal_data_tables import TODAY, reference_result
@@ -129,7 +129,7 @@ def test_dense_csv_through_check_file_equals_the_oracle(sheet, tmp_path):
     plain = tmp_path / "penerima-tab.csv"  # no quotes needed: read by splitting lines
     assert not any("\t" in c or "\"" in c for r in rows for c in r)
     plain.write_text("\n".join("\t".join(r) for r in rows) + "\n", encoding="utf-8")
-    assert _plain_lines(plain.read_text()) is not None and _plain_lines(quoted.read_text()) is None
+    assert plain_lines(plain.read_text()) is not None and plain_lines(quoted.read_text()) is None
     for path in (quoted, plain):
         findings, unreadable, _notes = check_paths([path], KEY, [], PersonalDataConfig(), today=TODAY)
         assert not unreadable
@@ -163,18 +163,18 @@ def test_dense_xlsx_through_check_file_equals_the_oracle(sheet, tmp_path):
 
 
 def test_plain_csv_lines_read_like_the_csv_module():
-    """`extract._plain_lines` (split instead of `csv.reader` for CSV text without quotes, CR or NUL) gives
+    """`extract.plain_lines` (split instead of `csv.reader` for CSV text without quotes, CR or NUL) gives
     the rows the csv module reads, an empty line aside; text it cannot promise that for goes to the
     csv module."""
     rng = random.Random(3)
     pieces = ["a", "3403015708900001", " ", ";", ",", "\t", "|", "\n", "\n\n", "é", "\u2028", "\x0b", "x y", ""]
     for _ in range(300):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 60)))
-        lines = _plain_lines(text)
+        lines = plain_lines(text)
         assert lines is not None
         for delim in ",;\t|":
             ours = [line.split(delim) for line in lines]
             theirs = list(csv.reader(io.StringIO(text), delimiter=delim))
             assert [r if r != [""] else [] for r in ours] == theirs, (text, delim)
     for text in ('a,"b,c"\n', "a,b\r\nc\n", "a\x00b\n", "x" * (csv.field_size_limit() + 1)):
-        assert _plain_lines(text) is None
+        assert plain_lines(text) is None

@@ -190,7 +190,7 @@ def csv_chunks(text: str, budget: Budget) -> Iterator[Chunk]:
     delim = max(",;\t|", key=first.count)
     if first.count(delim) == 0:
         delim = ","
-    lines = _plain_lines(text)
+    lines = plain_lines(text)
     if lines is not None:
         yield from table_chunks(map(methodcaller("split", delim), lines),
                                 lambda r, c: f"baris {r + 1} kolom {c + 1}", budget, strings=True)
@@ -209,7 +209,7 @@ def csv_chunks(text: str, budget: Budget) -> Iterator[Chunk]:
     yield from table_chunks(rows(), lambda r, c: f"baris {r + 1} kolom {c + 1}", budget, strings=True)
 
 
-def _plain_lines(text: str) -> list[str] | None:
+def plain_lines(text: str) -> list[str] | None:
     """The lines of a CSV text that `csv.reader` would read as its lines split at the delimiter (no
     quotes, no carriage returns or NULs, which it reads its own way or refuses, no field over its size
     limit), else None. Splitting gives the same rows at a lower cost (an empty line gives [""] instead

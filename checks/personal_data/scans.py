@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import time
 import warnings
+import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -47,6 +49,31 @@ def truncated(data: bytes) -> bool:
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return len(data) < int.from_bytes(data[4:8], "little") + 8
     return False
+
+
+class PngDataError(ValueError):
+    """A PNG whose compressed pixels do not inflate to one complete stream."""
+
+
+def _png_pixels_inflate(data: bytes) -> bool:
+    """Whether the IDAT chunks form one complete zlib stream (inflated in slices: no memory spike)."""
+    stream, pos = zlib.decompressobj(), 8
+    try:
+        while pos + 8 <= len(data):
+            length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+            if kind == b"IDAT":
+                piece = data[pos + 8:pos + 8 + length]
+                while not stream.eof:  # until this chunk is used up and nothing it gave is pending
+                    out = stream.decompress(piece, 1 << 20)
+                    piece = stream.unconsumed_tail
+                    if not piece and not out:
+                        break
+            elif kind == b"IEND":
+                break
+            pos += 12 + length
+    except zlib.error:
+        return False
+    return stream.eof
 
 
 def _open(data: bytes, budget: Budget | None, max_pixels: int) -> Any:
@@ -103,7 +130,7 @@ def image_chunks(data: bytes, budget: Budget, ocr: OcrEngine | None, summary: Oc
                              f"damaged image ({type(exc).__name__})") from None
         loc = "gambar" if frame == 0 else f"bingkai {frame + 1}"
         # The pixels are decoded on the OCR worker, and not at all when the text is cached or was read ahead
-        text = _ocr_one(lambda img=img: _decoded(img), content_key(data, str(frame)), ocr, budget, summary, started)
+        text = _ocr_one(lambda img=img: _decoded(img, data), content_key(data, str(frame)), ocr, budget, summary, started)
         if text is None:
             break
         _cards(text, loc, cards)
@@ -115,8 +142,13 @@ def image_chunks(data: bytes, budget: Budget, ocr: OcrEngine | None, summary: Oc
             break
 
 
-def _decoded(img: Any) -> Any:
-    """The current frame's pixels (a JPEG decoded at a reduced scale when it is far larger than OCR needs)."""
+def _decoded(img: Any, data: bytes) -> Any:
+    """The current frame's pixels (a JPEG decoded at a reduced scale when it is far larger than OCR needs).
+    A PNG's compressed pixels are checked on the bytes first: Pillow decodes a damaged stream to a padded
+    blank image without an error while `ImageFile.LOAD_TRUNCATED_IMAGES` is on (WeasyPrint turns it on at
+    import), and the verdict must not depend on what else the process imported."""
+    if img.format == "PNG" and not _png_pixels_inflate(data):
+        raise PngDataError("PNG pixel data")
     if img.format == "JPEG":
         img.draft("L", (4000, 4000))
     img.load()
@@ -138,7 +170,7 @@ def _first_frame(data: bytes, max_pixels: int) -> Any:
     """What `image_chunks` reads of an image file first, under the same pixel cap (on a worker)."""
     img = _open(data, None, max_pixels)
     img.seek(0)
-    return _decoded(img)
+    return _decoded(img, data)
 
 
 def _has_frame(img: Any, frame: int) -> bool:

@@ -155,9 +155,7 @@ def _text(c: Any, book: Book) -> str:
     if value is None:
         return ""
     if kind == "n":
-        from openpyxl.worksheet._reader import _cast_number
-
-        number = _cast_number(value)
+        number = cast_number(value)
         if style_id in book.date_styles:
             return _date_text(number, style_id, book)
         return cell_text(number)
@@ -172,6 +170,11 @@ def _text(c: Any, book: Book) -> str:
         from_ISO8601(value)
         return ""
     return value  # "str", "e" (an error such as #N/A) and any other type: the text as it is
+
+
+def cast_number(value: str) -> int | float:
+    """A numeric cell's text as openpyxl's reader casts it (a float when it has a point or an exponent)."""
+    return float(value) if "." in value or "e" in value or "E" in value else int(value)
 
 
 def _date_text(number: float, style: int, book: Book) -> str:
