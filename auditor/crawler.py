@@ -397,7 +397,9 @@ class _Crawl:
                 target = by_url.get(link.url)
                 if target is None or target is page:
                     continue
-                seen = known.setdefault(id(target), set(target.referrers))
+                seen = known.get(id(target))
+                if seen is None:  # not setdefault: its argument, a copy of the list, would be built every time
+                    seen = known[id(target)] = set(target.referrers)
                 if page.url not in seen:
                     seen.add(page.url)
                     target.referrers.append(page.url)
