@@ -92,6 +92,16 @@ class ChecksConfig(BaseModel):
     # A check still running at its limit is abandoned and marked `error: time limit` (auditor.runner).
     time_limit_s: float = Field(1200, gt=0)
     time_limits: dict[str, float] = Field(default_factory=dict)  # per check name
+    # Child processes at once for the checks that declare `separate_process` (auditor.check_procs); 0:
+    # every check in the runner's process; "auto": one per usable core (at most 4) when there are two or more.
+    processes: int | Literal["auto"] = "auto"
+
+    @field_validator("processes")
+    @classmethod
+    def _processes(cls, v: int | str) -> int | str:
+        if v != "auto" and not 0 <= int(v) <= 16:
+            raise ValueError("must be \"auto\" or a number from 0 to 16")
+        return v
 
     @field_validator("time_limits")
     @classmethod

@@ -10,10 +10,11 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from auditor import __version__
+from auditor import __version__, check_procs
+from auditor.check_procs import ForkedCache
 from auditor.config import Config, SiteConfig
 from auditor.crawler import PreviousPage, Progress, crawl, make_client
 from auditor.errors import ConfigError
@@ -168,34 +169,57 @@ def run_audit(cfg: Config, site_cfg: SiteConfig, store: Store, *, only: list[str
         site = crawl(effective_site, cfg.crawl, http,
                      previous=previous_pages(store, last) if kind == "scan" else None,
                      progress=progress, quiet=quiet)
-        store.save_pages(run_id, site_cfg.name, site.all_resources(), kind_of_run=kind)
         outcome = RunOutcome(run_id, site, target, started, started)
         if not site.reachable:
+            store.save_pages(run_id, site_cfg.name, site.all_resources(), kind_of_run=kind)
             outcome.status = status = "failed"
             outcome.finished = clock()
             store.finish_run(run_id, status="failed", finished=outcome.finished, notes=site.notes,
                              unfetched=site.unfetched)
             return outcome
-        history = store.page_history(site_cfg.name)
+        # The history as it will be once this run's pages are saved: the pages are saved while the checks
+        # that run apart have started (auditor.check_procs), not before.
+        history = store.page_history(site_cfg.name, site.all_resources() if kind == "scan" else None)
         for res in site.all_resources():
             if res.url in history:
                 res.first_seen, res.last_changed = history[res.url]
         models = {lc.name: lc.cls.facts_model for lc in loaded if lc.cls is not None and lc.cls.facts_model}
         prev_facts = store.typed_facts(last.id, models) if last else {}
+        key = store.secret_key  # read here: a forked child never touches the store's connection
 
         def ctx_for(lc: LoadedCheck) -> CheckContext:
             return CheckContext(site=site, config=cfg.check_blocks.get(lc.name) or lc.cls.config_model(),
-                                http=http, site_config=effective_site, secret_key=store.secret_key, now=clock,
+                                http=http, site_config=effective_site, secret_key=key, now=clock,
                                 base_dir=cfg.base_dir, previous_facts=prev_facts.get(lc.name),
                                 log=logging.getLogger(f"ppid_auditor.checks.{lc.name}"), cache=store.check_cache())
 
-        for lc in loaded:
-            st, result = run_check(lc, ctx_for, check_time_limit(cfg, lc))
+        def here(lc: LoadedCheck) -> tuple[CheckStatus, CheckResult]:
+            return run_check(lc, ctx_for, check_time_limit(cfg, lc))
+
+        def apart(lc: LoadedCheck, deadline: float) -> tuple[CheckStatus, CheckResult, dict]:
+            """In a forked child: a client and a cache of its own (see auditor.check_procs)."""
+            cache = ForkedCache(store.cache_reader())
+            own_http = make_client(cfg.crawl, auth=auth, site=effective_site)
+            st, result = _run_check_inline(lc, lambda c: replace(ctx_for(c), http=own_http, cache=cache), deadline)
+            return st, result, cache.writes
+
+        ended: dict[str, tuple[CheckStatus, CheckResult]] = {}
+
+        def done(lc: LoadedCheck, st: CheckStatus, result: CheckResult, cache_writes: dict) -> None:
+            store.cache_put_many(cache_writes)
             store.save_check(run_id, lc.name, st.status, st.duration_s, st.error, result.findings, result.facts)
-            outcome.checks.append(st)
-            outcome.findings.extend(result.findings)
+            ended[lc.name] = st, result
             if on_check:
                 on_check(st)
+
+        check_procs.run_all(loaded, check_procs.processes_for(cfg.checks.processes),
+                            lambda lc: check_time_limit(cfg, lc), here, apart, done,
+                            first=lambda: store.save_pages(run_id, site_cfg.name, site.all_resources(),
+                                                           kind_of_run=kind))
+        for lc in loaded:  # the order of the config, whichever ended first
+            st, result = ended[lc.name]
+            outcome.checks.append(st)
+            outcome.findings.extend(result.findings)
         site.release_documents()  # the checks are done with the parsed trees (bounded memory per run)
         outcome.finished = clock()
         status = "complete"

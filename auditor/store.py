@@ -12,6 +12,7 @@ tests/pg.py starts a real PostgreSQL on loopback for tests (`postgres_server()`,
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -240,6 +241,16 @@ def _log_lifecycle(db: Database, site: str, fp: str, kind: str, when: str | None
                (site, fp, kind, "ppid-audit", when, run_id))
 
 
+def _index_step(known: Any, sha: str) -> str:
+    """What a scan's fetch of a URL does to the site's page index: "new", "changed" or "same"."""
+    return "new" if known is _ABSENT else "changed" if known != sha else "same"
+
+
+def _cache_value(db: Database, namespace: str, key: str) -> str | None:
+    row = db.execute("SELECT value FROM check_cache WHERE namespace=? AND key=?", (namespace, key)).fetchone()
+    return row["value"] if row else None
+
+
 class Store:
     def __init__(self, path: str | Path):
         self.path = str(path)
@@ -301,14 +312,33 @@ class Store:
     # -- the checks' key-value cache (checks.base.Cache) -----------------------------------------
 
     def cache_get(self, namespace: str, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM check_cache WHERE namespace=? AND key=?",
-                              (namespace, key)).fetchone()
-        return row["value"] if row else None
+        return _cache_value(self.db, namespace, key)
 
     def cache_put(self, namespace: str, key: str, value: str) -> None:
         with self.tx() as db:
             db.execute(upsert("check_cache", ("namespace", "key", "value", "created"), ("namespace", "key")),
                        (namespace, key, value, iso(_now())))
+
+    def cache_put_many(self, items: dict[tuple[str, str], str]) -> None:
+        """Several cache entries in one transaction ((namespace, key) -> value)."""
+        if not items:
+            return
+        when = iso(_now())
+        with self.tx() as db:
+            db.executemany(upsert("check_cache", ("namespace", "key", "value", "created"), ("namespace", "key")),
+                           [(ns, key, value, when) for (ns, key), value in items.items()])
+
+    def cache_reader(self) -> Callable[[str, str], str | None]:
+        """`cache_get` for a forked child process: through a connection opened where it is first called (a
+        connection is never used on both sides of a fork)."""
+        url, own = self.path, []
+
+        def read(namespace: str, key: str) -> str | None:
+            if not own:
+                own.append(Database(url))
+            return _cache_value(own[0], namespace, key)
+
+        return read
 
     def check_cache(self) -> StoreCache:
         return StoreCache(self)
@@ -328,8 +358,6 @@ class Store:
     def save_pages(self, run_id: str, site_name: str, resources: list[Any], *, kind_of_run: str = "scan",
                    cache_bodies: bool = True) -> None:
         """Record every fetched resource; keep bodies (deduplicated by hash) for conditional re-crawls."""
-        import hashlib
-
         # One statement per table for the pages and bodies (`executemany`) and the site's page index read
         # once: a statement and a SELECT per page were most of the store's share of bench/audit.py.
         page_rows: list[tuple[Any, ...]] = []
@@ -351,10 +379,11 @@ class Store:
                 seen = iso(r.fetched_at or _now())
                 known = index.get(r.url, _ABSENT)
                 index[r.url] = sha
-                if known is _ABSENT:
+                step = _index_step(known, sha)
+                if step == "new":
                     index_writes.append(("INSERT INTO page_index VALUES (?,?,?,?,?,?,?)",
                                          (site_name, r.url, r.kind, seen, seen, seen, sha)))
-                elif known != sha:
+                elif step == "changed":
                     index_writes.append(("UPDATE page_index SET last_changed=?, last_seen=?, sha256=? "
                                          "WHERE site=? AND url=?", (seen, seen, sha, site_name, r.url)))
                 else:
@@ -477,10 +506,25 @@ class Store:
         row = self.db.execute("SELECT body FROM bodies WHERE sha256=?", (sha256,)).fetchone()
         return zlib.decompress(row["body"]) if row else None
 
-    def page_history(self, site: str) -> dict[str, tuple[datetime, datetime]]:
-        """URL -> (first_seen, last_changed) from every complete scan so far."""
-        return {r["url"]: (parse_iso(r["first_seen"]), parse_iso(r["last_changed"]))
-                for r in self.db.execute("SELECT * FROM page_index WHERE site=?", (site,))}
+    def page_history(self, site: str, unsaved: list[Any] | None = None) -> dict[str, tuple[datetime, datetime]]:
+        """URL -> (first_seen, last_changed) from every complete scan so far, and from the `unsaved`
+        resources of a scan as `save_pages` will record them (so the checks can start before it has)."""
+        rows = self.db.execute("SELECT url, first_seen, last_changed, sha256 FROM page_index WHERE site=?",
+                               (site,)).fetchall()
+        out = {r["url"]: (parse_iso(r["first_seen"]), parse_iso(r["last_changed"])) for r in rows}
+        index: dict[str, Any] = {r["url"]: r["sha256"] for r in rows}
+        for r in unsaved or []:
+            if r.status is None or r.error or not (r.status and r.status < 400):
+                continue
+            sha = hashlib.sha256(r.body).hexdigest()
+            seen = parse_iso(iso(r.fetched_at or _now()))
+            step = _index_step(index.get(r.url, _ABSENT), sha)
+            index[r.url] = sha
+            if step == "new":
+                out[r.url] = (seen, seen)
+            elif step == "changed":
+                out[r.url] = (out[r.url][0], seen)
+        return out
 
     def check_runs(self, run_id: str) -> list[CheckRunRow]:
         return [CheckRunRow(r["run_id"], r["name"], r["status"], r["duration_s"], r["error"])

@@ -206,6 +206,11 @@ class Check(Generic[ConfigT]):
     area: ClassVar[str] = ""
     # One record per rule this check can emit (checks.rules.RuleBook); findings are made from them.
     rulebook: ClassVar[Mapping[str, Any]] = {}
+    # True: the runner may run this check in a forked child process beside the others (`checks.processes`,
+    # auditor/check_procs.py). Declare it only when the check changes nothing the parent or another check
+    # reads (the snapshot, shared state) and keeps what must outlast the run in `ctx.cache`: the child gets
+    # its own HTTP client and a cache whose writes the runner stores; anything else it changes is lost.
+    separate_process: ClassVar[bool] = False
 
     def run(self, ctx: CheckContext) -> CheckResult | Iterable[Finding]:
         raise NotImplementedError

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from auditor import check_procs
 from auditor.cli import main
 from auditor.config import load_config
 from auditor.runner import run_audit
@@ -160,33 +161,47 @@ def test_kill_9_mid_scan_leaves_db_valid(tmp_path: Path) -> None:
 
 
 def test_next_run_gets_typed_previous_facts_and_parses_each_page_once(tmp_path: Path, monkeypatch) -> None:
+    """Also when content and personal_data run in child processes (`checks.processes`): the spies write to
+    files, which every process appends to, so a parse in a child counts too."""
     from auditor import htmldoc
     from checks.content import ContentCheck
     from checks.facts import ContentFacts, LinksFacts
 
-    seen: list = []
+    seen_file, parse_file = tmp_path / "seen.txt", tmp_path / "parses.txt"
     real_run = ContentCheck.run
 
+    def note(path: Path, line: str) -> None:
+        with path.open("a") as fh:
+            fh.write(line + "\n")
+
     def spy(self, ctx):
-        seen.append(ctx.previous_facts)
+        note(seen_file, f"{os.getpid()} {type(ctx.previous_facts).__name__} "
+                        f"{getattr(ctx.previous_facts, 'history_since', None) is not None}")
         return real_run(self, ctx)
 
     monkeypatch.setattr(ContentCheck, "run", spy)
-    parses: list[int] = []
     real_parse = htmldoc.parse_document
-    monkeypatch.setattr(htmldoc, "parse_document", lambda text: parses.append(1) or real_parse(text))
+
+    def counted(text):
+        note(parse_file, str(os.getpid()))
+        return real_parse(text)
+
+    monkeypatch.setattr(htmldoc, "parse_document", counted)
     with serve(site_routes()) as srv:
         cfg = load_config(write_config(tmp_path, srv.url, ["links", "headers", "content", "personal_data"]))
         store = Store(cfg.database_path)
         first = run_audit(cfg, cfg.sites[0], store, quiet=True)
         html_pages = sum(1 for p in first.site.pages if p.ok and p.parseable)
-        assert len(parses) == html_pages == 2  # the crawler's parse served every check
+        assert len(parse_file.read_text().split()) == html_pages == 2  # the crawler's parse served every check
         second = run_audit(cfg, cfg.sites[0], store, quiet=True)
         assert first.site.pages[0]._document is None  # released after the checks
         store.close()
-    assert seen[0] is None and isinstance(seen[1], ContentFacts)
-    assert seen[1].history_since is not None and second.status == "complete"
+    seen = [line.split() for line in seen_file.read_text().splitlines()]
+    assert [s[1:] for s in seen] == [["NoneType", "False"], [ContentFacts.__name__, "True"]]
+    assert len(parse_file.read_text().split()) == 4 and second.status == "complete"
     assert isinstance(store_facts(cfg, second.run_id)["links"], LinksFacts)
+    if check_procs.processes_for("auto") and check_procs.FORK:
+        assert {int(s[0]) for s in seen}.isdisjoint({os.getpid()})  # content ran apart, and still saw all this
 
 
 def store_facts(cfg, run_id: str) -> dict:

@@ -52,6 +52,7 @@ class ContentCheck(Check[ContentConfig]):
     area = "content"
     # the list and item rules (records.py) and those of the site's own /ppid list (ppid.py)
     rulebook = RuleBook("content", [*RULEBOOK.values(), *ppid.RULES])
+    separate_process = True  # reads the snapshot, changes nothing shared; its few fetches need no shared client
 
     def run(self, ctx: CheckContext) -> CheckResult:
         cfg = self.config(ctx)

@@ -74,6 +74,7 @@ class PersonalDataCheck(Check[PersonalDataConfig]):
     facts_model = PersonalDataFacts
     area = "pii"
     rulebook = RULEBOOK
+    separate_process = True  # reads the snapshot; keeps only its own cache entries
 
     def run(self, ctx: CheckContext) -> CheckResult:
         cfg = self.config(ctx)
