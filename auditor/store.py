@@ -315,9 +315,7 @@ class Store:
         return _cache_value(self.db, namespace, key)
 
     def cache_put(self, namespace: str, key: str, value: str) -> None:
-        with self.tx() as db:
-            db.execute(upsert("check_cache", ("namespace", "key", "value", "created"), ("namespace", "key")),
-                       (namespace, key, value, iso(_now())))
+        self.cache_put_many({(namespace, key): value})
 
     def cache_put_many(self, items: dict[tuple[str, str], str]) -> None:
         """Several cache entries in one transaction ((namespace, key) -> value)."""
