@@ -6,6 +6,7 @@ only through the shared bounded client in `auditor.http`.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -136,6 +137,11 @@ class Page:
         if m2:
             return m2.group(1).decode("ascii", "replace")
         return "utf-8"
+
+    @cached_property
+    def sha256(self) -> str:
+        """Hex SHA-256 of the body (the store's key for it), computed once for the history and the save."""
+        return hashlib.sha256(self.body).hexdigest()
 
     @cached_property
     def text(self) -> str:

@@ -12,7 +12,6 @@ tests/pg.py starts a real PostgreSQL on loopback for tests (`postgres_server()`,
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import secrets
@@ -365,7 +364,7 @@ class Store:
             index = {row["url"]: row["sha256"] for row in db.execute(
                 "SELECT url, sha256 FROM page_index WHERE site=?", (site_name,))} if kind_of_run == "scan" else {}
             for r in resources:
-                sha = hashlib.sha256(r.body).hexdigest() if r.status is not None and not r.error else None
+                sha = r.sha256 if r.status is not None and not r.error else None
                 links = json.dumps([{"url": lk.url, "text": lk.text, "tag": lk.tag} for lk in r.links])
                 page_rows.append((run_id, r.url, r.final_url, r.kind, r.status, r.content_type, sha,
                                   r.headers.get("etag"), r.headers.get("last-modified"), len(r.body), r.title,
@@ -514,7 +513,7 @@ class Store:
         for r in unsaved or []:
             if r.status is None or r.error or not (r.status and r.status < 400):
                 continue
-            sha = hashlib.sha256(r.body).hexdigest()
+            sha = r.sha256
             seen = parse_iso(iso(r.fetched_at or _now()))
             step = _index_step(index.get(r.url, _ABSENT), sha)
             index[r.url] = sha
